@@ -1,0 +1,267 @@
+"""The marketing side: campaign plans, promo windows, the audit trail and reviews.
+
+Models hold data and derived read-only helpers; every write and transition lives
+in `campaigns.services`.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from capacity.models import Dimension, Region, SignOff, Sku
+
+share_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
+
+
+class Channel(models.TextChoices):
+    META = "meta", "Meta"
+    GOOGLE = "google", "Google"
+    EMAIL = "email", "Email"
+    INFLUENCER = "influencer", "Influencer"
+    MARKETPLACE = "marketplace", "Marketplace"
+    OTHER = "other", "Other"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    LIVE = "live", "Live"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ForecastBasis(models.TextChoices):
+    ORDERS = "orders", "Orders per day"
+    SESSIONS = "sessions", "Sessions per day × conversion rate"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200)
+    brief = models.TextField(blank=True)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    # Demand forecast, in marketing's words (sessions × conversion) or ops' (orders).
+    forecast_basis = models.CharField(max_length=10, choices=ForecastBasis.choices, default=ForecastBasis.ORDERS)
+    sessions_per_day = models.PositiveIntegerField(null=True, blank=True)
+    conversion_rate = models.DecimalField(
+        max_digits=6, decimal_places=5, null=True, blank=True, validators=share_validators
+    )
+    orders_per_day = models.PositiveIntegerField(help_text="Planned orders/day (derived from sessions when given).")
+    units_per_order = models.DecimalField(
+        max_digits=6, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    cod_share = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"), validators=share_validators)
+    delivery_promise_days = models.PositiveSmallIntegerField(default=4)
+    budget = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    expected_order_value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    auto_pause_on_stockout = models.BooleanField(default=False)
+
+    # Workflow state; written only by services.
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    plan_version = models.PositiveIntegerField(default=1)
+    # A dimension's sign-off counts only if given at or after this plan version
+    # (rule 3 voids a dimension by moving its mark to the new version).
+    inventory_valid_from = models.PositiveIntegerField(default=1)
+    courier_valid_from = models.PositiveIntegerField(default=1)
+    approved_orders_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Volume ops approved and reservations hold; what a live campaign runs at."
+    )
+    scale_up_pending = models.BooleanField(default=False)
+    late_notice = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    signoff_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        indexes = [
+            models.Index(fields=["status", "starts_on"], name="campaign_status_start"),
+            models.Index(fields=["starts_on", "ends_on"], name="campaign_dates"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="campaign_end_after_start"),
+            models.CheckConstraint(condition=Q(cod_share__gte=0, cod_share__lte=1), name="campaign_cod_share_0_1"),
+            models.CheckConstraint(condition=Q(units_per_order__gt=0), name="campaign_units_per_order_gt_0"),
+            models.CheckConstraint(condition=Q(budget__gte=0), name="campaign_budget_gte_0"),
+            models.CheckConstraint(condition=Q(expected_order_value__gte=0), name="campaign_aov_gte_0"),
+            models.CheckConstraint(
+                condition=Q(conversion_rate__isnull=True) | Q(conversion_rate__gte=0, conversion_rate__lte=1),
+                name="campaign_conversion_0_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+    def valid_from(self, dimension: str) -> int:
+        return self.inventory_valid_from if dimension == Dimension.INVENTORY else self.courier_valid_from
+
+    def current_approvals(self) -> dict[str, SignOff]:
+        """The approved sign-off that currently covers each dimension, if any.
+
+        Uses the prefetched `signoffs` when present, so lists stay at a fixed query count.
+        """
+        found: dict[str, SignOff] = {}
+        for signoff in self.signoffs.all():
+            if signoff.decision != SignOff.Decision.APPROVED:
+                continue
+            if signoff.plan_version < self.valid_from(signoff.dimension):
+                continue
+            best = found.get(signoff.dimension)
+            if best is None or signoff.plan_version > best.plan_version:
+                found[signoff.dimension] = signoff
+        return found
+
+
+class CampaignSku(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sku_lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="campaign_lines")
+    share = models.DecimalField(max_digits=5, decimal_places=4, validators=share_validators)
+
+    class Meta:
+        ordering = ["-share", "sku__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "sku"], name="campaign_sku_unique"),
+            models.CheckConstraint(condition=Q(share__gt=0, share__lte=1), name="campaign_sku_share_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku.code} {self.share}"
+
+
+class CampaignRegion(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="region_lines")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="campaign_lines")
+    share = models.DecimalField(max_digits=5, decimal_places=4, validators=share_validators)
+
+    class Meta:
+        ordering = ["-share", "region__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "region"], name="campaign_region_unique"),
+            models.CheckConstraint(condition=Q(share__gt=0, share__lte=1), name="campaign_region_share_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.code} {self.share}"
+
+
+class PromoWindow(models.Model):
+    """A marketing calendar item that is not a campaign: a sale season, a launch date."""
+
+    name = models.CharField(max_length=200)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["starts_on"]
+        indexes = [models.Index(fields=["starts_on", "ends_on"], name="promo_dates")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="promo_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every change of state and every sign-off."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    plan_version = models.PositiveIntegerField()
+    comment = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["campaign", "created_at"], name="audit_campaign_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}→{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only")
+
+
+class PostCampaignReview(models.Model):
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="review")
+    forecast_orders = models.PositiveIntegerField(default=0)
+    actual_orders = models.PositiveIntegerField(null=True, blank=True)
+    returned_orders = models.PositiveIntegerField(null=True, blank=True)
+    failed_deliveries = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Review of {self.campaign}"
+
+
+class Notification(models.Model):
+    """The outbox: one row per recipient, written in the transaction that caused it.
+
+    Delivery (email, Slack, in-app) is done by a task after commit; a periodic sweep
+    picks up what is still pending, so nothing is lost if the broker is down.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=250)
+    body = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="notification_state"),
+            models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,270 @@
+"""The operations side: what stock and fulfilment capacity exist, and who holds it.
+
+Everything here is reference data that ops keep current, plus the two records the
+workflow writes on this side: sign-offs (capacity confirmations) and reservations.
+Limits that must never be stored are database constraints, not just form checks.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+code_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", "Use letters, digits, '-', '_' or '.'.")
+rate_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
+
+
+class ReferenceModel(models.Model):
+    """Something the API and CSV files refer to by a short, unique `code`."""
+
+    code = models.CharField(max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Sku(ReferenceModel):
+    safety_stock = models.PositiveIntegerField(default=0, help_text="Units never promised to campaigns.")
+    baseline_units_per_day = models.PositiveIntegerField(
+        default=0, help_text="Business-as-usual sell-through, units/day across the network."
+    )
+    return_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=rate_validators,
+        help_text="Share of units returned (0–1), from the returns import.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta(ReferenceModel.Meta):
+        verbose_name = "SKU"
+        constraints = [
+            models.CheckConstraint(condition=Q(return_rate__gte=0, return_rate__lte=1), name="sku_return_rate_0_1"),
+        ]
+
+
+class Warehouse(ReferenceModel):
+    daily_dispatch_capacity = models.PositiveIntegerField(help_text="Orders the warehouse can dispatch per day.")
+    baseline_orders_per_day = models.PositiveIntegerField(default=0, help_text="Business-as-usual orders/day.")
+
+    class Meta(ReferenceModel.Meta):
+        pass
+
+
+class Region(ReferenceModel):
+    warehouse = models.ForeignKey(
+        Warehouse,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="regions",
+        help_text="Warehouse that serves the region; empty draws on the whole network.",
+    )
+
+    class Meta(ReferenceModel.Meta):
+        pass
+
+
+class Courier(ReferenceModel):
+    is_active = models.BooleanField(default=True)
+
+    class Meta(ReferenceModel.Meta):
+        pass
+
+
+class CourierLane(models.Model):
+    courier = models.ForeignKey(Courier, on_delete=models.PROTECT, related_name="lanes")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="lanes")
+    daily_capacity = models.PositiveIntegerField(help_text="Pickups per day (orders/day).")
+    baseline_orders_per_day = models.PositiveIntegerField(default=0)
+    avg_delivery_days = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    ndr_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0"),
+        validators=rate_validators,
+        help_text="Share of deliveries that fail (0–1), mostly cash on delivery.",
+    )
+    cod_supported = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["region__code", "courier__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["courier", "region"], name="lane_unique_courier_region"),
+            models.CheckConstraint(condition=Q(ndr_rate__gte=0, ndr_rate__lte=1), name="lane_ndr_rate_0_1"),
+            models.CheckConstraint(condition=Q(avg_delivery_days__gte=0), name="lane_delivery_days_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.courier.code} → {self.region.code}"
+
+
+class StockLevel(models.Model):
+    """Units on hand of a SKU at a warehouse, as counted at `as_of`."""
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels")
+    on_hand = models.PositiveIntegerField()
+    as_of = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sku__code", "warehouse__code"]
+        constraints = [models.UniqueConstraint(fields=["sku", "warehouse"], name="stock_unique_sku_warehouse")]
+
+    def __str__(self) -> str:
+        return f"{self.sku.code}@{self.warehouse.code}: {self.on_hand}"
+
+
+class InboundShipment(models.Model):
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="inbound_shipments")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="inbound_shipments")
+    quantity = models.PositiveIntegerField()
+    expected_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["expected_on", "sku__code"]
+        indexes = [models.Index(fields=["sku", "expected_on"], name="inbound_sku_date")]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="inbound_quantity_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku.code} → {self.warehouse.code} on {self.expected_on}"
+
+
+class CapacityConstraint(models.Model):
+    """An ops calendar item that takes capacity away over a date range."""
+
+    class Kind(models.TextChoices):
+        WAREHOUSE_BLACKOUT = "warehouse_blackout", "Warehouse blackout"
+        COURIER_HOLIDAY = "courier_holiday", "Courier holiday"
+        REDUCED_CAPACITY = "reduced_capacity", "Reduced capacity"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.CASCADE)
+    courier = models.ForeignKey(Courier, null=True, blank=True, on_delete=models.CASCADE)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE)
+    capacity_factor = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0"),
+        validators=rate_validators,
+        help_text="Share of normal capacity left (0 = closed).",
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_on"]
+        indexes = [models.Index(fields=["starts_on", "ends_on"], name="constraint_dates")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="constraint_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(capacity_factor__gte=0, capacity_factor__lte=1), name="constraint_factor_0_1"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(warehouse__isnull=False, courier__isnull=True, region__isnull=True)
+                    | Q(warehouse__isnull=True, courier__isnull=False)
+                    | Q(warehouse__isnull=True, courier__isnull=True, region__isnull=False)
+                ),
+                name="constraint_one_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.warehouse or self.courier or self.region
+        return f"{self.get_kind_display()} {scope} {self.starts_on}–{self.ends_on}"
+
+
+class Dimension(models.TextChoices):
+    INVENTORY = "inventory", "Inventory"
+    COURIER = "courier", "Courier & dispatch"
+
+
+class SignOff(models.Model):
+    """A capacity confirmation: one ops decision on one dimension of one plan version."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        REJECTED = "rejected", "Rejected"
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="signoffs")
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    approved_orders_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Cap: approved orders/day below the plan."
+    )
+    comment = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signoffs")
+    plan_version = models.PositiveIntegerField()
+    verdict = models.CharField(max_length=30, blank=True, help_text="Check verdict when the decision was made.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "dimension", "plan_version"], name="signoff_one_per_dimension_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.decision} v{self.plan_version}"
+
+
+class Reservation(models.Model):
+    """Capacity an approved dimension holds for a campaign on one day.
+
+    Exactly one resource per row: units of a SKU (at a warehouse, or network-wide
+    when the warehouse is empty), orders on a courier lane, or dispatch slots at a
+    warehouse (network-wide when empty).
+    """
+
+    class Kind(models.TextChoices):
+        STOCK = "stock", "Stock (units)"
+        LANE = "lane", "Courier lane (orders)"
+        DISPATCH = "dispatch", "Dispatch (orders)"
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="reservations")
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    day = models.DateField()
+    quantity = models.PositiveIntegerField()
+    sku = models.ForeignKey(Sku, null=True, blank=True, on_delete=models.PROTECT)
+    warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.PROTECT)
+    lane = models.ForeignKey(CourierLane, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        ordering = ["day", "kind"]
+        indexes = [
+            models.Index(fields=["sku", "day"], name="reservation_sku_day"),
+            models.Index(fields=["lane", "day"], name="reservation_lane_day"),
+            models.Index(fields=["kind", "warehouse", "day"], name="reservation_dispatch_day"),
+            models.Index(fields=["campaign", "dimension"], name="reservation_campaign_dim"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="stock", sku__isnull=False, lane__isnull=True)
+                    | Q(kind="lane", lane__isnull=False, sku__isnull=True, warehouse__isnull=True)
+                    | Q(kind="dispatch", sku__isnull=True, lane__isnull=True)
+                ),
+                name="reservation_one_resource",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity} on {self.day}"

@@ -1,0 +1,31 @@
+"""Roles are Django groups (created by a data migration in `campaigns`)."""
+
+from __future__ import annotations
+
+MARKETING = "marketing"
+OPS_INVENTORY = "ops_inventory"
+OPS_LOGISTICS = "ops_logistics"
+OPS_LEAD = "ops_lead"
+ALL_ROLES = (MARKETING, OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD)
+
+
+def user_roles(user) -> frozenset[str]:
+    """The roles of a user; cached on the user object for the request.
+
+    Superusers act as ops leads (configuration and escalations) but never as
+    marketing, so segregation of duties still applies to them.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_mopsync_roles", None)
+    if cached is not None:
+        return cached
+    roles = {name for name in user.groups.values_list("name", flat=True) if name in ALL_ROLES}
+    if user.is_superuser:
+        roles.add(OPS_LEAD)
+    user._mopsync_roles = frozenset(roles)
+    return user._mopsync_roles
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(user_roles(user) & set(roles))

@@ -1,0 +1,45 @@
+import pytest
+from django.contrib.auth.models import Group, User
+
+
+def _user(username: str, *roles: str) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username)
+    for role in roles:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def maya(db):
+    """Marketing: owns campaigns."""
+    return _user("maya", "marketing")
+
+
+@pytest.fixture
+def mark(db):
+    """A second marketer, who does not own maya's campaigns."""
+    return _user("mark", "marketing")
+
+
+@pytest.fixture
+def ishaan(db):
+    """Ops inventory: signs off stock."""
+    return _user("ishaan", "ops_inventory")
+
+
+@pytest.fixture
+def lata(db):
+    """Ops logistics: signs off couriers and dispatch."""
+    return _user("lata", "ops_logistics")
+
+
+@pytest.fixture
+def omar(db):
+    """Ops lead: both sign-offs, pause, escalations."""
+    return _user("omar", "ops_lead")
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but in no role."""
+    return _user("outsider")
