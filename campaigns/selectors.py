@@ -1,8 +1,13 @@
 """Reads shared by the web views, the API and the tasks."""
 
+from datetime import date
+
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRegion, CampaignSku
+from capacity import checks
+from capacity.selectors import frac, load_snapshot
 
 
 def campaign_list() -> QuerySet[Campaign]:
@@ -12,3 +17,28 @@ def campaign_list() -> QuerySet[Campaign]:
         Prefetch("region_lines", queryset=CampaignRegion.objects.select_related("region__warehouse")),
         "signoffs",
     )
+
+
+def plan_for(campaign: Campaign) -> checks.Plan:
+    """The campaign's current plan in the check's terms (uses prefetched lines)."""
+    return checks.Plan(
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        orders_per_day=campaign.orders_per_day,
+        units_per_order=frac(campaign.units_per_order),
+        cod_share=frac(campaign.cod_share),
+        delivery_promise_days=campaign.delivery_promise_days,
+        budget=frac(campaign.budget),
+        expected_order_value=frac(campaign.expected_order_value),
+        skus=tuple(checks.SkuLine(line.sku_id, frac(line.share)) for line in campaign.sku_lines.all()),
+        regions=tuple(checks.RegionLine(line.region_id, frac(line.share)) for line in campaign.region_lines.all()),
+    )
+
+
+def campaign_capacity_check(
+    campaign: Campaign, *, today: date | None = None, dimensions=checks.SIGN_OFF_DIMENSIONS
+) -> checks.CheckResult:
+    """Run the check for a campaign against everything other campaigns hold."""
+    plan = plan_for(campaign)
+    snap = load_snapshot(plan, today=today or timezone.localdate(), exclude_campaign_id=campaign.pk)
+    return checks.run_check(plan, snap, dimensions=dimensions)

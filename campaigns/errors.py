@@ -1,0 +1,54 @@
+"""Domain errors. Mapped once to HTTP in the API's exception handler (400/403/409)
+and once to messages in the web views."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every refusal a service can give; `code` is stable for API clients."""
+
+    code = "refused"
+    http_status = 409
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class InvalidInput(DomainError):
+    """Bad input: nothing was changed. `errors` maps field names to messages."""
+
+    code = "invalid"
+    http_status = 400
+
+    def __init__(self, errors: dict[str, list[str]] | str, message: str = "Invalid input."):
+        if isinstance(errors, str):
+            errors = {"non_field_errors": [errors]}
+        super().__init__(message)
+        self.errors = errors
+
+
+class NotPermitted(DomainError):
+    """The actor's role or ownership does not allow this."""
+
+    code = "not_permitted"
+    http_status = 403
+
+
+class TransitionNotAllowed(DomainError):
+    """The workflow does not allow this from the campaign's current state."""
+
+    code = "transition_not_allowed"
+
+
+class CapacityTaken(DomainError):
+    """The capacity check refused: carries the current findings."""
+
+    code = "capacity_taken"
+
+    def __init__(self, message: str, *, findings: list[dict] | None = None, max_orders_per_day: int | None = None):
+        super().__init__(message)
+        self.findings = findings or []
+        self.max_orders_per_day = max_orders_per_day

@@ -1,0 +1,777 @@
+"""Every write and every workflow transition of a campaign (DESIGN.md, "Workflow").
+
+Each public function is one transition or edit: it runs in a transaction, locks
+the campaign row, checks the current state against `ALLOWED` and the actor's role,
+changes the campaign with `save(update_fields=...)`, writes reservations or
+releases them, writes one audit event, and queues notifications after commit.
+
+Whatever the door (web form, API, admin action, scheduled task), it comes here.
+Refusals are `campaigns.errors` exceptions; nothing is changed when one is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns import selectors
+from campaigns.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
+from campaigns.models import AuditEvent, Campaign, CampaignRegion, CampaignSku, PostCampaignReview, Status
+from campaigns.notifications import APPROVERS, BOTH_TEAMS, queue_notification
+from campaigns.validation import FieldErrors, clean_plan, clean_text
+from capacity import checks
+from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, Warehouse
+from capacity.selectors import load_snapshot
+from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+
+DIMENSIONS = (Dimension.INVENTORY, Dimension.COURIER)
+SIGNOFF_ROLES = {Dimension.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, Dimension.COURIER: {OPS_LOGISTICS, OPS_LEAD}}
+FINAL = {Status.COMPLETED, Status.REJECTED, Status.CANCELLED}
+
+# The one table of allowed transitions: action -> states it may start from.
+ALLOWED: dict[str, set[str]] = {
+    "submit": {Status.DRAFT, Status.CHANGES_REQUESTED},
+    "sign_off": {Status.SUBMITTED, Status.LIVE, Status.PAUSED},  # live/paused only for a pending scale-up
+    "edit": {Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.APPROVED, Status.LIVE, Status.PAUSED},
+    "go_live": {Status.APPROVED},
+    "pause": {Status.LIVE},
+    "resume": {Status.PAUSED},
+    "complete": {Status.LIVE, Status.PAUSED},
+    "scale_up": {Status.LIVE},
+    "cancel": set(Status.values) - FINAL,
+}
+
+# Fields of a plan and the sign-off dimensions a change to them touches (rule 3).
+COSMETIC_FIELDS = ("name", "brief", "channel", "budget", "expected_order_value", "auto_pause_on_stockout")
+PLAN_MODEL_FIELDS = (
+    "name", "brief", "channel", "starts_on", "ends_on", "forecast_basis", "sessions_per_day", "conversion_rate",
+    "orders_per_day", "units_per_order", "cod_share", "delivery_promise_days", "budget", "expected_order_value",
+    "auto_pause_on_stockout",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _refuse_unless_allowed(campaign: Campaign, action: str) -> None:
+    if campaign.status not in ALLOWED[action]:
+        raise TransitionNotAllowed(
+            f"Cannot {action.replace('_', ' ')} a campaign that is {campaign.get_status_display().lower()}.",
+            code="transition_not_allowed",
+        )
+
+
+def _lock(campaign: Campaign) -> Campaign:
+    """Re-read the campaign under a row lock: the state we act on is the state in the database."""
+    return selectors.campaign_list().select_for_update(of=("self",)).get(pk=campaign.pk)
+
+
+def _is_owner(actor, campaign: Campaign) -> bool:
+    return actor is not None and actor.pk == campaign.owner_id
+
+
+def _require_owner(actor, campaign: Campaign, action: str) -> None:
+    if not (_is_owner(actor, campaign) and MARKETING in user_roles(actor)):
+        raise NotPermitted(f"Only the campaign's owner in marketing can {action} it.")
+
+
+def _require_owner_or_lead(actor, campaign: Campaign, action: str, *, system_allowed: bool = False) -> None:
+    if actor is None:
+        if system_allowed:
+            return
+        raise NotPermitted(f"The scheduler cannot {action} a campaign.")
+    if _is_owner(actor, campaign) or OPS_LEAD in user_roles(actor):
+        return
+    raise NotPermitted(f"Only the campaign's owner or an ops lead can {action} it.")
+
+
+def _audit(campaign: Campaign, actor, action: str, from_status: str, *, comment: str = "", changes=None) -> None:
+    AuditEvent.objects.create(
+        campaign=campaign,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=campaign.status,
+        plan_version=campaign.plan_version,
+        comment=comment,
+        changes=changes or {},
+    )
+
+
+def _clean_comment(comment: Any, *, required: bool = False) -> str:
+    errors = FieldErrors()
+    value = clean_text(comment, field="comment", errors=errors, max_length=5000, required=required)
+    if errors:
+        raise InvalidInput(dict(errors))
+    return value or ""
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or timezone.localdate()
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _plan_values(campaign: Campaign) -> dict[str, Any]:
+    values = {name: getattr(campaign, name) for name in PLAN_MODEL_FIELDS}
+    values["skus"] = [(line.sku, line.share) for line in campaign.sku_lines.all()]
+    values["regions"] = [(line.region, line.share) for line in campaign.region_lines.all()]
+    return values
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral_value() else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return {getattr(obj, "code", str(obj)): _jsonable(share) for obj, share in value}
+    return value
+
+
+def _lines_key(lines) -> dict[int, Decimal]:
+    return {obj.pk: Decimal(share) for obj, share in lines}
+
+
+def _write_lines(campaign: Campaign, cleaned: dict[str, Any]) -> None:
+    if cleaned.get("skus") is not None:
+        campaign.sku_lines.all().delete()
+        CampaignSku.objects.bulk_create(
+            [CampaignSku(campaign=campaign, sku=sku, share=share) for sku, share in cleaned["skus"]]
+        )
+    if cleaned.get("regions") is not None:
+        campaign.region_lines.all().delete()
+        CampaignRegion.objects.bulk_create(
+            [CampaignRegion(campaign=campaign, region=region, share=share) for region, share in cleaned["regions"]]
+        )
+
+
+def _approved_dimensions(campaign: Campaign) -> dict[str, SignOff]:
+    """Current approvals, read afresh (the prefetched sign-offs may predate a write)."""
+    getattr(campaign, "_prefetched_objects_cache", {}).pop("signoffs", None)
+    return campaign.current_approvals()
+
+
+def _volume_of(signoff: SignOff, campaign: Campaign) -> int:
+    cap = signoff.approved_orders_per_day
+    return campaign.orders_per_day if cap is None else min(cap, campaign.orders_per_day)
+
+
+def _lock_resources(plan: checks.Plan, dimension: str) -> None:
+    """Lock the capacity a dimension draws on, always in the same order (SKUs, then
+    warehouses, then lanes; each by id) so that concurrent approvals queue instead
+    of deadlocking. `select_for_update` is a no-op on SQLite, where IMMEDIATE
+    transactions already serialise writers."""
+    if dimension == Dimension.INVENTORY:
+        list(Sku.objects.filter(id__in=sorted(line.sku_id for line in plan.skus)).order_by("id").select_for_update())
+    else:
+        list(Warehouse.objects.order_by("id").select_for_update())
+        region_ids = sorted(line.region_id for line in plan.regions)
+        list(CourierLane.objects.filter(region_id__in=region_ids).order_by("id").select_for_update())
+
+
+def _release(campaign: Campaign, dimensions=DIMENSIONS) -> int:
+    deleted, _ = Reservation.objects.filter(campaign=campaign, dimension__in=list(dimensions)).delete()
+    return deleted
+
+
+def _reserve(campaign: Campaign, plan: checks.Plan, snap: checks.Snapshot, dimension: str, volume: int) -> None:
+    _release(campaign, [dimension])
+    Reservation.objects.bulk_create(
+        [
+            Reservation(
+                campaign=campaign,
+                dimension=dimension,
+                kind=row.kind,
+                day=row.day,
+                quantity=row.quantity,
+                sku_id=row.sku_id,
+                warehouse_id=row.warehouse_id,
+                lane_id=row.lane_id,
+            )
+            for row in checks.plan_reservations(plan, snap, dimension, volume)
+        ],
+        batch_size=1000,
+    )
+
+
+def _shrink(campaign: Campaign, volume: int, dimensions, *, today: dt.date) -> None:
+    """Re-write the reservations of `dimensions` at a lower volume (always safe: it frees capacity)."""
+    if not dimensions:
+        return
+    plan = selectors.plan_for(campaign)
+    snap = load_snapshot(plan, today=today, exclude_campaign_id=campaign.pk)
+    for dimension in dimensions:
+        _reserve(campaign, plan, snap, dimension, volume)
+
+
+# --------------------------------------------------------------------------- create and edit
+
+
+@transaction.atomic
+def campaign_create(*, actor, data: dict[str, Any]) -> Campaign:
+    """Marketing creates a draft plan. Rule: only marketing plans campaigns."""
+    if MARKETING not in user_roles(actor):
+        raise NotPermitted("Only marketing can plan campaigns.")
+    cleaned = clean_plan(data)
+    fields = {name: cleaned[name] for name in PLAN_MODEL_FIELDS if name in cleaned}
+    campaign = Campaign.objects.create(owner=actor, status=Status.DRAFT, **fields)
+    _write_lines(campaign, cleaned)
+    _audit(campaign, actor, "create", "", changes={k: _jsonable(v) for k, v in cleaned.items()})
+    return campaign
+
+
+def touched_dimensions(before: dict[str, Any], after: dict[str, Any]) -> tuple[set[str], bool]:
+    """Rule 3: which sign-off dimensions a change touches, and whether volume went down.
+
+    SKUs or their shares → inventory; regions, their shares, COD share or the
+    delivery promise → courier; dates or volume up → both. Units per order up →
+    inventory. Cosmetic fields touch nothing; volume down keeps the sign-offs.
+    """
+    touched: set[str] = set()
+    if _lines_key(before["skus"]) != _lines_key(after["skus"]):
+        touched.add(Dimension.INVENTORY)
+    if _lines_key(before["regions"]) != _lines_key(after["regions"]):
+        touched.add(Dimension.COURIER)
+    if before["cod_share"] != after["cod_share"] or before["delivery_promise_days"] != after["delivery_promise_days"]:
+        touched.add(Dimension.COURIER)
+    if before["starts_on"] != after["starts_on"] or before["ends_on"] != after["ends_on"]:
+        touched.update(DIMENSIONS)
+    if after["orders_per_day"] > before["orders_per_day"]:
+        touched.update(DIMENSIONS)
+    if after["units_per_order"] > before["units_per_order"]:
+        touched.add(Dimension.INVENTORY)
+    went_down = (
+        after["orders_per_day"] < before["orders_per_day"] or after["units_per_order"] < before["units_per_order"]
+    )
+    return touched, went_down
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: dt.date | None = None) -> Campaign:
+    """The owner edits a plan (rule 3).
+
+    A material change after submission bumps the plan version, sends the campaign
+    back to `submitted`, and voids the sign-offs and releases the reservations of
+    only the dimensions it touches. Cosmetic edits keep everything; volume down
+    keeps the sign-offs and shrinks the reservations. A live or paused campaign
+    takes only cosmetic edits and volume down (volume up is a scale-up).
+    """
+    today = _today(today)
+    campaign = _lock(campaign)
+    _refuse_unless_allowed(campaign, "edit")
+    _require_owner(actor, campaign, "edit")
+    before = _plan_values(campaign)
+    cleaned = clean_plan(data, current=before)
+    after = {**before, **{k: v for k, v in cleaned.items() if k in before}}
+    changes = {
+        name: [_jsonable(before[name]), _jsonable(after[name])]
+        for name in before
+        if (
+            _lines_key(before[name]) != _lines_key(after[name])
+            if name in ("skus", "regions")
+            else before[name] != after[name]
+        )
+    }
+    if not changes:
+        return campaign
+    touched, went_down = touched_dimensions(before, after)
+    from_status = campaign.status
+    if campaign.status in (Status.LIVE, Status.PAUSED) and touched:
+        raise TransitionNotAllowed(
+            "A live campaign's SKUs, regions, dates and promise are fixed; volume up is a scale-up.",
+            code="live_plan_fixed",
+        )
+
+    for name in PLAN_MODEL_FIELDS:
+        setattr(campaign, name, after[name])
+    update_fields = [*PLAN_MODEL_FIELDS, "updated_at"]
+    _write_lines(campaign, cleaned)
+    submitted_before = campaign.status != Status.DRAFT
+    voided: list[str] = []
+    if submitted_before and touched:
+        campaign.plan_version += 1
+        for dimension in sorted(touched):
+            setattr(campaign, f"{dimension}_valid_from", campaign.plan_version)
+            voided.append(dimension)
+        _release(campaign, voided)
+        if campaign.status == Status.APPROVED:
+            campaign.status = Status.SUBMITTED
+        campaign.approved_orders_per_day = None
+        update_fields += [
+            "plan_version",
+            "inventory_valid_from",
+            "courier_valid_from",
+            "status",
+            "approved_orders_per_day",
+        ]
+    campaign.save(update_fields=update_fields)
+
+    if submitted_before and went_down:
+        # Volume down: keep the sign-offs, shrink what the still-valid ones hold.
+        approvals = _approved_dimensions(campaign)
+        keep = [d for d in approvals if d not in voided]
+        if keep:
+            volume = min(_volume_of(approvals[d], campaign) for d in keep)
+            _shrink(campaign, volume, keep, today=today)
+            if campaign.approved_orders_per_day is not None:
+                campaign.approved_orders_per_day = min(campaign.approved_orders_per_day, campaign.orders_per_day)
+                campaign.save(update_fields=["approved_orders_per_day", "updated_at"])
+
+    _audit(campaign, actor, "edit", from_status, changes={"changed": changes, "voided": voided})
+    if voided:
+        queue_notification(
+            kind="plan_changed",
+            campaign=campaign,
+            subject=f"{campaign.name} changed: {', '.join(voided)} sign-off needed again (v{campaign.plan_version})",
+            roles=sorted({role for d in voided for role in APPROVERS[d]}),
+        )
+    return campaign
+
+
+# --------------------------------------------------------------------------- submit and sign off
+
+
+@transaction.atomic
+def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None) -> Campaign:
+    """The owner submits a plan for ops sign-off.
+
+    Rule 6: a plan submitted less than the lead time before its start is marked
+    late notice and escalated to ops leads; the sign-off deadline is worked back
+    from the start date. A resubmission after changes were requested is a new plan
+    version for the dimensions that still need a decision.
+    """
+    now = now or timezone.now()
+    campaign = _lock(campaign)
+    _refuse_unless_allowed(campaign, "submit")
+    _require_owner(actor, campaign, "submit")
+    today = timezone.localtime(now).date()
+    if campaign.ends_on < today:
+        raise InvalidInput({"ends_on": ["The campaign has already ended; plan new dates before submitting."]})
+    if campaign.starts_on < today:
+        raise InvalidInput({"starts_on": ["The start date has passed; move it to today or later."]})
+    if not campaign.sku_lines.all() or not campaign.region_lines.all():
+        raise InvalidInput("A plan needs at least one SKU and one region before it can be submitted.")
+
+    approvals = _approved_dimensions(campaign)
+    pending = [d for d in DIMENSIONS if d not in approvals]
+    decided_here = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
+    if any(d in decided_here for d in pending):
+        campaign.plan_version += 1
+        for dimension in pending:
+            setattr(campaign, f"{dimension}_valid_from", campaign.plan_version)
+
+    start = _start_of(campaign.starts_on)
+    lead = dt.timedelta(hours=settings.MOPSYNC_LEAD_TIME_HOURS)
+    buffer = dt.timedelta(hours=settings.MOPSYNC_SIGNOFF_BUFFER_HOURS)
+    campaign.late_notice = start - now < lead
+    campaign.signoff_due_at = max(start - buffer, min(now + buffer, start))
+    from_status = campaign.status
+    campaign.status = Status.SUBMITTED
+    campaign.submitted_at = now
+    campaign.save(
+        update_fields=[
+            "status", "plan_version", "inventory_valid_from", "courier_valid_from",
+            "late_notice", "signoff_due_at", "submitted_at", "updated_at",
+        ]
+    )  # fmt: skip
+    _audit(
+        campaign, actor, "submit", from_status,
+        changes={"late_notice": campaign.late_notice, "needs": pending,
+                 "signoff_due_at": campaign.signoff_due_at.isoformat()},
+    )  # fmt: skip
+    queue_notification(
+        kind="submitted",
+        campaign=campaign,
+        subject=f"Sign-off needed: {campaign.name} starts {campaign.starts_on:%d %b}",
+        roles=sorted({role for d in pending for role in APPROVERS[d]}),
+    )
+    if campaign.late_notice:
+        queue_notification(
+            kind="late_notice",
+            campaign=campaign,
+            subject=f"Late notice: {campaign.name} starts {campaign.starts_on:%d %b}, "
+            f"less than {settings.MOPSYNC_LEAD_TIME_HOURS} hours away",
+            roles=[OPS_LEAD],
+        )
+    return campaign
+
+
+def _clean_signoff_input(campaign: Campaign, dimension, decision, approved_orders_per_day, comment) -> tuple:
+    errors: dict[str, list[str]] = {}
+    if dimension not in Dimension.values:
+        errors["dimension"] = [f"Must be one of: {', '.join(Dimension.values)}."]
+    if decision not in SignOff.Decision.values:
+        errors["decision"] = [f"Must be one of: {', '.join(SignOff.Decision.values)}."]
+    cap = approved_orders_per_day
+    if cap in ("", None):
+        cap = None
+    elif isinstance(cap, bool) or not isinstance(cap, int | str):
+        errors["approved_orders_per_day"] = ["A whole number is required."]
+    else:
+        try:
+            cap = int(cap)
+        except ValueError:
+            errors["approved_orders_per_day"] = ["A whole number is required."]
+        else:
+            if decision != SignOff.Decision.APPROVED:
+                errors["approved_orders_per_day"] = ["A cap goes only with an approval."]
+            elif not 1 <= cap <= campaign.orders_per_day:
+                errors["approved_orders_per_day"] = [f"Must be between 1 and the plan's {campaign.orders_per_day}."]
+    try:
+        comment = _clean_comment(comment, required=decision in ("changes_requested", "rejected"))
+    except InvalidInput as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return cap, comment
+
+
+@transaction.atomic
+def campaign_sign_off(
+    *,
+    campaign: Campaign,
+    actor,
+    dimension: str,
+    decision: str,
+    approved_orders_per_day: int | None = None,
+    comment: str = "",
+    today: dt.date | None = None,
+) -> SignOff:
+    """Ops decide one dimension of the current plan version.
+
+    Segregation of duties: marketing never signs off and nobody signs off their own
+    campaign; inventory needs ops_inventory, courier needs ops_logistics (ops_lead
+    may do both). Rule 2: an approval re-runs that dimension's check under row
+    locks and writes its reservations in the same transaction, or is refused with
+    the current findings. Both approved → the campaign is approved. Changes
+    requested or rejected on a scale-up withdraw only the pending delta.
+    """
+    today = _today(today)
+    campaign = _lock(campaign)
+    cap, comment = _clean_signoff_input(campaign, dimension, decision, approved_orders_per_day, comment)
+    _refuse_unless_allowed(campaign, "sign_off")
+    scale_up = campaign.status in (Status.LIVE, Status.PAUSED)
+    if scale_up and not campaign.scale_up_pending:
+        raise TransitionNotAllowed(
+            "Nothing to sign off: this campaign has no scale-up waiting.", code="nothing_to_sign"
+        )
+    roles = user_roles(actor)
+    if MARKETING in roles:
+        raise NotPermitted("Marketing can never sign off capacity.", code="segregation_of_duties")
+    if _is_owner(actor, campaign):
+        raise NotPermitted("Nobody signs off a campaign they own.", code="segregation_of_duties")
+    if not roles & SIGNOFF_ROLES[dimension]:
+        needed = "ops_inventory" if dimension == Dimension.INVENTORY else "ops_logistics"
+        raise NotPermitted(f"Signing off {dimension} needs the {needed} or ops_lead role.")
+    approvals = _approved_dimensions(campaign)
+    if any(s.dimension == dimension and s.plan_version == campaign.plan_version for s in campaign.signoffs.all()):
+        raise TransitionNotAllowed(
+            f"{dimension.capitalize()} was already decided for plan version {campaign.plan_version}.",
+            code="already_signed_off",
+        )
+    if not scale_up and dimension in approvals:
+        raise TransitionNotAllowed(
+            f"{dimension.capitalize()} is already approved for this plan.", code="already_signed_off"
+        )
+
+    plan = selectors.plan_for(campaign)
+    verdict = ""
+    if decision == SignOff.Decision.APPROVED:
+        volume = campaign.orders_per_day if cap is None else cap
+        _lock_resources(plan, dimension)
+        snap = load_snapshot(plan, today=today, exclude_campaign_id=campaign.pk)
+        result = checks.run_check(plan.at_volume(volume), snap, dimensions=[dimension])
+        errors = result.errors(dimension)
+        if errors:
+            raise CapacityTaken(
+                f"Not enough {dimension} capacity for {volume} orders/day: at most "
+                f"{result.max_by_dimension[dimension]} fit now.",
+                findings=[f.as_dict() for f in result.findings if f.severity == checks.ERROR],
+                max_orders_per_day=result.max_by_dimension[dimension],
+            )
+        verdict = result.verdict
+        _reserve(campaign, plan, snap, dimension, volume)
+
+    signoff = SignOff.objects.create(
+        campaign=campaign,
+        dimension=dimension,
+        decision=decision,
+        approved_orders_per_day=cap,
+        comment=comment,
+        actor=actor,
+        plan_version=campaign.plan_version,
+        verdict=verdict,
+    )
+    from_status = campaign.status
+    approvals = _approved_dimensions(campaign)
+    if scale_up:
+        _settle_scale_up(campaign, approvals, decision, today=today)
+    elif decision == SignOff.Decision.APPROVED:
+        if all(d in approvals for d in DIMENSIONS):
+            volume = min(_volume_of(approvals[d], campaign) for d in DIMENSIONS)
+            _shrink(
+                campaign, volume, [d for d in DIMENSIONS if _volume_of(approvals[d], campaign) > volume], today=today
+            )
+            campaign.status = Status.APPROVED
+            campaign.approved_orders_per_day = volume
+    elif decision == SignOff.Decision.CHANGES_REQUESTED:
+        campaign.status = Status.CHANGES_REQUESTED
+    else:
+        campaign.status = Status.REJECTED
+        _release(campaign)
+    campaign.save(
+        update_fields=["status", "approved_orders_per_day", "orders_per_day", "scale_up_pending", "updated_at"]
+    )
+    _audit(
+        campaign, actor, "sign_off", from_status, comment=comment,
+        changes={"dimension": dimension, "decision": decision, "approved_orders_per_day": cap, "verdict": verdict},
+    )  # fmt: skip
+    capped = f" at {cap} orders/day" if cap else ""
+    queue_notification(
+        kind=f"signoff_{decision}",
+        campaign=campaign,
+        subject=f"{campaign.name}: {dimension} {decision.replace('_', ' ')}{capped} by {actor.get_username()}",
+        body=comment,
+        users=[campaign.owner],
+    )
+    if campaign.status == Status.APPROVED and from_status != Status.APPROVED:
+        queue_notification(
+            kind="approved",
+            campaign=campaign,
+            subject=f"{campaign.name} is approved at {campaign.approved_orders_per_day} orders/day",
+            roles=BOTH_TEAMS,
+        )
+    return signoff
+
+
+def _settle_scale_up(campaign: Campaign, approvals: dict[str, SignOff], decision: str, *, today: dt.date) -> None:
+    """Rule 4: the delta runs once both dimensions approved it; a refusal withdraws it."""
+    if decision == SignOff.Decision.APPROVED:
+        fresh = {d: s for d, s in approvals.items() if s.plan_version == campaign.plan_version}
+        if len(fresh) == len(DIMENSIONS):
+            volume = min(_volume_of(s, campaign) for s in fresh.values())
+            _shrink(campaign, volume, [d for d, s in fresh.items() if _volume_of(s, campaign) > volume], today=today)
+            campaign.approved_orders_per_day = volume
+            campaign.scale_up_pending = False
+        return
+    # Withdraw the delta: back to the approved volume, holds included.
+    approved = campaign.approved_orders_per_day or campaign.orders_per_day
+    delta_holders = [d for d, s in approvals.items() if s.plan_version == campaign.plan_version]
+    campaign.orders_per_day = approved
+    campaign.scale_up_pending = False
+    _shrink(campaign, approved, delta_holders, today=today)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def assert_can_go_live(campaign: Campaign) -> None:
+    """Rule 1, the guard every door shares: both sign-offs approved for the current plan."""
+    approvals = _approved_dimensions(campaign)
+    missing = [d for d in DIMENSIONS if d not in approvals]
+    if missing:
+        raise TransitionNotAllowed(
+            f"Cannot go live without the {' and '.join(missing)} sign-off for plan version {campaign.plan_version}.",
+            code="signoffs_missing",
+        )
+
+
+@transaction.atomic
+def campaign_go_live(*, campaign: Campaign, actor, today: dt.date | None = None) -> Campaign:
+    """Approved → live on or after the start date (rule 1). `actor=None` is the scheduler."""
+    today = _today(today)
+    campaign = _lock(campaign)
+    _require_owner_or_lead(actor, campaign, "start", system_allowed=True)
+    if campaign.status in (Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED):
+        assert_can_go_live(campaign)  # say which sign-off is missing, not just "not allowed"
+    _refuse_unless_allowed(campaign, "go_live")
+    assert_can_go_live(campaign)
+    if today < campaign.starts_on:
+        raise TransitionNotAllowed(
+            f"It starts on {campaign.starts_on:%d %b %Y}; it cannot go live before then (its reservations begin then).",
+            code="too_early",
+        )
+    if today > campaign.ends_on:
+        raise TransitionNotAllowed(f"It ended on {campaign.ends_on:%d %b %Y}.", code="too_late")
+    from_status = campaign.status
+    campaign.status = Status.LIVE
+    campaign.save(update_fields=["status", "updated_at"])
+    _audit(campaign, actor, "go_live", from_status)
+    queue_notification(kind="live", campaign=campaign, subject=f"{campaign.name} is live", roles=BOTH_TEAMS)
+    return campaign
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, actor, reason: str = "") -> Campaign:
+    """Live → paused by the owner, an ops lead, or the inventory trigger (`actor=None`).
+    Its reservations still hold."""
+    reason = _clean_comment(reason)
+    campaign = _lock(campaign)
+    _require_owner_or_lead(actor, campaign, "pause", system_allowed=True)
+    _refuse_unless_allowed(campaign, "pause")
+    campaign.status = Status.PAUSED
+    campaign.save(update_fields=["status", "updated_at"])
+    _audit(campaign, actor, "pause", Status.LIVE, comment=reason)
+    queue_notification(
+        kind="paused", campaign=campaign, subject=f"{campaign.name} is paused", body=reason, roles=BOTH_TEAMS
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign, actor, today: dt.date | None = None) -> Campaign:
+    """Paused → live by the owner or an ops lead; the reservations it kept still hold."""
+    today = _today(today)
+    campaign = _lock(campaign)
+    _require_owner_or_lead(actor, campaign, "resume")
+    _refuse_unless_allowed(campaign, "resume")
+    if today > campaign.ends_on:
+        raise TransitionNotAllowed(f"It ended on {campaign.ends_on:%d %b %Y}.", code="too_late")
+    campaign.status = Status.LIVE
+    campaign.save(update_fields=["status", "updated_at"])
+    _audit(campaign, actor, "resume", Status.PAUSED)
+    queue_notification(kind="resumed", campaign=campaign, subject=f"{campaign.name} is live again", roles=BOTH_TEAMS)
+    return campaign
+
+
+@transaction.atomic
+def campaign_cancel(*, campaign: Campaign, actor, comment: str = "") -> Campaign:
+    """Anything not final → cancelled, by the owner or an ops lead; all reservations released."""
+    comment = _clean_comment(comment)
+    campaign = _lock(campaign)
+    _require_owner_or_lead(actor, campaign, "cancel")
+    _refuse_unless_allowed(campaign, "cancel")
+    from_status = campaign.status
+    campaign.status = Status.CANCELLED
+    campaign.scale_up_pending = False
+    campaign.save(update_fields=["status", "scale_up_pending", "updated_at"])
+    released = _release(campaign)
+    _audit(campaign, actor, "cancel", from_status, comment=comment, changes={"reservations_released": released})
+    queue_notification(
+        kind="cancelled", campaign=campaign, subject=f"{campaign.name} was cancelled", body=comment, roles=BOTH_TEAMS
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_complete(*, campaign: Campaign, actor=None, today: dt.date | None = None) -> Campaign:
+    """Live or paused → completed once `ends_on` has passed (the scheduler); opens the review."""
+    today = _today(today)
+    campaign = _lock(campaign)
+    if actor is not None:
+        raise NotPermitted("Campaigns complete on their end date, by the scheduler.")
+    _refuse_unless_allowed(campaign, "complete")
+    if today <= campaign.ends_on:
+        raise TransitionNotAllowed(f"It runs until {campaign.ends_on:%d %b %Y}.", code="not_ended")
+    from_status = campaign.status
+    campaign.status = Status.COMPLETED
+    campaign.scale_up_pending = False
+    campaign.save(update_fields=["status", "scale_up_pending", "updated_at"])
+    PostCampaignReview.objects.get_or_create(
+        campaign=campaign,
+        defaults={"forecast_orders": (campaign.approved_orders_per_day or campaign.orders_per_day) * campaign.days},
+    )
+    _audit(campaign, None, "complete", from_status)
+    queue_notification(
+        kind="completed", campaign=campaign, subject=f"{campaign.name} has ended", users=[campaign.owner]
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_scale_up(*, campaign: Campaign, actor, orders_per_day: Any, comment: str = "") -> Campaign:
+    """Rule 4: scaling a live campaign up is a new plan version that ops approve for
+    the delta; until both do, it keeps running at its approved volume."""
+    comment = _clean_comment(comment)
+    campaign = _lock(campaign)
+    _refuse_unless_allowed(campaign, "scale_up")
+    _require_owner(actor, campaign, "scale up")
+    cleaned = clean_plan({"orders_per_day": orders_per_day}, current=_plan_values(campaign))
+    new_volume = cleaned["orders_per_day"]
+    if campaign.scale_up_pending:
+        raise TransitionNotAllowed("A scale-up is already waiting for sign-off.", code="scale_up_pending")
+    if new_volume <= campaign.orders_per_day:
+        raise InvalidInput({"orders_per_day": [f"A scale-up must go above {campaign.orders_per_day} orders/day."]})
+    old = campaign.orders_per_day
+    campaign.plan_version += 1
+    campaign.orders_per_day = new_volume
+    campaign.forecast_basis = "orders"
+    campaign.sessions_per_day = None
+    campaign.conversion_rate = None
+    campaign.scale_up_pending = True
+    campaign.save(
+        update_fields=[
+            "plan_version", "orders_per_day", "forecast_basis", "sessions_per_day", "conversion_rate",
+            "scale_up_pending", "updated_at",
+        ]
+    )  # fmt: skip
+    _audit(campaign, actor, "scale_up", campaign.status, comment=comment, changes={"orders_per_day": [old, new_volume]})
+    queue_notification(
+        kind="scale_up",
+        campaign=campaign,
+        subject=f"Scale-up to sign off: {campaign.name} from {old} to {new_volume} orders/day",
+        body=comment,
+        roles=sorted({role for d in DIMENSIONS for role in APPROVERS[d]}),
+    )
+    return campaign
+
+
+# --------------------------------------------------------------------------- scheduler
+
+
+def campaigns_go_live_due(*, today: dt.date) -> dict[str, int]:
+    """Scheduler, rule 1: start what is approved and due, only through the guard; alert
+    both teams and ops leads about campaigns due today that are not approved."""
+    started = alerted = 0
+    due = Campaign.objects.filter(status=Status.APPROVED, starts_on__lte=today, ends_on__gte=today)
+    for campaign in due.order_by("starts_on", "id"):
+        try:
+            campaign_go_live(campaign=campaign, actor=None, today=today)
+            started += 1
+        except TransitionNotAllowed:
+            continue  # someone else started it, or the guard refused: nothing to do
+    unapproved = Campaign.objects.filter(
+        status__in=[Status.SUBMITTED, Status.CHANGES_REQUESTED], starts_on__lte=today, ends_on__gte=today
+    )
+    for campaign in unapproved:
+        with transaction.atomic():
+            already = AuditEvent.objects.filter(
+                campaign=campaign, action="due_not_approved", created_at__date=today
+            ).exists()
+            if already:
+                continue
+            AuditEvent.objects.create(
+                campaign=campaign,
+                action="due_not_approved",
+                from_status=campaign.status,
+                to_status=campaign.status,
+                plan_version=campaign.plan_version,
+                comment="Due to start today without both sign-offs; not started.",
+            )
+            queue_notification(
+                kind="due_not_approved",
+                campaign=campaign,
+                subject=f"{campaign.name} was due to start today and is not approved",
+                roles=BOTH_TEAMS,
+            )
+            alerted += 1
+    return {"started": started, "alerted": alerted}
+
+
+def campaigns_complete_ended(*, today: dt.date) -> int:
+    done = 0
+    for campaign in Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED], ends_on__lt=today):
+        try:
+            campaign_complete(campaign=campaign, actor=None, today=today)
+            done += 1
+        except TransitionNotAllowed:
+            continue
+    return done
