@@ -107,6 +107,13 @@ CELERY_TASK_TIME_LIMIT = 300
 # Keep the visibility timeout above the longest task time limit (acks_late).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Exactly one beat runs these; every task is idempotent, so a second beat by
+# mistake repeats nothing. https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+CELERY_BEAT_SCHEDULE = {
+    "go-live-due": {"task": "campaigns.tasks.go_live_due", "schedule": 15 * 60},
+    "complete-ended": {"task": "campaigns.tasks.complete_ended", "schedule": 60 * 60},
+    "sweep-outbox": {"task": "campaigns.tasks.sweep_outbox", "schedule": 60},
+}
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
