@@ -145,8 +145,23 @@ class Snapshot:
     reserved_stock: dict[tuple[int, int | None, date], int] = field(default_factory=dict)
     reserved_dispatch: dict[tuple[int | None, date], int] = field(default_factory=dict)
     reserved_lane: dict[tuple[int, date], int] = field(default_factory=dict)
+    # Holds of the checked campaign itself, when the reserved_* totals include them
+    # (a batch snapshot shared by many campaigns); subtracted on lookup.
+    own_stock: dict[tuple[int, int | None, date], int] = field(default_factory=dict)
+    own_dispatch: dict[tuple[int | None, date], int] = field(default_factory=dict)
+    own_lane: dict[tuple[int, date], int] = field(default_factory=dict)
     ndr_threshold: Fraction = Fraction(28, 100)
     return_rate_threshold: Fraction = Fraction(20, 100)
+
+    def stock_held(self, sku_id: int, pool: int | None, day: date) -> int:
+        key = (sku_id, pool, day)
+        return self.reserved_stock.get(key, 0) - self.own_stock.get(key, 0)
+
+    def dispatch_held(self, pool: int | None, day: date) -> int:
+        return self.reserved_dispatch.get((pool, day), 0) - self.own_dispatch.get((pool, day), 0)
+
+    def lane_held(self, lane_id: int, day: date) -> int:
+        return self.reserved_lane.get((lane_id, day), 0) - self.own_lane.get((lane_id, day), 0)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -279,12 +294,12 @@ class _Context:
     def lane_free(self, lane: LaneInfo, day: date) -> int:
         factor, _ = self.factor(day, courier_id=lane.courier_id, region_id=lane.region_id)
         capacity = math.floor(lane.daily_capacity * factor) - lane.baseline_orders_per_day
-        return capacity - self.snap.reserved_lane.get((lane.id, day), 0)
+        return capacity - self.snap.lane_held(lane.id, day)
 
     def dispatch_free(self, warehouse: WarehouseInfo, day: date) -> tuple[int, str]:
         factor, why = self.factor(day, warehouse_id=warehouse.id)
         capacity = math.floor(warehouse.daily_dispatch_capacity * factor) - warehouse.baseline_orders_per_day
-        return capacity - self.snap.reserved_dispatch.get((warehouse.id, day), 0), (why if factor < 1 else "")
+        return capacity - self.snap.dispatch_held(warehouse.id, day), (why if factor < 1 else "")
 
 
 # --------------------------------------------------------------------------- demand
@@ -389,9 +404,9 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 if wh_id in avail:
                     avail[wh_id] += arrived
             network -= sku.baseline_units_per_day
-            network -= sum(snap.reserved_stock.get((sku.id, pool, day), 0) for pool in _stock_pools(snap))
+            network -= sum(snap.stock_held(sku.id, pool, day) for pool in _stock_pools(snap))
             for wh_id in avail:
-                avail[wh_id] -= snap.reserved_stock.get((sku.id, wh_id, day), 0)
+                avail[wh_id] -= snap.stock_held(sku.id, wh_id, day)
             if day >= first_active:
                 active += 1
             if active == 0:
@@ -465,7 +480,7 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     # pool -> [first day short, needed, available, why, days short]
     short: dict[int | None, list] = {}
     for day in ctx.active_days:
-        network_free = -snap.reserved_dispatch.get((NETWORK, day), 0)
+        network_free = -snap.dispatch_held(NETWORK, day)
         for wh_id, wh in snap.warehouses.items():
             free, why = ctx.dispatch_free(wh, day)
             network_free += max(free, 0)

@@ -208,3 +208,16 @@ def test_region_without_lanes_cannot_be_served(city, maya):
     )
     assert ("courier", "no_lanes", "IMF") in codes(result, "error")
     assert result.max_by_dimension["courier"] == 0
+
+
+def test_batch_checks_agree_with_single_checks_at_a_fixed_query_count(city, maya, lata, django_assert_max_num_queries):
+    first = plan(maya, orders=300)
+    services.campaign_submit(campaign=first, actor=maya)
+    services.campaign_sign_off(campaign=first, actor=lata, dimension="courier", decision="approved")
+    for orders in (100, 250, 600):
+        plan(maya, orders=orders)
+    campaigns = list(selectors.campaign_list())
+    single = {c.pk: selectors.campaign_capacity_check(c).as_dict() for c in campaigns}
+    with django_assert_max_num_queries(9):
+        batch = selectors.capacity_checks(campaigns)
+    assert {pk: result.as_dict() for pk, result in batch.items()} == single
