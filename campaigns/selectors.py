@@ -1,13 +1,16 @@
 """Reads shared by the web views, the API and the tasks."""
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignRegion, CampaignSku
+from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
+from capacity.models import CapacityConstraint, InboundShipment
 from capacity.selectors import frac, load_snapshot, load_snapshots
+from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 
 def campaign_list() -> QuerySet[Campaign]:
@@ -52,3 +55,127 @@ def capacity_checks(campaigns, *, today: date | None = None) -> dict[int, checks
     plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
     snapshots = load_snapshots(plans, today=today or timezone.localdate())
     return {key: checks.run_check(plan, snapshots[key]) for key, plan in plans.items()}
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    campaign: Campaign
+    dimensions: tuple[str, ...]
+    scale_up: bool
+    waiting_since: object
+
+
+def pending_dimensions(campaign: Campaign) -> list[str]:
+    """Dimensions that still need a decision for the campaign's current plan version."""
+    if campaign.status == Status.SUBMITTED:
+        approvals = campaign.current_approvals()
+        decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
+        return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in approvals and d not in decided]
+    if campaign.scale_up_pending and campaign.status in (Status.LIVE, Status.PAUSED):
+        decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
+        return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in decided]
+    return []
+
+
+SIGNOFF_ROLES = {checks.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, checks.COURIER: {OPS_LOGISTICS, OPS_LEAD}}
+
+
+def approval_queue(user) -> list[QueueEntry]:
+    """What `user` can sign off, most urgent first: late notice, then the earliest
+    sign-off deadline, then the longest wait. Segregation of duties applies: marketing
+    and owners see nothing to sign."""
+    roles = user_roles(user)
+    if MARKETING in roles or not roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}:
+        return []
+    candidates = campaign_list().filter(
+        Q(status=Status.SUBMITTED) | Q(status__in=[Status.LIVE, Status.PAUSED], scale_up_pending=True)
+    )
+    entries = []
+    for campaign in candidates.exclude(owner=user):
+        mine = tuple(d for d in pending_dimensions(campaign) if roles & SIGNOFF_ROLES[d])
+        if mine:
+            waiting = campaign.submitted_at if campaign.status == Status.SUBMITTED else campaign.updated_at
+            entries.append(QueueEntry(campaign, mine, campaign.status != Status.SUBMITTED, waiting))
+    far = timezone.now() + timedelta(days=36500)
+    entries.sort(
+        key=lambda e: (
+            not e.campaign.late_notice,
+            e.campaign.signoff_due_at or far,
+            e.campaign.starts_on,
+            e.waiting_since or far,
+            e.campaign.pk,
+        )
+    )
+    return entries
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    kind: str
+    id: int
+    title: str
+    starts_on: date
+    ends_on: date
+    status: str = ""
+    url: str = ""
+    channel: str = ""
+
+
+CALENDAR_KINDS = ("campaign", "promo_window", "constraint", "stock_arrival")
+
+
+def calendar_entries(
+    *,
+    start: date,
+    end: date,
+    kinds=CALENDAR_KINDS,
+    region: str | None = None,
+    sku: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+) -> list[CalendarEntry]:
+    """Every kind of calendar item overlapping [start, end], in four queries."""
+    entries: list[CalendarEntry] = []
+    if "campaign" in kinds:
+        campaigns = Campaign.objects.filter(starts_on__lte=end, ends_on__gte=start)
+        if region:
+            campaigns = campaigns.filter(region_lines__region__code=region)
+        if sku:
+            campaigns = campaigns.filter(sku_lines__sku__code=sku)
+        if channel:
+            campaigns = campaigns.filter(channel=channel)
+        if status:
+            campaigns = campaigns.filter(status=status)
+        for c in campaigns.distinct().order_by("starts_on", "id"):
+            entries.append(
+                CalendarEntry(
+                    "campaign", c.pk, c.name, c.starts_on, c.ends_on, c.status, f"/campaigns/{c.pk}/", c.channel
+                )
+            )
+    if "promo_window" in kinds and not (region or sku or status):
+        windows = PromoWindow.objects.filter(starts_on__lte=end, ends_on__gte=start)
+        if channel:
+            windows = windows.filter(Q(channel=channel) | Q(channel=""))
+        for w in windows.order_by("starts_on", "id"):
+            entries.append(CalendarEntry("promo_window", w.pk, w.name, w.starts_on, w.ends_on, channel=w.channel))
+    if "constraint" in kinds and not (sku or channel or status):
+        constraints = CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).select_related(
+            "warehouse", "courier", "region"
+        )
+        if region:
+            constraints = constraints.filter(
+                Q(region__code=region) | Q(warehouse__regions__code=region) | Q(courier__lanes__region__code=region)
+            ).distinct()
+        for c in constraints.order_by("starts_on", "id"):
+            entries.append(CalendarEntry("constraint", c.pk, str(c), c.starts_on, c.ends_on, c.kind))
+    if "stock_arrival" in kinds and not (channel or status or region):
+        arrivals = InboundShipment.objects.filter(expected_on__gte=start, expected_on__lte=end).select_related(
+            "sku", "warehouse"
+        )
+        if sku:
+            arrivals = arrivals.filter(sku__code=sku)
+        for a in arrivals.order_by("expected_on", "id"):
+            title = f"{a.quantity} × {a.sku.code} arrive at {a.warehouse.code}"
+            entries.append(CalendarEntry("stock_arrival", a.pk, title, a.expected_on, a.expected_on))
+    entries.sort(key=lambda e: (e.starts_on, CALENDAR_KINDS.index(e.kind), e.id))
+    return entries

@@ -159,6 +159,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "mopsync.pagination.Pagination",
+    "EXCEPTION_HANDLER": "mopsync.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mopsync API",
@@ -166,6 +169,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "DESCRIPTION": "Campaign plans, capacity sign-offs and the shared calendar. Errors: 400 {field: [messages]}, "
+    "403/404 {detail, code}, 409 {detail, code, findings?, max_orders_per_day?}.",
 }
 
 # --- Production hardening -------------------------------------------------

@@ -6,6 +6,7 @@ from mopsync import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", include("mopsync.api_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("campaigns.urls")),
 ]

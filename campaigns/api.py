@@ -1,0 +1,287 @@
+"""REST endpoints for campaigns and their workflow (translation only: every change
+goes through `campaigns.services`, every read through `campaigns.selectors`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from campaigns import filters, selectors, services
+from campaigns import serializers as s
+from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
+from mopsync.api import CONFLICT, ERROR, FIELD_ERRORS, HasRole, writers
+from mopsync.roles import MARKETING, OPS_LEAD, user_roles
+
+ERRORS = {
+    400: OpenApiResponse(FIELD_ERRORS, description="Invalid input: messages per field; nothing changed."),
+    403: OpenApiResponse(ERROR, description="Your role or ownership does not allow this."),
+    404: OpenApiResponse(ERROR, description="No such campaign."),
+    409: OpenApiResponse(CONFLICT, description="A workflow rule refused (illegal transition, capacity taken)."),
+}
+
+
+def action_schema(summary: str, request=None, response=s.CampaignSerializer, code=200):
+    return extend_schema(summary=summary, request=request, responses={code: response, **ERRORS})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List campaigns"),
+    retrieve=extend_schema(summary="A campaign"),
+    create=extend_schema(summary="Plan a campaign (marketing)", request=s.CampaignInputSerializer,
+                         responses={201: s.CampaignSerializer, **ERRORS}),
+    partial_update=extend_schema(summary="Edit a plan (owner; rule 3 applies)", request=s.CampaignInputSerializer,
+                                 responses={200: s.CampaignSerializer, **ERRORS}),
+)  # fmt: skip
+class CampaignViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    serializer_class = s.CampaignSerializer
+    permission_classes = [HasRole]
+    filterset_class = filters.CampaignFilter
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["starts_on", "ends_on", "created_at", "orders_per_day", "name", "signoff_due_at"]
+    ordering = ["starts_on", "id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        # Every role reads every campaign (DESIGN.md); users without a role are refused by HasRole.
+        return selectors.campaign_list()
+
+    def _input(self, *, partial: bool) -> dict:
+        serializer = s.CampaignInputSerializer(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        for key in ("skus", "regions"):
+            if key in data:
+                data[key] = [dict(line) for line in data[key]]
+        return data
+
+    def _out(self, campaign, code=status.HTTP_200_OK) -> Response:
+        campaign = selectors.campaign_list().get(pk=campaign.pk)
+        return Response(s.CampaignSerializer(campaign).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        campaign = services.campaign_create(actor=request.user, data=self._input(partial=False))
+        return self._out(campaign, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        campaign = services.campaign_update(
+            campaign=self.get_object(), actor=request.user, data=self._input(partial=True)
+        )
+        return self._out(campaign)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Run the capacity check",
+        responses={200: s.CapacityCheckSerializer, 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    @action(detail=True, methods=["get"], url_path="capacity-check")
+    def capacity_check(self, request, pk=None):
+        result = selectors.campaign_capacity_check(self.get_object())
+        return Response(s.CapacityCheckSerializer(result.as_dict()).data)
+
+    @action_schema("Submit for ops sign-off (owner)", request=None)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._out(services.campaign_submit(campaign=self.get_object(), actor=request.user))
+
+    @extend_schema(
+        methods=["get"], summary="Sign-offs of this campaign", responses={200: s.SignOffSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Sign off a dimension (ops)",
+        request=s.SignOffInputSerializer,
+        responses={201: s.SignOffSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="sign-offs")
+    def sign_offs(self, request, pk=None):
+        campaign = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(campaign.signoffs.select_related("actor").order_by("created_at", "id"))
+            return self.get_paginated_response(s.SignOffSerializer(page, many=True).data)
+        serializer = s.SignOffInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        signoff = services.campaign_sign_off(campaign=campaign, actor=request.user, **serializer.validated_data)
+        return Response(s.SignOffSerializer(signoff).data, status=status.HTTP_201_CREATED)
+
+    @action_schema("Go live (on or after the start date; both sign-offs needed)", request=None)
+    @action(detail=True, methods=["post"], url_path="go-live")
+    def go_live(self, request, pk=None):
+        return self._out(services.campaign_go_live(campaign=self.get_object(), actor=request.user))
+
+    @action_schema("Pause a live campaign", request=s.CommentInputSerializer)
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        comment = self._comment(request)
+        return self._out(services.campaign_pause(campaign=self.get_object(), actor=request.user, reason=comment))
+
+    @action_schema("Resume a paused campaign", request=None)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return self._out(services.campaign_resume(campaign=self.get_object(), actor=request.user))
+
+    @action_schema("Cancel (releases reservations)", request=s.CommentInputSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        comment = self._comment(request)
+        return self._out(services.campaign_cancel(campaign=self.get_object(), actor=request.user, comment=comment))
+
+    @action_schema("Scale up a live campaign (ops approve the delta)", request=s.ScaleUpInputSerializer)
+    @action(detail=True, methods=["post"], url_path="scale-up")
+    def scale_up(self, request, pk=None):
+        serializer = s.ScaleUpInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        campaign = services.campaign_scale_up(
+            campaign=self.get_object(), actor=request.user, **serializer.validated_data
+        )
+        return self._out(campaign)
+
+    @extend_schema(summary="Audit trail", responses={200: s.AuditEventSerializer(many=True), 404: ERRORS[404]})
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        campaign = self.get_object()
+        page = self.paginate_queryset(AuditEvent.objects.filter(campaign=campaign).select_related("actor"))
+        return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+
+    def _comment(self, request) -> str:
+        serializer = s.CommentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data["comment"]
+
+
+class ApprovalQueueView(ListAPIView):
+    permission_classes = [HasRole]
+    serializer_class = s.QueueEntrySerializer
+    queryset = Campaign.objects.none()  # the entries come from selectors.approval_queue
+    filter_backends = []
+
+    @extend_schema(summary="What you can sign off, most urgent first, with each plan's capacity check")
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(selectors.approval_queue(request.user))
+        results = selectors.capacity_checks([entry.campaign for entry in page])
+        data = [
+            {
+                "campaign": entry.campaign,
+                "dimensions": list(entry.dimensions),
+                "scale_up": entry.scale_up,
+                "waiting_since": entry.waiting_since,
+                "check": results[entry.campaign.pk].as_dict(),
+            }
+            for entry in page
+        ]
+        return self.get_paginated_response(s.QueueEntrySerializer(data, many=True).data)
+
+
+class CalendarQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    kind = serializers.MultipleChoiceField(choices=selectors.CALENDAR_KINDS, required=False)
+    region = serializers.CharField(max_length=40, required=False)
+    sku = serializers.CharField(max_length=40, required=False)
+    channel = serializers.CharField(max_length=20, required=False)
+    status = serializers.CharField(max_length=20, required=False)
+
+    def validate(self, attrs):
+        today = timezone.localdate()
+        attrs.setdefault("start", today.replace(day=1))
+        attrs.setdefault("end", attrs["start"] + dt.timedelta(days=41))
+        if attrs["end"] < attrs["start"]:
+            raise ValidationError({"end": ["Must be on or after start."]})
+        if (attrs["end"] - attrs["start"]).days > 366:
+            raise ValidationError({"end": ["At most 366 days at a time."]})
+        return attrs
+
+
+class CalendarView(ListAPIView):
+    permission_classes = [HasRole]
+    serializer_class = s.CalendarEntrySerializer
+    queryset = Campaign.objects.none()  # the entries come from selectors.calendar_entries
+    filter_backends = []
+
+    @extend_schema(
+        summary="Calendar entries of every kind in a date range",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: start of this month)"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (default: start + 41 days)"),
+            OpenApiParameter("kind", str, many=True, enum=selectors.CALENDAR_KINDS),
+            OpenApiParameter("region", str),
+            OpenApiParameter("sku", str),
+            OpenApiParameter("channel", str),
+            OpenApiParameter("status", str),
+        ],
+        responses={200: s.CalendarEntrySerializer(many=True), 400: ERRORS[400]},
+    )
+    def get(self, request, *args, **kwargs):
+        query = CalendarQuerySerializer(
+            data={**request.query_params.dict(), "kind": request.query_params.getlist("kind")}
+        )
+        query.is_valid(raise_exception=True)
+        params = dict(query.validated_data)
+        params["kinds"] = tuple(params.pop("kind", None) or selectors.CALENDAR_KINDS)
+        entries = selectors.calendar_entries(**params)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(s.CalendarEntrySerializer([e.__dict__ for e in page], many=True).data)
+
+
+class PromoWindowViewSet(viewsets.ModelViewSet):
+    queryset = PromoWindow.objects.select_related("created_by")
+    serializer_class = s.PromoWindowSerializer
+    permission_classes = [writers(MARKETING, OPS_LEAD)]
+    filterset_class = filters.PromoWindowFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    ordering = ["starts_on", "id"]
+
+    def perform_create(self, serializer):
+        serializer.save(created_by=self.request.user)
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.NotificationSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["kind"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        return Notification.objects.filter(recipient=self.request.user).order_by("-created_at", "-id")
+
+    @extend_schema(summary="Mark as read", request=None, responses={200: s.NotificationSerializer, 404: ERRORS[404]})
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        note = get_object_or_404(self.get_queryset(), pk=pk)
+        if note.read_at is None:
+            Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
+            note.refresh_from_db()
+        return Response(s.NotificationSerializer(note).data)
+
+
+class MeView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.MeSerializer
+
+    @extend_schema(summary="Who you are and your roles", responses={200: s.MeSerializer})
+    def get(self, request):
+        user = request.user
+        return Response(
+            {
+                "username": user.get_username(),
+                "email": user.email,
+                "roles": sorted(user_roles(user)),
+                "is_staff": user.is_staff,
+            }
+        )

@@ -1,0 +1,203 @@
+"""Translation between JSON and campaigns. Input serializers check types and shapes;
+the rules (shares add up, codes exist, transitions) are the services' job."""
+
+from rest_framework import serializers
+
+from campaigns.models import AuditEvent, Campaign, Channel, Notification, PromoWindow
+from capacity.models import Dimension, SignOff
+
+
+class SkuLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=40)
+    share = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1)
+
+
+class RegionLineSerializer(serializers.Serializer):
+    region = serializers.CharField(max_length=40)
+    share = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1)
+
+
+class CampaignInputSerializer(serializers.Serializer):
+    """Create (all required fields) or PATCH (partial) a plan."""
+
+    name = serializers.CharField(max_length=200)
+    brief = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    orders_per_day = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, allow_null=True)
+    sessions_per_day = serializers.IntegerField(min_value=1, max_value=100_000_000, required=False, allow_null=True)
+    conversion_rate = serializers.DecimalField(
+        max_digits=6, decimal_places=5, min_value=0, max_value=1, required=False, allow_null=True
+    )
+    units_per_order = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0, required=False)
+    cod_share = serializers.DecimalField(max_digits=5, decimal_places=4, min_value=0, max_value=1, required=False)
+    delivery_promise_days = serializers.IntegerField(min_value=1, max_value=60, required=False)
+    budget = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    expected_order_value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    auto_pause_on_stockout = serializers.BooleanField(required=False)
+    skus = SkuLineSerializer(many=True, allow_empty=False)
+    regions = RegionLineSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs):
+        starts, ends = attrs.get("starts_on"), attrs.get("ends_on")
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError({"ends_on": ["Must be on or after starts_on."]})
+        if not self.partial and attrs.get("orders_per_day") is None and attrs.get("sessions_per_day") is None:
+            raise serializers.ValidationError(
+                {"orders_per_day": ["Give orders_per_day, or sessions_per_day with conversion_rate."]}
+            )
+        return attrs
+
+
+class LineOutSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    share = serializers.DecimalField(max_digits=5, decimal_places=4)
+
+
+class SignOffSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_username", read_only=True)
+
+    class Meta:
+        model = SignOff
+        fields = [
+            "id", "dimension", "decision", "approved_orders_per_day", "comment", "actor", "plan_version", "verdict",
+            "created_at",
+        ]  # fmt: skip
+
+
+class SignOffInputSerializer(serializers.Serializer):
+    dimension = serializers.ChoiceField(choices=Dimension.choices)
+    decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
+    approved_orders_per_day = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, allow_null=True
+    )
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class CommentInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ScaleUpInputSerializer(CommentInputSerializer):
+    orders_per_day = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.get_username", read_only=True)
+    skus = serializers.SerializerMethodField()
+    regions = serializers.SerializerMethodField()
+    sign_offs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id", "name", "brief", "channel", "owner", "starts_on", "ends_on", "forecast_basis", "orders_per_day",
+            "sessions_per_day", "conversion_rate", "units_per_order", "cod_share", "delivery_promise_days", "budget",
+            "expected_order_value", "auto_pause_on_stockout", "skus", "regions", "status", "plan_version",
+            "approved_orders_per_day", "scale_up_pending", "late_notice", "submitted_at", "signoff_due_at",
+            "sign_offs", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_skus(self, campaign) -> list[dict]:
+        return [{"sku": line.sku.code, "share": str(line.share)} for line in campaign.sku_lines.all()]
+
+    def get_regions(self, campaign) -> list[dict]:
+        return [{"region": line.region.code, "share": str(line.share)} for line in campaign.region_lines.all()]
+
+    def get_sign_offs(self, campaign) -> dict:
+        """The approval that currently covers each dimension (null: not approved yet)."""
+        approvals = campaign.current_approvals()
+        return {d: (SignOffSerializer(approvals[d]).data if d in approvals else None) for d in Dimension.values}
+
+
+class FindingSerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    severity = serializers.CharField()
+    code = serializers.CharField()
+    day = serializers.DateField(allow_null=True)
+    subject = serializers.CharField()
+    message = serializers.CharField()
+    needed = serializers.IntegerField(allow_null=True)
+    available = serializers.IntegerField(allow_null=True)
+
+
+class CapacityCheckSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["fits", "fits_with_warnings", "exceeds"])
+    orders_per_day = serializers.IntegerField()
+    max_orders_per_day = serializers.IntegerField()
+    max_by_dimension = serializers.DictField(child=serializers.IntegerField())
+    gross_roas = serializers.FloatField(allow_null=True)
+    net_roas = serializers.FloatField(allow_null=True)
+    findings = FindingSerializer(many=True)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "action",
+            "actor",
+            "from_status",
+            "to_status",
+            "plan_version",
+            "comment",
+            "changes",
+            "created_at",
+        ]
+
+    def get_actor(self, event) -> str | None:
+        return event.actor.get_username() if event.actor_id else None
+
+
+class QueueEntrySerializer(serializers.Serializer):
+    campaign = CampaignSerializer()
+    dimensions = serializers.ListField(child=serializers.CharField())
+    scale_up = serializers.BooleanField()
+    waiting_since = serializers.DateTimeField(allow_null=True)
+    check = CapacityCheckSerializer()
+
+
+class CalendarEntrySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["campaign", "promo_window", "constraint", "stock_arrival"])
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+    status = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+
+
+class PromoWindowSerializer(serializers.ModelSerializer):
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PromoWindow
+        fields = ["id", "name", "starts_on", "ends_on", "channel", "notes", "created_by"]
+
+    def get_created_by(self, window) -> str | None:
+        return window.created_by.get_username() if window.created_by_id else None
+
+    def validate(self, attrs):
+        starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        ends = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
+        if starts and ends and ends < starts:
+            raise serializers.ValidationError({"ends_on": ["Must be on or after starts_on."]})
+        return attrs
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "subject", "body", "campaign", "created_at", "read_at"]
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+    roles = serializers.ListField(child=serializers.CharField())
+    is_staff = serializers.BooleanField()

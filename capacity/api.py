@@ -1,0 +1,123 @@
+"""REST endpoints for capacity reference data (translation only)."""
+
+from rest_framework import mixins, status, viewsets
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.response import Response
+
+from capacity import filters, serializers
+from capacity.models import (
+    CapacityConstraint,
+    Courier,
+    CourierLane,
+    InboundShipment,
+    Region,
+    Sku,
+    StockLevel,
+    Warehouse,
+)
+from mopsync.api import writers
+from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
+
+INVENTORY_WRITERS = writers(OPS_INVENTORY, OPS_LEAD)
+LOGISTICS_WRITERS = writers(OPS_LOGISTICS, OPS_LEAD)
+OPS_WRITERS = writers(OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD)
+
+
+class CreateListUpdate(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):  # fmt: skip
+    """GET, POST, PATCH (no PUT, no DELETE): reference data is kept, not removed."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, SearchFilter, OrderingFilter]
+
+
+class ByCode(CreateListUpdate):
+    lookup_field = "code"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name"]
+    ordering = ["code"]
+
+
+class SkuViewSet(ByCode):
+    queryset = Sku.objects.all()
+    serializer_class = serializers.SkuSerializer
+    permission_classes = [INVENTORY_WRITERS]
+    filterset_fields = ["is_active"]
+
+
+class WarehouseViewSet(ByCode):
+    queryset = Warehouse.objects.all()
+    serializer_class = serializers.WarehouseSerializer
+    permission_classes = [LOGISTICS_WRITERS]
+
+
+class RegionViewSet(ByCode):
+    queryset = Region.objects.select_related("warehouse")
+    serializer_class = serializers.RegionSerializer
+    permission_classes = [LOGISTICS_WRITERS]
+
+
+class CourierViewSet(ByCode):
+    queryset = Courier.objects.all()
+    serializer_class = serializers.CourierSerializer
+    permission_classes = [LOGISTICS_WRITERS]
+    filterset_fields = ["is_active"]
+
+
+class CourierLaneViewSet(CreateListUpdate):
+    queryset = CourierLane.objects.select_related("courier", "region")
+    serializer_class = serializers.CourierLaneSerializer
+    permission_classes = [LOGISTICS_WRITERS]
+    filterset_class = filters.CourierLaneFilter
+    ordering_fields = ["daily_capacity", "ndr_rate", "avg_delivery_days"]
+    ordering = ["region__code", "courier__code"]
+
+
+class StockLevelViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = StockLevel.objects.select_related("sku", "warehouse")
+    serializer_class = serializers.StockLevelSerializer
+    permission_classes = [INVENTORY_WRITERS]
+    filterset_class = filters.StockLevelFilter
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["on_hand", "as_of"]
+    ordering = ["sku__code", "warehouse__code"]
+
+    def create(self, request, *args, **kwargs):
+        """A stock count: creates the SKU × warehouse row, or updates it (200) if it exists."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        row, created = StockLevel.objects.update_or_create(
+            sku=data["sku"], warehouse=data["warehouse"], defaults={"on_hand": data["on_hand"], "as_of": data["as_of"]}
+        )
+        return Response(
+            self.get_serializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class InboundShipmentViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = InboundShipment.objects.select_related("sku", "warehouse")
+    serializer_class = serializers.InboundShipmentSerializer
+    permission_classes = [INVENTORY_WRITERS]
+    filterset_class = filters.InboundShipmentFilter
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["expected_on", "quantity"]
+    ordering = ["expected_on", "id"]
+
+
+class CapacityConstraintViewSet(viewsets.ModelViewSet):
+    queryset = CapacityConstraint.objects.select_related("warehouse", "courier", "region")
+    serializer_class = serializers.CapacityConstraintSerializer
+    permission_classes = [OPS_WRITERS]
+    filterset_class = filters.CapacityConstraintFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["starts_on", "ends_on"]
+    ordering = ["starts_on", "id"]

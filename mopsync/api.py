@@ -1,0 +1,85 @@
+"""API plumbing shared by both apps: error mapping, pagination, role permissions.
+
+Domain errors are mapped to HTTP here and only here: InvalidInput → 400 with
+field messages, NotPermitted → 403, TransitionNotAllowed/CapacityTaken → 409 with
+the rule that refused (and the check's findings when capacity is involved).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from drf_spectacular.utils import inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from campaigns.errors import CapacityTaken, DomainError, InvalidInput
+from mopsync.roles import ALL_ROLES, user_roles
+
+log = logging.getLogger(__name__)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, InvalidInput):
+        return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DomainError):
+        body = {"detail": exc.message, "code": exc.code}
+        if isinstance(exc, CapacityTaken):
+            body["findings"] = exc.findings
+            body["max_orders_per_day"] = exc.max_orders_per_day
+        return Response(body, status=exc.http_status)
+    if isinstance(exc, DjangoValidationError):
+        return Response({"non_field_errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError | DataError):
+        # A database constraint refused what validation let through (e.g. a duplicate
+        # code racing another request): the client's input conflicts, not a server fault.
+        log.info("database refused a write: %s", exc)
+        return Response(
+            {"detail": "The database refused this change (duplicate or out-of-range value).", "code": "conflict"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)
+
+
+class HasRole(permissions.BasePermission):
+    """Signed in with at least one mopsync role (machine clients are users with roles)."""
+
+    message = "Your account has no mopsync role; ask an admin to add you to a team."
+
+    def has_permission(self, request, view):
+        return bool(user_roles(request.user) & set(ALL_ROLES)) or bool(request.user and request.user.is_staff)
+
+
+def writers(*roles: str) -> type[permissions.BasePermission]:
+    """Reads for every role; writes only for `roles` (and staff)."""
+
+    class RoleWriters(HasRole):
+        message = f"Changing this needs one of the roles: {', '.join(roles)}."
+
+        def has_permission(self, request, view):
+            if not super().has_permission(request, view):
+                self.message = HasRole.message
+                return False
+            if request.method in permissions.SAFE_METHODS:
+                return True
+            return bool(user_roles(request.user) & set(roles)) or request.user.is_staff
+
+    return RoleWriters
+
+
+ERROR = inline_serializer("Error", {"detail": serializers.CharField(), "code": serializers.CharField()})
+CONFLICT = inline_serializer(
+    "Conflict",
+    {
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(),
+        "findings": serializers.ListField(child=serializers.DictField(), required=False),
+        "max_orders_per_day": serializers.IntegerField(required=False, allow_null=True),
+    },
+)
+FIELD_ERRORS = inline_serializer(
+    "FieldErrors", {"field_name": serializers.ListField(child=serializers.CharField(), required=False)}
+)

@@ -1,0 +1,19 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+
+from mopsync.api import FIELD_ERRORS
+
+
+class ObtainToken(ObtainAuthToken):
+    """POST {username, password} → {token}. The token is bound to the user and its roles."""
+
+    @extend_schema(
+        summary="Get an API token",
+        request=AuthTokenSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: FIELD_ERRORS},
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
