@@ -16,6 +16,7 @@ from campaigns import services
 from campaigns.errors import DomainError, InvalidInput
 from campaigns.models import (
     AuditEvent,
+    CalendarFeed,
     Campaign,
     CampaignRegion,
     CampaignSku,
@@ -345,3 +346,20 @@ class NotificationAdmin(admin.ModelAdmin):
         skipped = queryset.count() - len(ids)
         if skipped:
             self.message_user(request, f"{skipped} selected notification(s) had not failed; left as they are.")
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Private feed URLs. Tokens are never shown; deleting a row revokes the feed."""
+
+    list_display = ["user", "created_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

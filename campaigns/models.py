@@ -265,3 +265,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class CalendarFeed(models.Model):
+    """A user's private iCalendar feed URL (`/calendar/<token>.ics`); regenerating revokes the old one."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

@@ -3,12 +3,12 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
-from capacity.models import CapacityConstraint, InboundShipment
+from capacity.models import CapacityConstraint, InboundShipment, Reservation
 from capacity.selectors import frac, load_snapshot, load_snapshots
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
@@ -179,3 +179,59 @@ def calendar_entries(
             entries.append(CalendarEntry("stock_arrival", a.pk, title, a.expected_on, a.expected_on))
     entries.sort(key=lambda e: (e.starts_on, CALENDAR_KINDS.index(e.kind), e.id))
     return entries
+
+
+def plan_from_input(cleaned: dict, *, base: Campaign | None = None) -> checks.Plan:
+    """A plan in the check's terms from `validation.clean_plan` output (a plan being
+    typed in a form, not saved yet); `base` supplies the fields not given."""
+
+    def pick(name, default):
+        if name in cleaned and cleaned[name] is not None:
+            return cleaned[name]
+        return getattr(base, name) if base is not None else default
+
+    skus = cleaned.get("skus") or ([(line.sku, line.share) for line in base.sku_lines.all()] if base else [])
+    regions = cleaned.get("regions") or (
+        [(line.region, line.share) for line in base.region_lines.all()] if base else []
+    )
+    return checks.Plan(
+        starts_on=pick("starts_on", None),
+        ends_on=pick("ends_on", None),
+        orders_per_day=pick("orders_per_day", 0),
+        units_per_order=frac(pick("units_per_order", 1)),
+        cod_share=frac(pick("cod_share", 0)),
+        delivery_promise_days=pick("delivery_promise_days", 4),
+        budget=frac(pick("budget", 0)),
+        expected_order_value=frac(pick("expected_order_value", 0)),
+        skus=tuple(checks.SkuLine(sku.pk, frac(share)) for sku, share in skus),
+        regions=tuple(checks.RegionLine(region.pk, frac(share)) for region, share in regions),
+    )
+
+
+def reservation_summary(campaign: Campaign) -> list[dict]:
+    """What a campaign holds, per dimension, kind and resource: one aggregate query."""
+    rows = (
+        Reservation.objects.filter(campaign=campaign)
+        .values("dimension", "kind", "sku__code", "warehouse__code", "lane__courier__code", "lane__region__code")
+        .annotate(
+            total=Sum("quantity"),
+            days=Count("day", distinct=True),
+            first=Min("day"),
+            last=Max("day"),
+            peak=Max("quantity"),
+        )
+        .order_by("dimension", "kind", "sku__code", "warehouse__code", "lane__region__code", "lane__courier__code")
+    )
+    summary = []
+    for row in rows:
+        if row["kind"] == "stock":
+            resource = f"{row['sku__code']} at {row['warehouse__code'] or 'network'}"
+            unit = "units"
+        elif row["kind"] == "lane":
+            resource = f"{row['lane__courier__code']} → {row['lane__region__code']}"
+            unit = "orders"
+        else:
+            resource = f"dispatch at {row['warehouse__code'] or 'network'}"
+            unit = "orders"
+        summary.append({**row, "resource": resource, "unit": unit})
+    return summary

@@ -775,3 +775,36 @@ def campaigns_complete_ended(*, today: dt.date) -> int:
         except TransitionNotAllowed:
             continue
     return done
+
+
+def available_actions(campaign: Campaign, actor) -> list[str]:
+    """The transitions `actor` may attempt on `campaign` now, by the same state and role
+    rules the transitions enforce (dates and capacity are still checked when they run)."""
+    roles = user_roles(actor)
+    owner = _is_owner(actor, campaign) and MARKETING in roles
+    lead = OPS_LEAD in roles
+    status = campaign.status
+    found = []
+    if owner and status in ALLOWED["edit"]:
+        found.append("edit")
+    if owner and status in ALLOWED["submit"]:
+        found.append("submit")
+    if (owner or lead) and status in ALLOWED["go_live"]:
+        found.append("go-live")
+    if (owner or lead) and status in ALLOWED["pause"]:
+        found.append("pause")
+    if (owner or lead) and status in ALLOWED["resume"]:
+        found.append("resume")
+    if owner and status in ALLOWED["scale_up"] and not campaign.scale_up_pending:
+        found.append("scale-up")
+    if (owner or lead) and status in ALLOWED["cancel"]:
+        found.append("cancel")
+    return found
+
+
+def signable_dimensions(campaign: Campaign, actor) -> list[str]:
+    """Dimensions `actor` may decide on `campaign` now (segregation of duties applied)."""
+    roles = user_roles(actor)
+    if MARKETING in roles or _is_owner(actor, campaign):
+        return []
+    return [d for d in selectors.pending_dimensions(campaign) if roles & SIGNOFF_ROLES[d]]

@@ -1,9 +1,17 @@
 from django.conf import settings
 
-from mopsync.roles import user_roles
+from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 
 def mopsync(request):
+    """Who is signed in and in which roles, for the layout on every page."""
     user = getattr(request, "user", None)
-    roles = sorted(user_roles(user)) if user is not None and user.is_authenticated else []
-    return {"currency": settings.CURRENCY, "my_roles": roles}
+    if user is None or not user.is_authenticated:
+        return {"currency": settings.CURRENCY, "my_roles": [], "is_ops": False, "unread_count": 0}
+    roles = user_roles(user)
+    return {
+        "currency": settings.CURRENCY,
+        "my_roles": sorted(roles),
+        "is_ops": bool(roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}),
+        "unread_count": user.notifications.filter(read_at__isnull=True).count(),
+    }

@@ -8,5 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("mopsync.api_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("calendar/", include("campaigns.calendar_urls")),
+    path("capacity/", include("capacity.urls")),
     path("", include("campaigns.urls")),
 ]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from campaigns import services
 from campaigns.models import (
     AuditEvent,
+    CalendarFeed,
     Campaign,
     CampaignRegion,
     CampaignSku,
@@ -56,7 +57,7 @@ EDITABLE = [
     PromoWindow,
     PostCampaignReview,
 ]
-NOT_ADDABLE = [Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification]
+NOT_ADDABLE = [Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification, CalendarFeed]
 ALL_MODELS = EDITABLE + NOT_ADDABLE
 
 
@@ -108,6 +109,7 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
     campaign = approved(world, owner, inventory, logistics, name=name)
     PostCampaignReview.objects.create(campaign=campaign, forecast_orders=500)
     Notification.objects.create(recipient=owner, campaign=campaign, kind="x", subject="s", state="failed")
+    CalendarFeed.objects.get_or_create(user=owner, defaults={"token": f"feed-{name}"})
     return campaign
 
 

@@ -1,0 +1,122 @@
+"""Web forms: they collect and type the input, in planners' units (percentages);
+the services decide what is allowed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.forms import formset_factory
+
+from campaigns.models import Channel, ForecastBasis, Status
+from capacity.models import Region, Sku
+
+HUNDRED = Decimal(100)
+
+
+def percent_field(label: str, *, required=True, help_text="") -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=0, max_value=100, decimal_places=2, max_digits=5, required=required, help_text=help_text
+    )
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    brief = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
+    channel = forms.ChoiceField(choices=Channel.choices)
+    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
+    forecast_basis = forms.ChoiceField(
+        choices=ForecastBasis.choices, widget=forms.RadioSelect, initial=ForecastBasis.ORDERS, label="Forecast as"
+    )
+    orders_per_day = forms.IntegerField(min_value=1, max_value=1_000_000, required=False, label="Orders per day")
+    sessions_per_day = forms.IntegerField(min_value=1, max_value=100_000_000, required=False, label="Sessions per day")
+    conversion_percent = percent_field("Conversion rate (%)", required=False, help_text="3 means 3% of sessions order.")
+    units_per_order = forms.DecimalField(min_value=Decimal("0.01"), max_value=100, decimal_places=2, initial=1)
+    cod_percent = percent_field("Cash on delivery (%)", help_text="Share of orders paid on delivery.")
+    delivery_promise_days = forms.IntegerField(min_value=1, max_value=60, initial=4, label="Delivery promise (days)")
+    budget = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2, initial=0, label="Budget")
+    expected_order_value = forms.DecimalField(
+        min_value=0, max_digits=12, decimal_places=2, initial=0, label="Expected order value"
+    )
+    auto_pause_on_stockout = forms.BooleanField(required=False, label="Pause automatically if a featured SKU runs low")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("forecast_basis") == ForecastBasis.SESSIONS:
+            if not data.get("sessions_per_day"):
+                self.add_error("sessions_per_day", "Give sessions per day.")
+            if not data.get("conversion_percent"):
+                self.add_error("conversion_percent", "Give the conversion rate.")
+        elif not data.get("orders_per_day"):
+            self.add_error("orders_per_day", "Give orders per day.")
+        return data
+
+    def service_data(self) -> dict:
+        d = self.cleaned_data
+        data = {
+            key: d[key]
+            for key in (
+                "name", "brief", "channel", "starts_on", "ends_on", "units_per_order", "delivery_promise_days",
+                "budget", "expected_order_value", "auto_pause_on_stockout",
+            )
+        }  # fmt: skip
+        data["cod_share"] = (d["cod_percent"] / HUNDRED).quantize(Decimal("0.0001"))
+        if d.get("forecast_basis") == ForecastBasis.SESSIONS:
+            data["sessions_per_day"] = d["sessions_per_day"]
+            data["conversion_rate"] = (d["conversion_percent"] / HUNDRED).quantize(Decimal("0.00001"))
+        else:
+            data["orders_per_day"] = d["orders_per_day"]
+        return data
+
+    @classmethod
+    def initial_from(cls, campaign) -> dict:
+        initial = {name: getattr(campaign, name) for name in cls.base_fields if hasattr(campaign, name)}
+        initial["cod_percent"] = (campaign.cod_share * HUNDRED).normalize()
+        if campaign.conversion_rate is not None:
+            initial["conversion_percent"] = (campaign.conversion_rate * HUNDRED).normalize()
+        return initial
+
+
+class SkuLineForm(forms.Form):
+    sku = forms.ModelChoiceField(queryset=Sku.objects.filter(is_active=True), to_field_name="code", label="SKU")
+    share_percent = percent_field("Share of units (%)")
+
+
+class RegionLineForm(forms.Form):
+    region = forms.ModelChoiceField(queryset=Region.objects.all(), to_field_name="code")
+    share_percent = percent_field("Share of orders (%)")
+
+
+SkuLineFormSet = formset_factory(SkuLineForm, extra=3, can_delete=True, max_num=200)
+RegionLineFormSet = formset_factory(RegionLineForm, extra=3, can_delete=True, max_num=200)
+
+
+def lines_data(formset, key: str) -> list[dict]:
+    return [
+        {
+            key: form.cleaned_data[key].code,
+            "share": (form.cleaned_data["share_percent"] / HUNDRED).quantize(Decimal("0.0001")),
+        }
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get(key)
+    ]
+
+
+class CampaignFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
+    channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False)
+    region = forms.CharField(required=False, max_length=40)
+    sku = forms.CharField(required=False, max_length=40, label="SKU")
+    active_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    active_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+
+
+class ScaleUpForm(forms.Form):
+    orders_per_day = forms.IntegerField(min_value=1, max_value=1_000_000, label="New orders per day")
+    comment = forms.CharField(required=False, max_length=5000)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=5000)

@@ -1,0 +1,194 @@
+"""`manage.py load_demo`: a realistic brand, built through the real services, idempotent."""
+
+import io
+from collections import Counter
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from campaigns import demo
+from campaigns.models import AuditEvent, Campaign, Notification, PostCampaignReview, PromoWindow, Status
+from campaigns.selectors import campaign_capacity_check
+from capacity.models import (
+    CapacityConstraint,
+    Courier,
+    CourierLane,
+    InboundShipment,
+    Region,
+    Reservation,
+    SignOff,
+    Sku,
+    StockLevel,
+    Warehouse,
+)
+
+pytestmark = pytest.mark.django_db
+
+EVERY_MODEL = (
+    User, Warehouse, Sku, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint,
+    PromoWindow, Campaign, SignOff, Reservation, AuditEvent, Notification, PostCampaignReview,
+)  # fmt: skip
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+USERS = ("maya", "ishaan", "lata", "omar", "admin")
+
+
+def load_demo(**options) -> str:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in EVERY_MODEL}
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker):
+    """Load the demo once for the module, inside a transaction rolled back afterwards
+    (with the fast hasher the function-scoped conftest fixture sets for each test)."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
+        output = load_demo(force=True)
+        yield output
+        transaction.set_rollback(True)
+
+
+# ---------------------------------------------------------------- refusals (need no demo loaded)
+
+
+def test_refuses_when_debug_is_off(settings):
+    settings.DEBUG = False
+    before = counts()
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        load_demo()
+    assert counts() == before
+
+
+def test_a_failure_leaves_nothing_half_loaded(settings, monkeypatch):
+    settings.DEBUG = True
+    before = counts()
+    monkeypatch.setattr(demo, "SKUS", [*demo.SKUS, ("ZZZ-999", "Never saved", 0, 0, "0", 10)])
+
+    def boom(self):
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(demo.CampaignLoader, "load", boom)
+    with pytest.raises(CommandError, match="nothing was changed"):
+        load_demo()
+    assert not Sku.objects.filter(code="ZZZ-999").exists()
+    assert counts() == before
+
+
+# ---------------------------------------------------------------- what the demo contains
+
+
+def test_reference_data(demo_output):
+    assert Warehouse.objects.count() == 3
+    assert Sku.objects.count() == 40
+    assert Region.objects.count() == 12
+    assert Courier.objects.count() == 4
+    assert StockLevel.objects.count() == 40 * 3
+    assert InboundShipment.objects.exists()
+    assert Region.objects.filter(warehouse__isnull=True).exists()
+    assert Sku.objects.filter(return_rate__gt="0.20").count() >= 3
+    assert CourierLane.objects.filter(ndr_rate__gt="0.28").values("region").distinct().count() >= 2
+    assert CourierLane.objects.filter(avg_delivery_days__gt=5).exists()
+    assert CourierLane.objects.filter(cod_supported=False).exists()
+    kinds = set(CapacityConstraint.objects.values_list("kind", flat=True))
+    assert kinds == set(CapacityConstraint.Kind.values)
+    today = timezone.localdate()
+    assert not CapacityConstraint.objects.filter(ends_on__lt=today).exists(), "constraints are in the coming weeks"
+    assert 3 <= PromoWindow.objects.count() <= 4
+
+
+def test_campaigns_cover_every_status(demo_output):
+    statuses = Counter(Campaign.objects.values_list("status", flat=True))
+    assert set(statuses) == set(Status.values)
+    assert 13 <= sum(statuses.values()) <= 17
+    assert set(Campaign.objects.values_list("owner__username", flat=True)) == {"maya"}
+
+
+def test_every_campaign_has_an_audit_trail_from_real_actors(demo_output):
+    for campaign in Campaign.objects.all():
+        events = list(campaign.events.all())
+        assert events, campaign.name
+        assert events[0].action == "create" and events[0].actor.username == "maya"
+        assert events[-1].to_status == campaign.status, campaign.name
+    now = timezone.now()
+    assert not AuditEvent.objects.filter(created_at__gt=now).exists(), "history is in the past"
+    signers = set(SignOff.objects.values_list("actor__username", flat=True))
+    assert signers == {"ishaan", "lata"}
+    movers = set(AuditEvent.objects.filter(action__in=["pause", "cancel"]).values_list("actor__username", flat=True))
+    assert "omar" in movers
+
+
+def test_approved_live_and_paused_campaigns_hold_reservations(demo_output):
+    holding = Campaign.objects.filter(status__in=[Status.APPROVED, Status.LIVE, Status.PAUSED])
+    assert holding.count() >= 4
+    for campaign in holding:
+        dimensions = set(campaign.reservations.values_list("dimension", flat=True))
+        assert dimensions == {"inventory", "courier"}, campaign.name
+    released = Campaign.objects.filter(status__in=[Status.CANCELLED, Status.REJECTED, Status.DRAFT])
+    assert not Reservation.objects.filter(campaign__in=released).exists()
+
+
+def test_the_workflow_stories(demo_output):
+    today = timezone.localdate()
+    assert Campaign.objects.filter(status=Status.LIVE, scale_up_pending=True).count() == 1
+    assert Campaign.objects.filter(status=Status.SUBMITTED, late_notice=True).exists()
+    assert SignOff.objects.filter(decision="approved", approved_orders_per_day__isnull=False).exists()
+    capped = Campaign.objects.get(signoffs__approved_orders_per_day__isnull=False)
+    assert capped.status == Status.APPROVED and capped.approved_orders_per_day < capped.orders_per_day
+    assert Campaign.objects.filter(plan_version__gt=1, status=Status.APPROVED).exists(), "a resubmission"
+    for campaign in Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED]):
+        assert campaign.starts_on <= today <= campaign.ends_on
+    completed = Campaign.objects.filter(status=Status.COMPLETED)
+    assert completed.count() >= 1
+    for campaign in completed:
+        assert campaign.ends_on < today
+        assert campaign.review.actual_orders
+    for campaign in Campaign.objects.filter(status__in=[Status.SUBMITTED, Status.APPROVED]):
+        assert campaign.starts_on > today
+
+
+def test_the_approval_queue_has_verdicts_to_show(demo_output):
+    verdicts = {campaign_capacity_check(c).verdict for c in Campaign.objects.filter(status=Status.SUBMITTED)}
+    assert {"exceeds", "fits_with_warnings"} <= verdicts
+
+
+def test_prints_a_short_summary(demo_output):
+    assert "demo ready" in demo_output
+    assert "40 SKUs" in demo_output
+    assert len(demo_output.splitlines()) <= 10
+
+
+def test_demo_users_can_sign_in(demo_output, client):
+    for username in USERS:
+        assert client.login(username=username, password="demo-pass-123"), username
+        client.logout()
+    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="maya").email == "maya@demo.mopsync.local"
+    assert set(User.objects.get(username="lata").groups.values_list("name", flat=True)) == {"ops_logistics"}
+
+
+# ---------------------------------------------------------------- idempotent
+
+
+def test_running_again_changes_nothing(demo_output, settings):
+    settings.DEBUG = True
+    before = counts()
+    statuses = dict(Campaign.objects.values_list("name", "status"))
+    output = load_demo()
+    assert counts() == before
+    assert dict(Campaign.objects.values_list("name", "status")) == statuses
+    assert "0 campaigns created" in output
+
+
+def test_if_empty_skips_when_campaigns_exist(demo_output, settings):
+    settings.DEBUG = True
+    before = counts()
+    assert "nothing to do" in load_demo(if_empty=True)
+    assert counts() == before
