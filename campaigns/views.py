@@ -33,9 +33,12 @@ from mopsync.roles import MARKETING, user_roles
 @login_required
 def campaign_list(request):
     form = CampaignFilterForm(request.GET or None)
-    params = {k: v for k, v in request.GET.items() if v and k != "page"}
-    if "q" in params:
-        params["search"] = params.pop("q")
+    params = request.GET.copy()
+    params.pop("page", None)
+    if params.get("q"):
+        params["search"] = params.pop("q")[0]
+    for key in [k for k, v in params.items() if not v]:
+        params.pop(key)
     filtered = CampaignFilter(params, queryset=selectors.campaign_list().order_by("starts_on", "id"))
     campaigns = filtered.qs if filtered.is_valid() else selectors.campaign_list().none()
     if not filtered.is_valid():
