@@ -1,0 +1,513 @@
+"""The shared promo calendar (DESIGN.md, "Screens"): month and week grids, per-day
+courier capacity use, and each user's private iCalendar feed.
+
+Reads are bounded: a grid costs the entry queries of `selectors.calendar_entries`
+plus four for capacity use, whatever the number of campaigns or days shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Sum
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from campaigns.models import CalendarFeed, Campaign, CampaignRegion, Channel, Status
+from campaigns.selectors import CalendarEntry, calendar_entries
+from capacity.models import CapacityConstraint, CourierLane, Reservation
+
+# Years a calendar page may show: far enough for any plan, and prev/next never leave `date`'s range.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+# Campaigns whose orders load the couriers: still planned, or running.
+LOADING_STATUSES = (Status.SUBMITTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
+
+# (lower bound in %, css class, words): the heat scale is never colour alone.
+HEAT_LEVELS = (
+    (90, "heat-4", "near full"),
+    (75, "heat-3", "high"),
+    (50, "heat-2", "busy"),
+    (25, "heat-1", "moderate"),
+    (0, "heat-0", "light"),
+)
+HEAT_LEGEND = (
+    ("heat-0", "light: under 25%"),
+    ("heat-1", "moderate: 25–49%"),
+    ("heat-2", "busy: 50–74%"),
+    ("heat-3", "high: 75–89%"),
+    ("heat-4", "near full: 90–100%"),
+    ("heat-over", "over capacity: above 100%"),
+)
+
+FEED_DAYS_BACK, FEED_DAYS_AHEAD = 90, 365
+FEED_KINDS = ("campaign", "promo_window", "constraint")
+
+
+# --------------------------------------------------------------------------- periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a calendar page shows: a month (grid of whole weeks) or one ISO week."""
+
+    kind: str  # "month" | "week"
+    first: date
+    last: date
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return cls("month", first, following - timedelta(days=1))
+
+    @classmethod
+    def week(cls, year: int, week: int) -> Period:
+        monday = date.fromisocalendar(year, week, 1)
+        return cls("week", monday, monday + timedelta(days=6))
+
+    @classmethod
+    def month_of(cls, day: date) -> Period:
+        return cls.month(day.year, day.month)
+
+    @classmethod
+    def week_of(cls, day: date) -> Period:
+        year, week, _ = day.isocalendar()
+        return cls.week(year, week)
+
+    @property
+    def grid_start(self) -> date:
+        return self.first - timedelta(days=self.first.weekday())
+
+    @property
+    def grid_end(self) -> date:
+        return self.last + timedelta(days=6 - self.last.weekday())
+
+    @property
+    def param(self) -> dict[str, str]:
+        """The query parameter that bookmarks this period."""
+        if self.kind == "month":
+            return {"month": f"{self.first:%Y-%m}"}
+        return {"week": iso_week(self.first)}
+
+    @property
+    def title(self) -> str:
+        if self.kind == "month":
+            return f"{self.first:%B %Y}"
+        year, week, _ = self.first.isocalendar()
+        return f"Week {week}, {year} ({_span(self.first, self.last)})"
+
+    def previous(self) -> Period | None:
+        before = self.first - timedelta(days=1)
+        return self._within(Period.month_of(before) if self.kind == "month" else Period.week_of(before))
+
+    def next(self) -> Period | None:
+        after = self.last + timedelta(days=1)
+        return self._within(Period.month_of(after) if self.kind == "month" else Period.week_of(after))
+
+    @staticmethod
+    def _within(period: Period) -> Period | None:
+        return period if MIN_YEAR <= period.first.year and period.last.year <= MAX_YEAR else None
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _span(first: date, last: date) -> str:
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_WEEK = re.compile(r"(\d{4})-[Ww](\d{1,2})")
+
+
+def parse_month(value: str) -> Period | None:
+    """`2026-12` → that month; None for anything else (2026-13, abc, year 0001)."""
+    match = _MONTH.fullmatch(value)
+    if not match:
+        return None
+    year, month = int(match[1]), int(match[2])
+    if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12):
+        return None
+    return Period.month(year, month)
+
+
+def parse_week(value: str) -> Period | None:
+    """`2026-W49` (ISO week) → that week; None for anything else (W54, W53 of a 52-week year)."""
+    match = _WEEK.fullmatch(value)
+    if not match:
+        return None
+    year, week = int(match[1]), int(match[2])
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        period = Period.week(year, week)
+    except ValueError:
+        return None
+    return Period._within(period)
+
+
+# --------------------------------------------------------------------------- capacity use
+
+
+@dataclass(frozen=True)
+class DayUse:
+    """Courier capacity use on one day: orders held by approvals, plus orders of
+    plans that load the couriers but hold nothing yet, against what the lanes can
+    take after constraints and business-as-usual load."""
+
+    day: date
+    reserved: int
+    projected: int
+    capacity: int
+
+    @property
+    def orders(self) -> int:
+        return self.reserved + self.projected
+
+    @property
+    def percent(self) -> int | None:
+        """Rounded half up; None when there is no capacity at all that day."""
+        if self.capacity <= 0:
+            return None
+        return math.floor(Fraction(self.orders * 100, self.capacity) + Fraction(1, 2))
+
+    @property
+    def over(self) -> bool:
+        return self.orders > self.capacity
+
+    @property
+    def css(self) -> str:
+        if self.over:
+            return "heat-over"
+        if self.capacity <= 0:
+            return "heat-closed"
+        share = Fraction(self.orders * 100, self.capacity)
+        return next(css for floor, css, _ in HEAT_LEVELS if share >= floor)
+
+    @property
+    def label(self) -> str:
+        """Words that say what the colour says."""
+        if self.capacity <= 0:
+            return "no courier capacity" + (f", {self.orders} orders planned" if self.orders else "")
+        share = Fraction(self.orders * 100, self.capacity)
+        words = "over capacity" if self.over else next(w for floor, _, w in HEAT_LEVELS if share >= floor)
+        return f"{self.percent}% of courier capacity, {words}"
+
+
+def capacity_use(*, start: date, end: date, region: str | None = None) -> dict[date, DayUse]:
+    """Courier capacity use for every day of [start, end], network-wide or for one
+    region (by code), in four queries whatever the number of campaigns or days:
+    lanes, constraints, reservations summed by day, and the campaigns that load
+    the couriers.
+
+    A campaign counts its courier reservations once its courier dimension is
+    approved; until then (or for the part of a scale-up not approved yet) its
+    planned orders/day count as projected demand.
+    """
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+    lanes = CourierLane.objects.filter(courier__is_active=True)
+    if region:
+        lanes = lanes.filter(region__code=region)
+    lanes = list(lanes.values("courier_id", "region_id", "daily_capacity", "baseline_orders_per_day"))
+    constraints = list(
+        CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).values(
+            "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id"
+        )
+    )
+
+    held = Reservation.objects.filter(kind=Reservation.Kind.LANE, day__gte=start, day__lte=end)
+    if region:
+        held = held.filter(lane__region__code=region)
+    reserved = {row["day"]: row["total"] for row in held.values("day").annotate(total=Sum("quantity")).order_by()}
+
+    projected = dict.fromkeys(days, 0)
+    for starts_on, ends_on, orders in _unreserved_demand(start=start, end=end, region=region):
+        for day in days:
+            if starts_on <= day <= ends_on:
+                projected[day] += orders
+
+    return {
+        day: DayUse(
+            day=day,
+            reserved=reserved.get(day, 0),
+            projected=projected[day],
+            capacity=sum(_lane_capacity(lane, day, constraints) for lane in lanes),
+        )
+        for day in days
+    }
+
+
+def _unreserved_demand(*, start: date, end: date, region: str | None) -> list[tuple[date, date, int]]:
+    """(starts_on, ends_on, orders/day not held yet) of each campaign loading the couriers: one query."""
+    fields = ("starts_on", "ends_on", "orders_per_day", "approved_orders_per_day", "scale_up_pending")
+    if region:
+        rows = CampaignRegion.objects.filter(
+            region__code=region,
+            campaign__status__in=LOADING_STATUSES,
+            campaign__starts_on__lte=end,
+            campaign__ends_on__gte=start,
+        ).values("share", **{name: F(f"campaign__{name}") for name in fields})
+        campaign = OuterRef("campaign_id")
+    else:
+        rows = Campaign.objects.filter(status__in=LOADING_STATUSES, starts_on__lte=end, ends_on__gte=start).values(
+            *fields
+        )
+        campaign = OuterRef("pk")
+    holds_lanes = Exists(Reservation.objects.filter(campaign_id=campaign, kind=Reservation.Kind.LANE))
+    demand = []
+    for row in rows.annotate(holds_lanes=holds_lanes).order_by():
+        if not row["holds_lanes"]:
+            orders = row["orders_per_day"]
+        elif row["scale_up_pending"]:
+            orders = max(row["orders_per_day"] - (row["approved_orders_per_day"] or 0), 0)
+        else:
+            orders = 0
+        if region:
+            # The region's part, rounded as the capacity check rounds it.
+            orders = math.ceil(orders * Fraction(row["share"]))
+        if orders > 0:
+            demand.append((row["starts_on"], row["ends_on"], orders))
+    return demand
+
+
+def _lane_capacity(lane: dict, day: date, constraints: list[dict]) -> int:
+    """A lane's orders/day on `day`: capacity × the smallest factor of the courier or
+    region constraints in force (the capacity check's rule), less business-as-usual."""
+    factor = Fraction(1)
+    for c in constraints:
+        if not c["starts_on"] <= day <= c["ends_on"] or c["warehouse_id"] is not None:
+            continue
+        if c["courier_id"] is not None:
+            hit = c["courier_id"] == lane["courier_id"] and c["region_id"] in (None, lane["region_id"])
+        else:
+            hit = c["region_id"] == lane["region_id"]
+        if hit:
+            factor = min(factor, Fraction(c["capacity_factor"]))
+    return max(math.floor(lane["daily_capacity"] * factor) - lane["baseline_orders_per_day"], 0)
+
+
+# --------------------------------------------------------------------------- grids
+
+KIND_LABELS = {
+    "campaign": "Campaign",
+    "promo_window": "Promo window",
+    "constraint": "Ops constraint",
+    "stock_arrival": "Stock arrival",
+}
+SHORT_KIND_LABELS = {"campaign": "Campaign", "promo_window": "Promo", "constraint": "Ops", "stock_arrival": "Stock"}
+
+
+def status_label(entry: CalendarEntry) -> str:
+    """Campaign status, or the kind of an ops constraint, in words."""
+    if entry.kind == "campaign" and entry.status in Status.values:
+        return Status(entry.status).label
+    if entry.kind == "constraint" and entry.status in CapacityConstraint.Kind.values:
+        return CapacityConstraint.Kind(entry.status).label
+    return ""
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """A calendar item as shown on one of the days it covers."""
+
+    entry: CalendarEntry
+    day: date
+
+    @property
+    def continues_before(self) -> bool:
+        return self.entry.starts_on < self.day
+
+    @property
+    def continues_after(self) -> bool:
+        return self.entry.ends_on > self.day
+
+    @property
+    def day_of(self) -> int:
+        return (self.day - self.entry.starts_on).days + 1
+
+    @property
+    def length(self) -> int:
+        return (self.entry.ends_on - self.entry.starts_on).days + 1
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.entry.kind, self.entry.kind)
+
+    @property
+    def short_kind_label(self) -> str:
+        return SHORT_KIND_LABELS.get(self.entry.kind, self.entry.kind)
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.entry)
+
+    @property
+    def channel_label(self) -> str:
+        return Channel(self.entry.channel).label if self.entry.channel in Channel.values else ""
+
+    @property
+    def span(self) -> str:
+        if self.length == 1:
+            return f"{self.entry.starts_on.day} {self.entry.starts_on:%b %Y}"
+        return _span(self.entry.starts_on, self.entry.ends_on)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    in_period: bool
+    is_today: bool
+    use: DayUse
+    entries: list[DayEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CalendarWeek:
+    param: str  # ISO week, e.g. 2026-W49
+    number: int
+    days: list[CalendarDay]
+
+
+@dataclass(frozen=True)
+class CalendarGrid:
+    period: Period
+    weeks: list[CalendarWeek]
+    entries: list[CalendarEntry]
+
+
+def calendar_grid(
+    period: Period,
+    *,
+    today: date,
+    region: str | None = None,
+    sku: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+) -> CalendarGrid:
+    """The weeks of `period`, each day with the entries that cover it and its courier
+    capacity use. Filters narrow the entries; capacity use is the network's, or the
+    region's when a region is chosen (a channel, SKU or status does not change how
+    full the couriers are)."""
+    start, end = period.grid_start, period.grid_end
+    entries = calendar_entries(start=start, end=end, region=region, sku=sku, channel=channel, status=status)
+    use = capacity_use(start=start, end=end, region=region)
+    weeks = []
+    monday = start
+    while monday <= end:
+        days = []
+        for offset in range(7):
+            day = monday + timedelta(days=offset)
+            days.append(
+                CalendarDay(
+                    day=day,
+                    in_period=period.first <= day <= period.last,
+                    is_today=day == today,
+                    use=use[day],
+                    entries=[DayEntry(e, day) for e in entries if e.starts_on <= day <= e.ends_on],
+                )
+            )
+        year, number, _ = monday.isocalendar()
+        weeks.append(CalendarWeek(f"{year}-W{number:02d}", number, days))
+        monday += timedelta(days=7)
+    return CalendarGrid(period, weeks, entries)
+
+
+# --------------------------------------------------------------------------- private feed
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def calendar_feed_for(user) -> CalendarFeed:
+    """The user's private feed, created with a random token on first use."""
+    feed, _ = CalendarFeed.objects.get_or_create(user=user, defaults={"token": _new_token()})
+    return feed
+
+
+def calendar_feed_regenerate(*, user) -> CalendarFeed:
+    """Give `user` a new feed token: the old URL stops working at once (a leaked URL
+    is revoked by regenerating it). The token is never logged."""
+    with transaction.atomic():
+        feed, created = CalendarFeed.objects.select_for_update().get_or_create(
+            user=user, defaults={"token": _new_token()}
+        )
+        if not created:
+            feed.token = _new_token()
+            feed.save(update_fields=["token", "created_at"])
+    return feed
+
+
+def calendar_feed_owner(token: str):
+    """The active user whose feed `token` is, or None."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token, user__is_active=True).first()
+    return feed.user if feed else None
+
+
+ICS_STATUS = {
+    Status.DRAFT: "TENTATIVE",
+    Status.SUBMITTED: "TENTATIVE",
+    Status.CHANGES_REQUESTED: "TENTATIVE",
+    Status.APPROVED: "CONFIRMED",
+    Status.LIVE: "CONFIRMED",
+    Status.PAUSED: "CONFIRMED",
+    Status.COMPLETED: "CONFIRMED",
+    Status.REJECTED: "CANCELLED",
+    Status.CANCELLED: "CANCELLED",
+}
+
+
+def calendar_ics(*, user, today: date, absolute: Callable[[str], str]) -> bytes:
+    """The iCalendar feed of `user`: campaigns, promo windows and ops constraints from
+    90 days back to a year ahead, as all-day events (DTEND is exclusive: the day after
+    the last day). UIDs are stable (`campaign-<id>@mopsync`), so calendar apps update
+    events in place. `absolute` turns a path into a full URL."""
+    name = user.get_full_name() or user.get_username()
+    cal = Calendar()
+    cal.add("prodid", "-//mopsync//promo calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", f"mopsync — {name}")
+    cal.add("x-wr-caldesc", "Campaigns, promo windows and ops constraints from mopsync")
+    cal.add("x-published-ttl", "PT1H")
+    stamp = timezone.now()
+    entries = calendar_entries(
+        start=today - timedelta(days=FEED_DAYS_BACK), end=today + timedelta(days=FEED_DAYS_AHEAD), kinds=FEED_KINDS
+    )
+    for entry in entries:
+        event = Event()
+        event.add("uid", f"{entry.kind.replace('_', '-')}-{entry.id}@mopsync")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", entry.starts_on)
+        event.add("dtend", entry.ends_on + timedelta(days=1))
+        event.add("transp", "TRANSPARENT")
+        event.add("categories", [KIND_LABELS.get(entry.kind, entry.kind)])
+        label = status_label(entry)
+        if entry.kind == "campaign":
+            event.add("summary", f"{entry.title} ({label})")
+            event.add("status", ICS_STATUS.get(entry.status, "TENTATIVE"))
+            event.add("url", absolute(entry.url))
+            channel = Channel(entry.channel).label if entry.channel in Channel.values else entry.channel
+            event.add("description", f"Campaign on {channel}, {label.lower()}.\n{absolute(entry.url)}")
+        elif entry.kind == "promo_window":
+            event.add("summary", f"Promo window: {entry.title}")
+        else:
+            event.add("summary", f"Ops: {entry.title}")
+        cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,466 @@
+"""The shared calendar (`/calendar/`) and the private iCalendar feed (`/calendar/<token>.ics`).
+
+Time is frozen on Monday 16 Nov 2026 (Asia/Kolkata): December 2026 is next month,
+and 3–5 Dec 2026 (Thu–Sat) fall in ISO week 2026-W49 (30 Nov – 6 Dec).
+"""
+
+import datetime as dt
+import logging
+import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from icalendar import Calendar
+
+from campaigns import calendar
+from campaigns.models import CalendarFeed, PromoWindow
+from capacity.models import CapacityConstraint
+from tests.factories import InboundFactory
+from tests.helpers import approved, make_world, submitted
+
+NOW = dt.datetime(2026, 11, 16, 10, tzinfo=ZoneInfo("Asia/Kolkata"))
+DEC = {day: dt.date(2026, 12, day) for day in range(1, 32)}
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def world():
+    return make_world()
+
+
+@pytest.fixture
+def as_maya(client, maya):
+    client.force_login(maya)
+    return client
+
+
+def day_cells(html: str) -> dict[dt.date, str]:
+    """The HTML of each day cell (`<td data-day=…>`) of a calendar page."""
+    cells = re.findall(r'<td data-day="(\d{4}-\d{2}-\d{2})"[^>]*>(.*?)</td>', html, flags=re.S)
+    return {dt.date.fromisoformat(day): body for day, body in cells}
+
+
+def days_showing(html: str, needle: str) -> set[dt.date]:
+    return {day for day, body in day_cells(html).items() if needle in body}
+
+
+def link(campaign) -> str:
+    return f'href="/campaigns/{campaign.pk}/"'
+
+
+# --------------------------------------------------------------------------- access
+
+
+def test_calendar_page_requires_login(client):
+    response = client.get("/calendar/?month=2026-12")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_regenerate_requires_login_and_changes_nothing(client, maya):
+    token = calendar.calendar_feed_for(maya).token
+    response = client.post("/calendar/feed/regenerate/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert CalendarFeed.objects.get(user=maya).token == token
+
+
+# --------------------------------------------------------------------------- month and week grids
+
+
+def test_month_view_shows_a_campaign_on_exactly_its_days(as_maya, world, maya):
+    campaign = submitted(world, maya, name="Year-end tees", starts_on=DEC[3], ends_on=DEC[5])
+
+    response = as_maya.get("/calendar/?month=2026-12")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    cells = day_cells(html)
+    # Whole weeks, Monday first: Mon 30 Nov 2026 to Sun 3 Jan 2027.
+    assert min(cells) == dt.date(2026, 11, 30) and min(cells).weekday() == 0
+    assert max(cells) == dt.date(2027, 1, 3) and len(cells) == 35
+    assert days_showing(html, link(campaign)) == {DEC[3], DEC[4], DEC[5]}
+    assert "status-submitted" in cells[DEC[4]]
+    assert '<th scope="col"><abbr title="Monday">Mon</abbr></th>' in html
+
+
+def test_week_view_shows_a_campaign_on_exactly_its_days(as_maya, world, maya):
+    campaign = submitted(world, maya, starts_on=DEC[3], ends_on=DEC[5])
+
+    response = as_maya.get("/calendar/?week=2026-W49")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert sorted(day_cells(html)) == [dt.date(2026, 11, 30) + dt.timedelta(days=i) for i in range(7)]
+    assert days_showing(html, link(campaign)) == {DEC[3], DEC[4], DEC[5]}
+    assert "3–5 Dec 2026 · day 2 of 3 · Meta" in day_cells(html)[DEC[4]]  # the week view's detail
+
+
+def test_default_is_the_current_month(as_maya):
+    response = as_maya.get("/calendar/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "November 2026" in html
+    assert 'data-day="2026-11-16" class="cal-day today" aria-current="date"' in html
+
+
+def test_every_kind_of_entry_is_on_its_days(as_maya, world, maya):
+    PromoWindow.objects.create(name="Holiday sale", starts_on=DEC[20], ends_on=DEC[26])
+    CapacityConstraint.objects.create(
+        kind=CapacityConstraint.Kind.COURIER_HOLIDAY,
+        courier=world.lane_mumbai.courier,
+        starts_on=DEC[25],
+        ends_on=DEC[25],
+    )
+    InboundFactory(sku=world.sku, warehouse=world.warehouse, quantity=500, expected_on=DEC[10])
+
+    html = as_maya.get("/calendar/?month=2026-12").content.decode()
+
+    assert days_showing(html, "Holiday sale") == {DEC[day] for day in range(20, 27)}
+    assert days_showing(html, "constraint-courier_holiday") == {DEC[25]}
+    assert days_showing(html, "500 × TEE-01 arrive at BOM-WH") == {DEC[10]}
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("channel=email", {"email"}),
+        ("region=PUN", {"email"}),
+        ("sku=CAP-01", {"email"}),
+        ("status=draft", {"email"}),
+        ("channel=meta&status=submitted", {"meta"}),
+    ],
+)
+def test_filters_narrow_the_entries(as_maya, world, maya, query, kept):
+    from campaigns import services
+
+    campaigns = {
+        "meta": submitted(
+            world,
+            maya,
+            name="Meta push",
+            channel="meta",
+            starts_on=DEC[3],
+            ends_on=DEC[5],
+            skus=[{"sku": "TEE-01", "share": "1"}],
+            regions=[{"region": "MUM", "share": "1"}],
+        ),
+        "email": services.campaign_create(
+            actor=maya,
+            data={
+                "name": "Email blast",
+                "channel": "email",
+                "starts_on": DEC[4],
+                "ends_on": DEC[4],
+                "orders_per_day": 50,
+                "skus": [{"sku": "CAP-01", "share": "1"}],
+                "regions": [{"region": "PUN", "share": "1"}],
+            },
+        ),
+    }
+
+    html = as_maya.get(f"/calendar/?month=2026-12&{query}").content.decode()
+
+    shown = {key for key, campaign in campaigns.items() if days_showing(html, link(campaign))}
+    assert shown == kept
+
+
+def test_a_filter_that_is_not_understood_is_ignored_with_a_message(as_maya, world, maya):
+    campaign = submitted(world, maya, starts_on=DEC[3], ends_on=DEC[5])
+
+    response = as_maya.get("/calendar/?month=2026-12&channel=carrier-pigeon&region=NOWHERE")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The region filter was not understood and was ignored." in html
+    assert days_showing(html, link(campaign)) == {DEC[3], DEC[4], DEC[5]}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "month=2026-13",
+        "month=2026-00",
+        "month=abc",
+        "month=0001-01",
+        "month=99999-01",
+        "month=2026-12%00",
+        "week=abc",
+        "week=2026-W54",
+        "week=2025-W53",  # 2025 has 52 ISO weeks
+        "week=0000-W01",
+        "region=%00&sku=%00&status=%00",
+    ],
+)
+def test_bad_parameters_show_the_current_month_never_a_500(as_maya, query):
+    response = as_maya.get(f"/calendar/?{query}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "November 2026" in html
+    assert "not understood" in html
+
+
+def test_navigation_links_keep_the_filters(as_maya, world):
+    html = as_maya.get("/calendar/?month=2026-12&channel=meta&region=MUM").content.decode()
+
+    assert 'href="?month=2026-11&amp;channel=meta&amp;region=MUM" rel="prev"' in html
+    assert 'href="?month=2027-01&amp;channel=meta&amp;region=MUM" rel="next"' in html
+    assert 'href="?month=2026-11&amp;channel=meta&amp;region=MUM">Today</a>' in html
+    assert 'href="?week=2026-W49&amp;channel=meta&amp;region=MUM">Week view</a>' in html
+    assert 'href="?week=2026-W53&amp;channel=meta&amp;region=MUM"' in html  # a row's week link
+    assert '<input type="hidden" name="month" value="2026-12">' in html  # filtering keeps the month
+
+
+def test_week_navigation_crosses_the_year(as_maya):
+    html = as_maya.get("/calendar/?week=2026-W01&status=live").content.decode()
+
+    assert "Week 1, 2026 (29 Dec 2025 – 4 Jan 2026)" in html
+    assert 'href="?week=2025-W52&amp;status=live" rel="prev"' in html
+    assert 'href="?week=2026-W02&amp;status=live" rel="next"' in html
+    assert 'href="?week=2026-W47&amp;status=live" aria-current="date">Today</a>' not in html
+    assert 'href="?week=2026-W47&amp;status=live">Today</a>' in html
+    assert 'href="?month=2026-01&amp;status=live">Month view</a>' in html
+
+
+# --------------------------------------------------------------------------- capacity use
+
+
+@pytest.fixture
+def one_lane_world():
+    """Mumbai with one courier lane of 1,000 orders/day, and no other lane."""
+    world = make_world(lane_capacity=1_000)
+    world.lane_pune.delete()
+    return world
+
+
+MUMBAI_ONLY = {"regions": [{"region": "MUM", "share": "1"}]}
+
+
+def test_heat_is_reserved_orders_over_courier_capacity(as_maya, one_lane_world, maya, ishaan, lata):
+    # Given one lane of 1,000/day and an approved campaign that reserves 300/day on it,
+    approved(one_lane_world, maya, ishaan, lata, orders_per_day=300, starts_on=DEC[3], ends_on=DEC[5], **MUMBAI_ONLY)
+
+    use = calendar.capacity_use(start=DEC[1], end=DEC[6])
+
+    # then each of its days is at 300 / 1,000 = 30 %, and the days around it are empty.
+    assert (use[DEC[4]].reserved, use[DEC[4]].projected, use[DEC[4]].capacity) == (300, 0, 1_000)
+    assert use[DEC[4]].percent == 30
+    assert use[DEC[4]].css == "heat-1"
+    assert use[DEC[4]].label == "30% of courier capacity, moderate"
+    assert use[DEC[2]].percent == 0 and use[DEC[6]].percent == 0
+    # and the page says so in words, not only in colour.
+    cell = day_cells(as_maya.get("/calendar/?month=2026-12").content.decode())[DEC[4]]
+    assert 'class="heat heat-1"' in cell
+    assert "Capacity use: 30% of courier capacity, moderate" in cell
+
+
+def test_heat_adds_unreserved_plans_and_applies_constraints(one_lane_world, maya, ishaan, lata):
+    world = one_lane_world
+    approved(world, maya, ishaan, lata, orders_per_day=300, starts_on=DEC[3], ends_on=DEC[5], **MUMBAI_ONLY)
+    # A submitted plan holds nothing yet: its 200 orders/day are projected.
+    submitted(world, maya, orders_per_day=200, starts_on=DEC[4], ends_on=DEC[4], **MUMBAI_ONLY)
+    # A draft does not load the couriers.
+    from campaigns import services
+
+    services.campaign_create(
+        actor=maya,
+        data={
+            "name": "Idea",
+            "channel": "other",
+            "starts_on": DEC[4],
+            "ends_on": DEC[4],
+            "orders_per_day": 900,
+            "skus": [{"sku": "TEE-01", "share": "1"}],
+            **MUMBAI_ONLY,
+        },
+    )
+    # The courier works at half capacity on the 5th; its baseline takes 100 orders/day.
+    CapacityConstraint.objects.create(
+        kind=CapacityConstraint.Kind.REDUCED_CAPACITY,
+        courier=world.lane_mumbai.courier,
+        starts_on=DEC[5],
+        ends_on=DEC[5],
+        capacity_factor=Decimal("0.5"),
+    )
+    world.lane_mumbai.baseline_orders_per_day = 100
+    world.lane_mumbai.save()
+
+    use = calendar.capacity_use(start=DEC[3], end=DEC[5])
+
+    assert (use[DEC[3]].orders, use[DEC[3]].capacity, use[DEC[3]].percent) == (300, 900, 33)
+    assert (use[DEC[4]].orders, use[DEC[4]].capacity, use[DEC[4]].percent) == (500, 900, 56)
+    assert use[DEC[4]].css == "heat-2"
+    assert (use[DEC[5]].orders, use[DEC[5]].capacity, use[DEC[5]].percent) == (300, 400, 75)
+    assert use[DEC[5]].css == "heat-3"
+
+
+def test_heat_over_capacity_and_closed_days(one_lane_world, maya):
+    world = one_lane_world
+    submitted(world, maya, orders_per_day=1_200, starts_on=DEC[3], ends_on=DEC[4], **MUMBAI_ONLY)
+    CapacityConstraint.objects.create(
+        kind=CapacityConstraint.Kind.COURIER_HOLIDAY,
+        courier=world.lane_mumbai.courier,
+        starts_on=DEC[4],
+        ends_on=DEC[5],
+    )
+
+    use = calendar.capacity_use(start=DEC[3], end=DEC[5])
+
+    assert (use[DEC[3]].percent, use[DEC[3]].css) == (120, "heat-over")
+    assert use[DEC[3]].label == "120% of courier capacity, over capacity"
+    assert (use[DEC[4]].percent, use[DEC[4]].css) == (None, "heat-over")
+    assert use[DEC[4]].label == "no courier capacity, 1200 orders planned"
+    assert (use[DEC[5]].css, use[DEC[5]].label) == ("heat-closed", "no courier capacity")
+
+
+def test_heat_of_one_region_counts_its_share_and_its_lanes(world, maya):
+    # Two lanes of 1,000/day (Mumbai, Pune); a plan of 300/day split 50/50.
+    submitted(world, maya, orders_per_day=300, starts_on=DEC[3], ends_on=DEC[3])
+
+    network = calendar.capacity_use(start=DEC[3], end=DEC[3])[DEC[3]]
+    mumbai = calendar.capacity_use(start=DEC[3], end=DEC[3], region="MUM")[DEC[3]]
+
+    assert (network.orders, network.capacity, network.percent) == (300, 2_000, 15)
+    assert (mumbai.orders, mumbai.capacity, mumbai.percent) == (150, 1_000, 15)
+
+
+def test_month_page_query_count_does_not_grow_with_campaigns(as_maya, world, maya, ishaan, lata):
+    calendar.calendar_feed_for(maya)  # the first visit creates the feed; measure steady state
+    approved(world, maya, ishaan, lata, orders_per_day=100, starts_on=DEC[3], ends_on=DEC[5])
+    submitted(world, maya, orders_per_day=100, starts_on=DEC[10], ends_on=DEC[20])
+    with CaptureQueriesContext(connection) as two:
+        assert as_maya.get("/calendar/?month=2026-12").status_code == 200
+
+    for i in range(4):
+        approved(world, maya, ishaan, lata, orders_per_day=50, starts_on=DEC[1 + i], ends_on=DEC[8 + i])
+        submitted(world, maya, orders_per_day=50, channel="email", starts_on=DEC[12 + i], ends_on=DEC[28])
+    with CaptureQueriesContext(connection) as ten:
+        response = as_maya.get("/calendar/?month=2026-12")
+
+    assert response.content.decode().count('href="/campaigns/') > 40
+    # 15: session and user; regions and SKUs (filter choices); campaigns, promo windows,
+    # constraints and arrivals (entries); lanes, constraints, reservations summed by day
+    # and the campaigns loading the couriers (capacity use); the feed; roles and unread
+    # count (layout).
+    assert len(ten) == len(two) == 15, [q["sql"] for q in ten.captured_queries]
+
+
+# --------------------------------------------------------------------------- the private feed
+
+
+def test_page_shows_the_absolute_feed_url(as_maya, maya):
+    html = as_maya.get("/calendar/").content.decode()
+    token = CalendarFeed.objects.get(user=maya).token
+    assert len(token) >= 43  # secrets.token_urlsafe(32)
+    assert f'value="http://testserver/calendar/{token}.ics"' in html
+
+
+def test_ics_feed_has_campaigns_promo_windows_and_constraints(client, world, maya):
+    maya.first_name, maya.last_name = "Maya", "Rao"
+    maya.save()
+    campaign = submitted(world, maya, name="Year-end tees", starts_on=DEC[3], ends_on=DEC[5])
+    window = PromoWindow.objects.create(name="Holiday sale", starts_on=DEC[20], ends_on=DEC[26])
+    constraint = CapacityConstraint.objects.create(
+        kind=CapacityConstraint.Kind.WAREHOUSE_BLACKOUT, warehouse=world.warehouse, starts_on=DEC[25], ends_on=DEC[25]
+    )
+    far = submitted(world, maya, starts_on=dt.date(2028, 1, 3), ends_on=dt.date(2028, 1, 5))  # > 365 days ahead
+    token = calendar.calendar_feed_for(maya).token
+
+    response = client.get(f"/calendar/{token}.ics")  # no login
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    cal = Calendar.from_ical(response.content)
+    assert str(cal["X-WR-CALNAME"]) == "mopsync — Maya Rao"
+    events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    assert set(events) == {
+        f"campaign-{campaign.pk}@mopsync",
+        f"promo-window-{window.pk}@mopsync",
+        f"constraint-{constraint.pk}@mopsync",
+    }
+    assert f"campaign-{far.pk}@mopsync" not in events
+    event = events[f"campaign-{campaign.pk}@mopsync"]
+    assert event.decoded("DTSTART") == DEC[3]
+    assert event.decoded("DTEND") == DEC[6]  # exclusive: the day after the last day
+    assert str(event["SUMMARY"]) == "Year-end tees (Submitted)"
+    assert str(event["URL"]) == f"http://testserver/campaigns/{campaign.pk}/"
+    blackout = events[f"constraint-{constraint.pk}@mopsync"]
+    assert (blackout.decoded("DTSTART"), blackout.decoded("DTEND")) == (DEC[25], DEC[26])
+    assert str(events[f"promo-window-{window.pk}@mopsync"]["SUMMARY"]) == "Promo window: Holiday sale"
+
+
+@pytest.mark.parametrize("path", ["/calendar/not-a-real-token.ics", "/calendar/x.ics", "/calendar/ab%24cd.ics"])
+def test_unknown_feed_token_is_404(client, maya, path):
+    calendar.calendar_feed_for(maya)
+    assert client.get(path).status_code == 404
+
+
+def test_feed_of_a_deactivated_user_is_404(client, maya):
+    token = calendar.calendar_feed_for(maya).token
+    maya.is_active = False
+    maya.save()
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
+
+
+def test_regenerate_revokes_the_old_url(as_maya, maya, caplog):
+    old = calendar.calendar_feed_for(maya).token
+    assert as_maya.get(f"/calendar/{old}.ics").status_code == 200
+
+    with caplog.at_level(logging.DEBUG):
+        response = as_maya.post("/calendar/feed/regenerate/", {"back": "?month=2026-12&channel=meta"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/calendar/?month=2026-12&channel=meta"
+    new = CalendarFeed.objects.get(user=maya).token
+    assert new != old
+    assert as_maya.get(f"/calendar/{old}.ics").status_code == 404
+    assert as_maya.get(f"/calendar/{new}.ics").status_code == 200
+    html = as_maya.get("/calendar/").content.decode()
+    assert new in html and old not in html
+    assert new not in caplog.text  # tokens are never logged
+
+
+def test_regenerate_is_post_only_and_needs_csrf(maya):
+    token = calendar.calendar_feed_for(maya).token
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(maya)
+
+    assert client.get("/calendar/feed/regenerate/").status_code == 405
+    assert client.post("/calendar/feed/regenerate/").status_code == 403
+    assert CalendarFeed.objects.get(user=maya).token == token
+
+
+def test_regenerate_never_redirects_off_the_calendar(as_maya):
+    response = as_maya.post("/calendar/feed/regenerate/", {"back": "https://evil.example/"})
+    assert response["Location"] == "/calendar/"
+
+
+# --------------------------------------------------------------------------- periods
+
+
+@pytest.mark.parametrize(
+    ("value", "first", "last"),
+    [("2026-12", dt.date(2026, 12, 1), dt.date(2026, 12, 31)), ("2028-02", dt.date(2028, 2, 1), dt.date(2028, 2, 29))],
+)
+def test_parse_month(value, first, last):
+    period = calendar.parse_month(value)
+    assert (period.first, period.last) == (first, last)
+
+
+def test_parse_week_is_iso():
+    period = calendar.parse_week("2026-W49")
+    assert (period.first, period.last) == (dt.date(2026, 11, 30), dt.date(2026, 12, 6))
+    assert calendar.parse_week("2026-W53") is not None  # 2026 has 53 ISO weeks
+    assert calendar.parse_week("2025-W53") is None
