@@ -14,6 +14,12 @@ from capacity.models import Region, Sku
 HUNDRED = Decimal(100)
 
 
+def as_percent(fraction: Decimal) -> Decimal:
+    """0.1 → 10, 0.125 → 12.5 (never the exponent form Decimal.normalize gives for 10)."""
+    percent = (Decimal(fraction) * HUNDRED).quantize(Decimal("0.01"))
+    return percent.to_integral_value() if percent == percent.to_integral_value() else percent.normalize()
+
+
 def percent_field(label: str, *, required=True, help_text="") -> forms.DecimalField:
     return forms.DecimalField(
         label=label, min_value=0, max_value=100, decimal_places=2, max_digits=5, required=required, help_text=help_text
@@ -72,9 +78,9 @@ class CampaignForm(forms.Form):
     @classmethod
     def initial_from(cls, campaign) -> dict:
         initial = {name: getattr(campaign, name) for name in cls.base_fields if hasattr(campaign, name)}
-        initial["cod_percent"] = (campaign.cod_share * HUNDRED).normalize()
+        initial["cod_percent"] = as_percent(campaign.cod_share)
         if campaign.conversion_rate is not None:
-            initial["conversion_percent"] = (campaign.conversion_rate * HUNDRED).normalize()
+            initial["conversion_percent"] = as_percent(campaign.conversion_rate)
         return initial
 
 

@@ -162,7 +162,7 @@ def clean_lines(value: Any, *, field: str, key: str, model, errors: FieldErrors)
         return None
     total = sum((share for _, share in parsed), Decimal("0"))
     if abs(total - 1) > SHARE_TOLERANCE:
-        errors.add(field, f"Shares must add up to 1 (they add up to {total.normalize()}).")
+        errors.add(field, f"Shares must add up to 1 (they add up to {format(total.normalize(), 'f')}).")
         return None
     queryset = model.objects.filter(code__in=codes)
     if hasattr(model, "is_active"):

@@ -20,6 +20,7 @@ from campaigns.forms import (
     RegionLineFormSet,
     ScaleUpForm,
     SkuLineFormSet,
+    as_percent,
     lines_data,
 )
 from campaigns.models import AuditEvent, Notification
@@ -63,10 +64,8 @@ def _forms(request, campaign=None):
         )
     if campaign is None:
         return CampaignForm(), SkuLineFormSet(prefix="skus"), RegionLineFormSet(prefix="regions")
-    skus = [{"sku": line.sku, "share_percent": (line.share * 100).normalize()} for line in campaign.sku_lines.all()]
-    regions = [
-        {"region": line.region, "share_percent": (line.share * 100).normalize()} for line in campaign.region_lines.all()
-    ]
+    skus = [{"sku": line.sku, "share_percent": as_percent(line.share)} for line in campaign.sku_lines.all()]
+    regions = [{"region": line.region, "share_percent": as_percent(line.share)} for line in campaign.region_lines.all()]
     return (
         CampaignForm(initial=CampaignForm.initial_from(campaign)),
         SkuLineFormSet(prefix="skus", initial=skus),
