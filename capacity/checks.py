@@ -364,15 +364,22 @@ _UNBOUNDED = 10**9
 
 def _confirm(bound: int, fits) -> int:
     """The analytic bound is exact per constraint; sums of rounded terms can make it
-    overshoot by a few units, so step down until a real evaluation agrees."""
+    overshoot by a few units. Fitting is monotonic in the volume, so step down
+    exponentially to a volume that fits, then binary-search the largest one."""
     bound = max(0, min(bound, _UNBOUNDED))
-    if bound >= _UNBOUNDED:
+    if bound >= _UNBOUNDED or bound == 0 or fits(bound):
         return bound
-    steps = 0
-    while bound > 0 and not fits(bound):
-        steps += 1
-        bound -= 1 if steps < 8 else max(1, bound // 50)
-    return bound
+    failing, step, low = bound, 1, bound - 1
+    while low > 0 and not fits(low):
+        failing, step = low, step * 2
+        low = max(0, bound - step)
+    while failing - low > 1:
+        middle = (low + failing) // 2
+        if fits(middle):
+            low = middle
+        else:
+            failing = middle
+    return low
 
 
 def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
@@ -381,8 +388,13 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     bound = _UNBOUNDED
     if not ctx.active_days:
         return findings, bound
-    horizon = _days(snap.today, plan.ends_on)
-    first_active = ctx.active_days[0]
+    first_active, last_active = ctx.active_days[0], ctx.active_days[-1]
+    # Stock is used up: a unit this plan takes now is missing for what other campaigns
+    # already hold later, so look as far as the last day anything is held.
+    last_held: dict[int, date] = {}
+    for sku_id, _, day in snap.reserved_stock:
+        if day > last_held.get(sku_id, day - timedelta(days=1)):
+            last_held[sku_id] = day
     inbound_by = defaultdict(int)
     for sku_id, wh_id, expected_on, qty in snap.inbound:
         inbound_by[(sku_id, wh_id, max(expected_on, snap.today))] += qty
@@ -397,7 +409,7 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
         shortfall: dict[int | None, tuple[date, int, int]] = {}
         network_short: tuple[date, int, int] | None = None
         active = 0
-        for day in horizon:
+        for day in _days(snap.today, max(plan.ends_on, last_held.get(sku.id, plan.ends_on))):
             for wh_id in snap.warehouses:
                 arrived = inbound_by.get((sku.id, wh_id, day), 0)
                 network += arrived
@@ -407,7 +419,7 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
             network -= sum(snap.stock_held(sku.id, pool, day) for pool in _stock_pools(snap))
             for wh_id in avail:
                 avail[wh_id] -= snap.stock_held(sku.id, wh_id, day)
-            if day >= first_active:
+            if first_active <= day <= last_active:
                 active += 1
             if active == 0:
                 continue
@@ -479,6 +491,9 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     pooled = region_orders(plan, pooled_share, volume) if pooled_share > 0 else 0
     # pool -> [first day short, needed, available, why, days short]
     short: dict[int | None, list] = {}
+    # With one warehouse and no pooled regions the network total is that warehouse's:
+    # checking it again would only repeat the same finding.
+    network_matters = pooled_share > 0 or len(snap.warehouses) > 1
     for day in ctx.active_days:
         network_free = -snap.dispatch_held(NETWORK, day)
         for wh_id, wh in snap.warehouses.items():
@@ -489,17 +504,18 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 if demand[wh_id] > free:
                     short.setdefault(wh_id, [day, demand[wh_id], max(free, 0), why, 0])[4] += 1
                 bound = min(bound, _volume_bound(free, 1, ctx.pool_share[wh_id]))
-        if pooled_share > 0:
-            if pooled > network_free:
-                short.setdefault(NETWORK, [day, pooled, max(network_free, 0), "", 0])[4] += 1
-            own = sum(demand.values())
-            bound = min(bound, _volume_bound(network_free + own, 1, sum(ctx.pool_share.values(), Fraction(0))))
+        # Warehouse-specific and pooled demand together must fit what the network
+        # can still dispatch (pooled holds are not tied to one warehouse).
+        own = sum(demand.values())
+        if pooled > network_free and (network_matters or snap.dispatch_held(NETWORK, day) > 0):
+            short.setdefault(NETWORK, [day, pooled + own, max(network_free + own, 0), "", 0])[4] += 1
+        bound = min(bound, _volume_bound(network_free + own, 1, sum(ctx.pool_share.values(), Fraction(0))))
     for wh_id, (day, needed, available, why, count) in short.items():
         more = f" (and {count - 1} more day{'s' if count > 2 else ''})" if count > 1 else ""
         if wh_id is NETWORK:
             message = (
-                f"The network can dispatch {available} more orders on {_day_label(day)} for regions without "
-                f"their own warehouse; the plan needs {needed}{more}."
+                f"The warehouses together can dispatch {available} more orders on {_day_label(day)}; "
+                f"the plan needs {needed}{more}."
             )
             subject = "network"
         else:
