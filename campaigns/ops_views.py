@@ -1,24 +1,140 @@
-"""Dashboard and approval queue (placeholder until built)."""
+"""The dashboard and the approval queue: translation between HTTP and the
+services/selectors only (reads in `campaigns.dashboard`, writes in `campaigns.services`).
 
+A sign-off from the queue happens in place with htmx: the view answers with the
+updated queue entry (or, when refused, the form again with the reason and what was
+typed). Without JavaScript the same POST redirects back with a message.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import selectors
+from campaigns import dashboard as reads
+from campaigns import selectors, services
+from campaigns.errors import DomainError
+from campaigns.models import Status
+from campaigns.web import refusal_text
+from capacity.models import SignOff
+from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+
+OPS_ROLES = {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}
+DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier"}
 
 
 @login_required
+@require_safe
 def dashboard(request):
-    return render(request, "campaigns/dashboard.html", {"campaigns": selectors.campaign_list()})
+    board = reads.dashboard()
+    roles = user_roles(request.user)
+    return render(
+        request,
+        "campaigns/dashboard.html",
+        {"board": board, "now": timezone.now(), "can_sign": bool(roles & OPS_ROLES) and MARKETING not in roles},
+    )
 
 
 @login_required
+@require_safe
 def approval_queue(request):
-    return render(request, "campaigns/dashboard.html", {"campaigns": selectors.campaign_list()})
+    roles = user_roles(request.user)
+    if MARKETING in roles or not roles & OPS_ROLES:
+        # Segregation of duties: explain rather than show an empty list that looks like "all done".
+        return render(
+            request, "campaigns/queue.html", {"refused": True, "is_marketing": MARKETING in roles}, status=403
+        )
+    rows = reads.queue_rows(request.user)
+    return render(
+        request,
+        "campaigns/queue.html",
+        {
+            "rows": rows,
+            "late": sum(1 for r in rows if r.campaign.late_notice and not r.scale_up),
+            "next": reverse("campaigns:queue"),
+        },
+    )
+
+
+def _next_url(request) -> str:
+    """Where a no-JavaScript sign-off returns to: `next` when it is on this site, else the queue."""
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("campaigns:queue")
+
+
+def _outcome(signoff: SignOff, campaign) -> str:
+    """What a sign-off did, in a sentence for the person who made it."""
+    dim = DIMENSION_WORDS.get(signoff.dimension, signoff.dimension)
+    if signoff.decision == SignOff.Decision.CHANGES_REQUESTED:
+        return f"Requested changes on {dim} — {campaign.name} went back to {campaign.owner.get_username()}."
+    if signoff.decision == SignOff.Decision.REJECTED:
+        return f"Rejected {dim} — {campaign.name} is rejected and holds no capacity."
+    capped = f" at {signoff.approved_orders_per_day} orders/day" if signoff.approved_orders_per_day else ""
+    waiting = selectors.pending_dimensions(campaign)
+    if waiting:
+        return f"Approved {dim}{capped} — waiting for {' and '.join(DIMENSION_WORDS.get(d, d) for d in waiting)}."
+    if campaign.status == Status.APPROVED:
+        return f"Approved {dim}{capped} — {campaign.name} is approved at {campaign.approved_orders_per_day} orders/day."
+    return f"Approved {dim}{capped} — {campaign.name} runs at {campaign.approved_orders_per_day} orders/day."
 
 
 @login_required
 @require_POST
 def sign_off(request, pk: int):
-    return HttpResponse(status=204)
+    campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
+    typed = {
+        "dimension": request.POST.get("dimension", ""),
+        "decision": request.POST.get("decision", ""),
+        "cap": request.POST.get("approved_orders_per_day", "").strip(),
+        "comment": request.POST.get("comment", ""),
+    }
+    next_url = _next_url(request)
+    try:
+        signoff = services.campaign_sign_off(
+            campaign=campaign,
+            actor=request.user,
+            dimension=typed["dimension"],
+            decision=typed["decision"],
+            approved_orders_per_day=typed["cap"] or None,
+            comment=typed["comment"],
+        )
+    except DomainError as exc:
+        if not request.htmx:
+            messages.error(request, refusal_text(exc))
+            return redirect(next_url)
+        # 200, not the refusal's 409/403/400: htmx swaps only 2xx answers by default.
+        return render(
+            request,
+            "campaigns/_signoff_form_refused.html",
+            {"campaign": campaign, "next": next_url, "error": refusal_text(exc), **typed},
+        )
+
+    campaign = selectors.campaign_list().get(pk=pk)
+    outcome = _outcome(signoff, campaign)
+    if not request.htmx:
+        messages.success(request, outcome)
+        return redirect(next_url)
+    if urlsplit(next_url).path == reverse("campaigns:queue"):
+        row = reads.queue_row(campaign, services.signable_dimensions(campaign, request.user))
+        response = render(request, "campaigns/_queue_row.html", {"row": row, "outcome": outcome, "next": next_url})
+        # The form asked to swap itself; the whole entry changed (verdict, what is left to decide).
+        response["HX-Retarget"] = f"#entry-{campaign.pk}"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    # Elsewhere (a campaign's page): the decision replaces the form.
+    return render(
+        request,
+        "campaigns/_signoff_done.html",
+        {"campaign": campaign, "dimension": signoff.dimension, "outcome": outcome, "next": next_url},
+    )

@@ -1,0 +1,517 @@
+"""Reads for the two ops screens: the shared dashboard (`/`) and the approval queue
+(`/approvals/`). DESIGN.md, "Screens".
+
+Every function here runs a fixed number of queries whatever the number of campaigns,
+SKUs, regions or lanes: campaign lines come prefetched (`selectors.campaign_list`),
+capacity rows are aggregated in SQL with `.values().annotate()`, and the capacity check
+runs batched through `selectors.capacity_checks`. Business rules stay where they live:
+demand in `capacity.checks`, who may sign what in `selectors`/`services`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from campaigns import selectors
+from campaigns.models import Campaign, Status
+from capacity import checks
+from capacity.models import CapacityConstraint, CourierLane, InboundShipment, Reservation, StockLevel, Warehouse
+from capacity.selectors import frac
+
+HORIZON_DAYS = 14  # capacity use shown on the dashboard
+WEEK_DAYS = 7  # "this week": today and the six days after it
+TOP_FINDINGS = 3
+UNBOUNDED = 10**9  # the check's "no limit found" (see checks._UNBOUNDED)
+
+# Campaigns that draw (or are about to draw) on stock and couriers.
+DRAWING = (Status.SUBMITTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
+NOT_APPROVED = (Status.SUBMITTED, Status.CHANGES_REQUESTED)
+SEVERITY_ORDER = {checks.ERROR: 0, checks.WARNING: 1, checks.INFO: 2}
+RISK_CODES = {"ndr_risk": "ndr", "slow_delivery": "slow"}
+
+
+def _limit(value: int | None) -> int | None:
+    """A check bound for display: None when the check found no limit."""
+    return None if value is None or value >= UNBOUNDED else value
+
+
+def top_findings(result: checks.CheckResult | None, dimensions=checks.SIGN_OFF_DIMENSIONS) -> list[checks.Finding]:
+    """Findings most worth a reader's ten seconds: those of `dimensions` first, errors first."""
+    if result is None:
+        return []
+    mine = {d for dim in dimensions for d in checks.FINDING_DIMENSIONS.get(dim, (dim,))}
+    return sorted(
+        (f for f in result.findings if f.severity != checks.INFO),
+        key=lambda f: (f.dimension not in mine, SEVERITY_ORDER.get(f.severity, 3)),
+    )
+
+
+# --------------------------------------------------------------------------- approval queue
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    campaign: Campaign
+    dimensions: tuple[str, ...]
+    scale_up: bool
+    waiting_since: datetime | None
+    result: checks.CheckResult | None
+    findings: list[checks.Finding]
+    more_findings: int
+    launch_in_days: int
+    overdue: bool
+    max_fit: int | None
+    # Per dimension the user decides: (dimension, largest orders/day that fits or None, short of the plan?)
+    limits: list[tuple[str, int | None, bool]] = field(default_factory=list)
+
+    @property
+    def started_days_ago(self) -> int:
+        return -self.launch_in_days
+
+
+def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetime) -> QueueRow:
+    campaign = entry.campaign
+    found = top_findings(result, entry.dimensions)
+    due = campaign.signoff_due_at
+    limits = [(d, _limit(result.max_by_dimension.get(d)) if result else None) for d in entry.dimensions]
+    return QueueRow(
+        campaign=campaign,
+        dimensions=entry.dimensions,
+        scale_up=entry.scale_up,
+        waiting_since=entry.waiting_since,
+        result=result,
+        findings=found[:TOP_FINDINGS],
+        more_findings=max(0, len(found) - TOP_FINDINGS),
+        launch_in_days=(campaign.starts_on - today).days,
+        overdue=bool(due and due < now and not entry.scale_up),
+        max_fit=_limit(result.max_orders_per_day) if result else None,
+        limits=[(d, limit, limit is not None and limit < campaign.orders_per_day) for d, limit in limits],
+    )
+
+
+def queue_rows(user, *, today: date | None = None, now: datetime | None = None) -> list[QueueRow]:
+    """The approval queue of `user` (most urgent first, see `selectors.approval_queue`)
+    with each campaign's check, run for the whole page in one batch."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    entries = selectors.approval_queue(user)
+    results = selectors.capacity_checks([e.campaign for e in entries], today=today)
+    return [_queue_row(e, results.get(e.campaign.pk), today=today, now=now) for e in entries]
+
+
+def queue_row(campaign: Campaign, dimensions, *, today: date | None = None, now: datetime | None = None) -> QueueRow:
+    """One queue entry, re-read after a sign-off: `dimensions` are what the user may still decide."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    scale_up = campaign.status in (Status.LIVE, Status.PAUSED)
+    waiting = campaign.updated_at if scale_up else campaign.submitted_at
+    entry = selectors.QueueEntry(campaign, tuple(dimensions), scale_up, waiting)
+    result = selectors.capacity_checks([campaign], today=today)[campaign.pk] if dimensions else None
+    return _queue_row(entry, result, today=today, now=now)
+
+
+# --------------------------------------------------------------------------- capacity use, next 14 days
+
+
+@dataclass(frozen=True)
+class DayUse:
+    """Orders/day on one day: courier pickups (all lanes) and warehouse dispatch (all warehouses)."""
+
+    day: date
+    courier_capacity: int
+    courier_baseline: int
+    courier_reserved: int
+    dispatch_capacity: int
+    dispatch_baseline: int
+    dispatch_reserved: int
+
+    @property
+    def courier_used(self) -> int:
+        return self.courier_baseline + self.courier_reserved
+
+    @property
+    def dispatch_used(self) -> int:
+        return self.dispatch_baseline + self.dispatch_reserved
+
+    @property
+    def courier_percent(self) -> int | None:
+        return round(100 * self.courier_used / self.courier_capacity) if self.courier_capacity else None
+
+    @property
+    def dispatch_percent(self) -> int | None:
+        return round(100 * self.dispatch_used / self.dispatch_capacity) if self.dispatch_capacity else None
+
+    @property
+    def courier_over(self) -> bool:
+        return self.courier_used > self.courier_capacity
+
+    @property
+    def dispatch_over(self) -> bool:
+        return self.dispatch_used > self.dispatch_capacity
+
+
+def _factor(constraints: list[dict], day: date, *, warehouse_id=None, courier_id=None, region_id=None) -> Fraction:
+    """Smallest capacity factor in force on `day` for a resource; the same scoping as
+    the check's `_Context.factor` (a courier constraint may be limited to one region)."""
+    best = Fraction(1)
+    for c in constraints:
+        if not c["starts_on"] <= day <= c["ends_on"]:
+            continue
+        if warehouse_id is not None and c["warehouse_id"] == warehouse_id:
+            hit = True
+        elif courier_id is not None and c["courier_id"] == courier_id:
+            hit = c["region_id"] is None or c["region_id"] == region_id
+        elif region_id is not None and c["courier_id"] is None and c["warehouse_id"] is None:
+            hit = c["region_id"] == region_id
+        else:
+            hit = False
+        if hit:
+            best = min(best, frac(c["capacity_factor"]))
+    return best
+
+
+def capacity_use(*, today: date, days: int = HORIZON_DAYS) -> list[DayUse]:
+    """Per day from `today`: capacity after constraints, business-as-usual load and what
+    campaigns hold (reservations). Four queries whatever the number of lanes or warehouses."""
+    end = today + timedelta(days=days - 1)
+    lanes = list(
+        CourierLane.objects.filter(courier__is_active=True).values(
+            "courier_id", "region_id", "daily_capacity", "baseline_orders_per_day"
+        )
+    )
+    warehouses = list(Warehouse.objects.values("id", "daily_dispatch_capacity", "baseline_orders_per_day"))
+    constraints = list(
+        CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=today).values(
+            "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id"
+        )
+    )
+    held = {
+        (row["kind"], row["day"]): row["total"]
+        for row in Reservation.objects.filter(
+            kind__in=[Reservation.Kind.LANE, Reservation.Kind.DISPATCH], day__gte=today, day__lte=end
+        )
+        .values("kind", "day")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    }
+    courier_baseline = sum(lane["baseline_orders_per_day"] for lane in lanes)
+    dispatch_baseline = sum(w["baseline_orders_per_day"] for w in warehouses)
+    use = []
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        courier = sum(
+            math.floor(
+                lane["daily_capacity"]
+                * _factor(constraints, day, courier_id=lane["courier_id"], region_id=lane["region_id"])
+            )
+            for lane in lanes
+        )
+        dispatch = sum(
+            math.floor(w["daily_dispatch_capacity"] * _factor(constraints, day, warehouse_id=w["id"]))
+            for w in warehouses
+        )
+        use.append(
+            DayUse(
+                day=day,
+                courier_capacity=courier,
+                courier_baseline=courier_baseline,
+                courier_reserved=held.get((Reservation.Kind.LANE, day), 0),
+                dispatch_capacity=dispatch,
+                dispatch_baseline=dispatch_baseline,
+                dispatch_reserved=held.get((Reservation.Kind.DISPATCH, day), 0),
+            )
+        )
+    return use
+
+
+# Geometry of the server-rendered SVG bar charts (viewBox units).
+CHART_W, CHART_H = 760, 210
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 56, 8, 12, 40
+CHART_LABELS = {"courier": "Courier pickups, all lanes", "dispatch": "Warehouse dispatch, all warehouses"}
+
+
+def _nice_ceiling(value: int) -> int:
+    """Round an axis maximum up to 1, 2 or 5 × a power of ten."""
+    if value <= 0:
+        return 10
+    power = 10 ** int(math.floor(math.log10(value)))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power  # pragma: no cover
+
+
+def capacity_chart(days: list[DayUse], resource: str) -> dict:
+    """Coordinates for one capacity chart (`resource` is "courier" or "dispatch"): per
+    day a bar of business-as-usual orders under the orders campaigns hold, and a tick at
+    that day's capacity. Each resource has its own scale: a warehouse's thousands would
+    flatten a courier's hundreds. Pure arithmetic: no queries."""
+    series = [
+        {
+            "day": d.day,
+            "capacity": getattr(d, f"{resource}_capacity"),
+            "baseline": getattr(d, f"{resource}_baseline"),
+            "held": getattr(d, f"{resource}_reserved"),
+            "used": getattr(d, f"{resource}_used"),
+            "percent": getattr(d, f"{resource}_percent"),
+            "over": getattr(d, f"{resource}_over"),
+        }
+        for d in days
+    ]
+    top = _nice_ceiling(max([1, *(max(p["capacity"], p["used"]) for p in series)]))
+    plot_w = CHART_W - CHART_LEFT - CHART_RIGHT
+    plot_h = CHART_H - CHART_TOP - CHART_BOTTOM
+    base = CHART_TOP + plot_h
+    slot = plot_w / max(len(series), 1)
+    bar = max(4.0, slot * 0.5)
+
+    def y(value: int) -> float:
+        return round(base - plot_h * min(value, top) / top, 1)
+
+    columns = []
+    for i, point in enumerate(series):
+        x = CHART_LEFT + i * slot + (slot - bar) / 2
+        used = point["baseline"] + point["held"]
+        columns.append(
+            {
+                **point,
+                "x": round(x, 1),
+                "w": round(bar, 1),
+                "bau_y": y(point["baseline"]),
+                "bau_h": round(base - y(point["baseline"]), 1),
+                "held_y": y(used),
+                "held_h": round(y(point["baseline"]) - y(used), 1),
+                "cap_y": y(point["capacity"]),
+                "cap_x1": round(x - 4, 1),
+                "cap_x2": round(x + bar + 4, 1),
+                "label_x": round(CHART_LEFT + i * slot + slot / 2, 1),
+                "slot_x": round(CHART_LEFT + i * slot, 1),
+                "slot_w": round(slot, 1),
+                "weekend": point["day"].weekday() >= 5,
+            }
+        )
+    ticks = [{"value": top * i // 4, "y": y(top * i // 4)} for i in range(5)]
+    peak = max(series, key=lambda p: p["percent"] or 0, default=None)
+    return {
+        "resource": resource,
+        "label": CHART_LABELS[resource],
+        "width": CHART_W,
+        "height": CHART_H,
+        "left": CHART_LEFT,
+        "right": CHART_W - CHART_RIGHT,
+        "base": base,
+        "label_y": base + 16,
+        "weekday_y": base + 30,
+        "top": CHART_TOP,
+        "plot_h": plot_h,
+        "columns": columns,
+        "ticks": ticks,
+        "over_days": [p["day"] for p in series if p["over"]],
+        "peak": peak if peak and peak["percent"] else None,
+        "first": series[0]["day"] if series else None,
+        "last": series[-1]["day"] if series else None,
+    }
+
+
+# --------------------------------------------------------------------------- inventory at risk
+
+
+@dataclass(frozen=True)
+class StockRisk:
+    """A featured SKU that may not last until a campaign ends.
+
+    Days of cover = free stock (on hand − safety stock, all warehouses) ÷ daily demand,
+    where daily demand is the average from today to the campaign's end of
+    business-as-usual sell-through plus every campaign featuring the SKU in that time.
+    """
+
+    sku_code: str
+    sku_name: str
+    campaign: Campaign
+    free_stock: int
+    units_needed: int
+    units_per_day: float
+    days_of_cover: float
+    days_to_end: int
+    runs_out_on: date
+    inbound_by_end: int
+    next_inbound: tuple[date, int] | None
+
+    @property
+    def covered_by_inbound(self) -> bool:
+        """Inbound arriving before the end would make up the shortfall (if it arrives in time)."""
+        return self.free_stock + self.inbound_by_end >= self.units_needed
+
+
+def _units_per_day(campaign: Campaign) -> dict[int, int]:
+    """The campaign's units/day per SKU at the volume it holds (or plans), network-wide."""
+    volume = campaign.approved_orders_per_day or campaign.orders_per_day
+    plan = selectors.plan_for(campaign)
+    return {line.sku_id: checks.daily_units(plan, line.share, Fraction(1), volume) for line in plan.skus}
+
+
+def inventory_at_risk(campaigns: list[Campaign], *, today: date) -> list[StockRisk]:
+    """Featured SKUs of `campaigns` whose days of cover fall short of a campaign's end.
+    Two aggregate queries (stock on hand and inbound, per SKU) whatever the number of SKUs."""
+    draws: dict[int, list[tuple[Campaign, int]]] = defaultdict(list)
+    skus = {}
+    for campaign in campaigns:
+        units = _units_per_day(campaign)
+        for line in campaign.sku_lines.all():
+            draws[line.sku_id].append((campaign, units[line.sku_id]))
+            skus[line.sku_id] = line.sku
+    if not draws:
+        return []
+    horizon = max(c.ends_on for c in campaigns)
+    on_hand = {
+        row["sku_id"]: row["total"]
+        for row in StockLevel.objects.filter(sku_id__in=list(draws))
+        .values("sku_id")
+        .annotate(total=Sum("on_hand"))
+        .order_by()
+    }
+    inbound: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for row in (
+        InboundShipment.objects.filter(sku_id__in=list(draws), expected_on__gte=today, expected_on__lte=horizon)
+        .values("sku_id", "expected_on")
+        .annotate(total=Sum("quantity"))
+        .order_by("sku_id", "expected_on")
+    ):
+        inbound[row["sku_id"]].append((row["expected_on"], row["total"]))
+
+    risks = []
+    for sku_id, lines in draws.items():
+        sku = skus[sku_id]
+        free = max(0, on_hand.get(sku_id, 0) - sku.safety_stock)
+        for campaign, _ in lines:
+            days_to_end = (campaign.ends_on - today).days + 1
+            needed = sku.baseline_units_per_day * days_to_end
+            for other, units in lines:
+                first = max(other.starts_on, today)
+                overlap = (min(other.ends_on, campaign.ends_on) - first).days + 1
+                needed += units * max(0, overlap)
+            if needed <= free:
+                continue
+            per_day = needed / days_to_end
+            cover = free / per_day
+            arrivals = inbound.get(sku_id, [])
+            risks.append(
+                StockRisk(
+                    sku_code=sku.code,
+                    sku_name=sku.name,
+                    campaign=campaign,
+                    free_stock=free,
+                    units_needed=needed,
+                    units_per_day=round(per_day, 1),
+                    days_of_cover=round(cover, 1),
+                    days_to_end=days_to_end,
+                    runs_out_on=today + timedelta(days=math.floor(cover)),
+                    inbound_by_end=sum(qty for day, qty in arrivals if day <= campaign.ends_on),
+                    next_inbound=arrivals[0] if arrivals else None,
+                )
+            )
+    risks.sort(key=lambda r: (r.covered_by_inbound, r.days_of_cover - r.days_to_end, r.sku_code, r.campaign.pk))
+    return risks
+
+
+# --------------------------------------------------------------------------- the dashboard
+
+
+@dataclass(frozen=True)
+class PendingSignoff:
+    campaign: Campaign
+    dimensions: list[str]
+    waiting_since: datetime | None
+    scale_up: bool
+    result: checks.CheckResult | None
+
+
+@dataclass(frozen=True)
+class RegionFlag:
+    """A delivery risk the check found in a targeted region, with the campaigns it concerns."""
+
+    region: str  # "Pune (PUN)"
+    kind: str  # "ndr" | "slow"
+    message: str
+    campaigns: list[Campaign]
+
+
+@dataclass
+class Dashboard:
+    today: date
+    week_end: date
+    launches_today: list[Campaign]
+    launches_week: list[Campaign]
+    pending: list[PendingSignoff]
+    due_unapproved: list[Campaign]
+    capacity: list[DayUse]
+    charts: list[dict]
+    stock_risks: list[StockRisk]
+    region_flags: list[RegionFlag]
+    results: dict[int, checks.CheckResult]
+
+
+def dashboard(*, today: date | None = None) -> Dashboard:
+    """The ten-minute morning view both teams share, in a fixed number of queries."""
+    today = today or timezone.localdate()
+    week_end = today + timedelta(days=WEEK_DAYS - 1)
+    campaigns = list(
+        selectors.campaign_list()
+        .filter(
+            Q(status__in=DRAWING, ends_on__gte=today)
+            | Q(status__in=NOT_APPROVED, starts_on__lte=today)
+            | Q(status__in=[Status.DRAFT, Status.CHANGES_REQUESTED], starts_on__gte=today, starts_on__lte=week_end)
+        )
+        .order_by("starts_on", "id")
+    )
+    drawing = [c for c in campaigns if c.status in DRAWING and c.ends_on >= today]
+    results = selectors.capacity_checks(drawing, today=today)
+
+    pending = []
+    for c in campaigns:
+        dims = selectors.pending_dimensions(c)
+        if dims:
+            scale_up = c.status in (Status.LIVE, Status.PAUSED)
+            waiting = c.updated_at if scale_up else c.submitted_at
+            pending.append(PendingSignoff(c, dims, waiting, scale_up, results.get(c.pk)))
+    far = timezone.now() + timedelta(days=36500)
+    pending.sort(key=lambda p: (not p.campaign.late_notice, p.campaign.signoff_due_at or far, p.campaign.pk))
+
+    use = capacity_use(today=today)
+    return Dashboard(
+        today=today,
+        week_end=week_end,
+        launches_today=[c for c in campaigns if c.starts_on == today],
+        launches_week=[c for c in campaigns if today < c.starts_on <= week_end],
+        pending=pending,
+        due_unapproved=[c for c in campaigns if c.status in NOT_APPROVED and c.starts_on <= today],
+        capacity=use,
+        charts=[capacity_chart(use, "courier"), capacity_chart(use, "dispatch")],
+        stock_risks=inventory_at_risk(drawing, today=today),
+        region_flags=region_flags(drawing, results),
+        results=results,
+    )
+
+
+def region_flags(campaigns: list[Campaign], results: dict[int, checks.CheckResult]) -> list[RegionFlag]:
+    """NDR and delivery-time findings of the check, by region; the same sentence for
+    several campaigns is shown once with all of them. No queries (lines are prefetched)."""
+    names = {line.region.code: line.region.name for c in campaigns for line in c.region_lines.all()}
+    grouped: dict[tuple[str, str, str], list[Campaign]] = defaultdict(list)
+    for campaign in campaigns:
+        for finding in results[campaign.pk].findings:
+            if finding.code in RISK_CODES:
+                grouped[(finding.subject, RISK_CODES[finding.code], finding.message)].append(campaign)
+    flags = [
+        RegionFlag(f"{names.get(code, code)} ({code})", kind, message, found)
+        for (code, kind, message), found in grouped.items()
+    ]
+    flags.sort(key=lambda f: (f.region, f.kind, f.campaigns[0].starts_on, f.message))
+    return flags
