@@ -22,7 +22,9 @@ from icalendar import Calendar, Event
 
 from campaigns.models import CalendarFeed, Campaign, CampaignRegion, Channel, Status
 from campaigns.selectors import CalendarEntry, calendar_entries
-from capacity.models import CapacityConstraint, CourierLane, Reservation
+from capacity.checks import lane_capacity
+from capacity.models import CapacityConstraint, Reservation
+from capacity.selectors import constraint_infos, lane_infos
 
 # Years a calendar page may show: far enough for any plan, and prev/next never leave `date`'s range.
 MIN_YEAR, MAX_YEAR = 1900, 2999
@@ -220,15 +222,8 @@ def capacity_use(*, start: date, end: date, region: str | None = None) -> dict[d
     """
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
-    lanes = CourierLane.objects.filter(courier__is_active=True)
-    if region:
-        lanes = lanes.filter(region__code=region)
-    lanes = list(lanes.values("courier_id", "region_id", "daily_capacity", "baseline_orders_per_day"))
-    constraints = list(
-        CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).values(
-            "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id"
-        )
-    )
+    lanes = lane_infos(region_code=region)
+    constraints = constraint_infos(start=start, end=end)
 
     held = Reservation.objects.filter(kind=Reservation.Kind.LANE, day__gte=start, day__lte=end)
     if region:
@@ -246,7 +241,7 @@ def capacity_use(*, start: date, end: date, region: str | None = None) -> dict[d
             day=day,
             reserved=reserved.get(day, 0),
             projected=projected[day],
-            capacity=sum(_lane_capacity(lane, day, constraints) for lane in lanes),
+            capacity=sum(max(lane_capacity(lane, day, constraints), 0) for lane in lanes),
         )
         for day in days
     }
@@ -283,22 +278,6 @@ def _unreserved_demand(*, start: date, end: date, region: str | None) -> list[tu
         if orders > 0:
             demand.append((row["starts_on"], row["ends_on"], orders))
     return demand
-
-
-def _lane_capacity(lane: dict, day: date, constraints: list[dict]) -> int:
-    """A lane's orders/day on `day`: capacity × the smallest factor of the courier or
-    region constraints in force (the capacity check's rule), less business-as-usual."""
-    factor = Fraction(1)
-    for c in constraints:
-        if not c["starts_on"] <= day <= c["ends_on"] or c["warehouse_id"] is not None:
-            continue
-        if c["courier_id"] is not None:
-            hit = c["courier_id"] == lane["courier_id"] and c["region_id"] in (None, lane["region_id"])
-        else:
-            hit = c["region_id"] == lane["region_id"]
-        if hit:
-            factor = min(factor, Fraction(c["capacity_factor"]))
-    return max(math.floor(lane["daily_capacity"] * factor) - lane["baseline_orders_per_day"], 0)
 
 
 # --------------------------------------------------------------------------- grids

@@ -22,8 +22,9 @@ from django.utils import timezone
 from campaigns import selectors
 from campaigns.models import Campaign, Status
 from capacity import checks
-from capacity.models import CapacityConstraint, CourierLane, InboundShipment, Reservation, StockLevel, Warehouse
-from capacity.selectors import frac
+from capacity.checks import dispatch_capacity, lane_capacity
+from capacity.models import InboundShipment, Reservation, StockLevel
+from capacity.selectors import constraint_infos, lane_infos, warehouse_infos
 
 HORIZON_DAYS = 14  # capacity use shown on the dashboard
 WEEK_DAYS = 7  # "this week": today and the six days after it
@@ -157,41 +158,13 @@ class DayUse:
         return self.dispatch_used > self.dispatch_capacity
 
 
-def _factor(constraints: list[dict], day: date, *, warehouse_id=None, courier_id=None, region_id=None) -> Fraction:
-    """Smallest capacity factor in force on `day` for a resource; the same scoping as
-    the check's `_Context.factor` (a courier constraint may be limited to one region)."""
-    best = Fraction(1)
-    for c in constraints:
-        if not c["starts_on"] <= day <= c["ends_on"]:
-            continue
-        if warehouse_id is not None and c["warehouse_id"] == warehouse_id:
-            hit = True
-        elif courier_id is not None and c["courier_id"] == courier_id:
-            hit = c["region_id"] is None or c["region_id"] == region_id
-        elif region_id is not None and c["courier_id"] is None and c["warehouse_id"] is None:
-            hit = c["region_id"] == region_id
-        else:
-            hit = False
-        if hit:
-            best = min(best, frac(c["capacity_factor"]))
-    return best
-
-
 def capacity_use(*, today: date, days: int = HORIZON_DAYS) -> list[DayUse]:
     """Per day from `today`: capacity after constraints, business-as-usual load and what
     campaigns hold (reservations). Four queries whatever the number of lanes or warehouses."""
     end = today + timedelta(days=days - 1)
-    lanes = list(
-        CourierLane.objects.filter(courier__is_active=True).values(
-            "courier_id", "region_id", "daily_capacity", "baseline_orders_per_day"
-        )
-    )
-    warehouses = list(Warehouse.objects.values("id", "daily_dispatch_capacity", "baseline_orders_per_day"))
-    constraints = list(
-        CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=today).values(
-            "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id"
-        )
-    )
+    lanes = lane_infos()
+    warehouses = warehouse_infos()
+    constraints = constraint_infos(start=today, end=end)
     held = {
         (row["kind"], row["day"]): row["total"]
         for row in Reservation.objects.filter(
@@ -201,22 +174,14 @@ def capacity_use(*, today: date, days: int = HORIZON_DAYS) -> list[DayUse]:
         .annotate(total=Sum("quantity"))
         .order_by()
     }
-    courier_baseline = sum(lane["baseline_orders_per_day"] for lane in lanes)
-    dispatch_baseline = sum(w["baseline_orders_per_day"] for w in warehouses)
+    courier_baseline = sum(lane.baseline_orders_per_day for lane in lanes)
+    dispatch_baseline = sum(w.baseline_orders_per_day for w in warehouses)
     use = []
     for offset in range(days):
         day = today + timedelta(days=offset)
-        courier = sum(
-            math.floor(
-                lane["daily_capacity"]
-                * _factor(constraints, day, courier_id=lane["courier_id"], region_id=lane["region_id"])
-            )
-            for lane in lanes
-        )
-        dispatch = sum(
-            math.floor(w["daily_dispatch_capacity"] * _factor(constraints, day, warehouse_id=w["id"]))
-            for w in warehouses
-        )
+        # Gross capacity after constraints; business as usual is shown as its own load.
+        courier = sum(lane_capacity(lane, day, constraints) + lane.baseline_orders_per_day for lane in lanes)
+        dispatch = sum(dispatch_capacity(w, day, constraints)[0] + w.baseline_orders_per_day for w in warehouses)
         use.append(
             DayUse(
                 day=day,

@@ -116,7 +116,7 @@ def sign_off(request, pk: int):
         # 200, not the refusal's 409/403/400: htmx swaps only 2xx answers by default.
         return render(
             request,
-            "campaigns/_signoff_form_refused.html",
+            "campaigns/_signoff_form.html",
             {"campaign": campaign, "next": next_url, "error": refusal_text(exc), **typed},
         )
 

@@ -254,6 +254,42 @@ def _weighted(values: Iterable[tuple[Fraction, int]]) -> Fraction | None:
     return sum((v * w for v, w in pairs), Fraction(0)) / weight
 
 
+def constraint_factor(
+    constraints: Iterable[ConstraintInfo], day: date, *, warehouse_id=None, courier_id=None, region_id=None
+) -> tuple[Fraction, str]:
+    """The smallest capacity factor of the constraints in force on `day` for a resource,
+    and why. Warehouse constraints scale dispatch; courier constraints scale that
+    courier's lanes (all, or one region's); region constraints scale every lane there."""
+    best, why = Fraction(1), ""
+    for c in constraints:
+        if not c.covers(day):
+            continue
+        if warehouse_id is not None and c.warehouse_id == warehouse_id:
+            hit = True
+        elif courier_id is not None and c.courier_id == courier_id:
+            hit = c.region_id is None or c.region_id == region_id
+        elif region_id is not None and c.courier_id is None and c.warehouse_id is None:
+            hit = c.region_id == region_id
+        else:
+            hit = False
+        if hit and c.factor < best:
+            best, why = c.factor, (c.note or c.kind.replace("_", " "))
+    return best, why
+
+
+def lane_capacity(lane: LaneInfo, day: date, constraints: Iterable[ConstraintInfo]) -> int:
+    """Orders a lane can take on `day` for campaigns: capacity × constraints − business as usual."""
+    factor, _ = constraint_factor(constraints, day, courier_id=lane.courier_id, region_id=lane.region_id)
+    return math.floor(lane.daily_capacity * factor) - lane.baseline_orders_per_day
+
+
+def dispatch_capacity(warehouse: WarehouseInfo, day: date, constraints: Iterable[ConstraintInfo]) -> tuple[int, str]:
+    """Orders a warehouse can dispatch on `day` for campaigns, and the constraint that limits it."""
+    factor, why = constraint_factor(constraints, day, warehouse_id=warehouse.id)
+    capacity = math.floor(warehouse.daily_dispatch_capacity * factor) - warehouse.baseline_orders_per_day
+    return capacity, (why if factor < 1 else "")
+
+
 class _Context:
     """Per-plan derived data that does not depend on the volume."""
 
@@ -274,32 +310,16 @@ class _Context:
             lanes.sort(key=lambda lane: lane.id)
 
     def factor(self, day: date, *, warehouse_id=None, courier_id=None, region_id=None) -> tuple[Fraction, str]:
-        """Smallest capacity factor of the constraints in force on `day` for a resource."""
-        best, why = Fraction(1), ""
-        for c in self.snap.constraints:
-            if not c.covers(day):
-                continue
-            if warehouse_id is not None and c.warehouse_id == warehouse_id:
-                hit = True
-            elif courier_id is not None and c.courier_id == courier_id:
-                hit = c.region_id is None or c.region_id == region_id
-            elif region_id is not None and c.courier_id is None and c.warehouse_id is None:
-                hit = c.region_id == region_id
-            else:
-                hit = False
-            if hit and c.factor < best:
-                best, why = c.factor, (c.note or c.kind.replace("_", " "))
-        return best, why
+        return constraint_factor(
+            self.snap.constraints, day, warehouse_id=warehouse_id, courier_id=courier_id, region_id=region_id
+        )
 
     def lane_free(self, lane: LaneInfo, day: date) -> int:
-        factor, _ = self.factor(day, courier_id=lane.courier_id, region_id=lane.region_id)
-        capacity = math.floor(lane.daily_capacity * factor) - lane.baseline_orders_per_day
-        return capacity - self.snap.lane_held(lane.id, day)
+        return lane_capacity(lane, day, self.snap.constraints) - self.snap.lane_held(lane.id, day)
 
     def dispatch_free(self, warehouse: WarehouseInfo, day: date) -> tuple[int, str]:
-        factor, why = self.factor(day, warehouse_id=warehouse.id)
-        capacity = math.floor(warehouse.daily_dispatch_capacity * factor) - warehouse.baseline_orders_per_day
-        return capacity - self.snap.dispatch_held(warehouse.id, day), (why if factor < 1 else "")
+        capacity, why = dispatch_capacity(warehouse, day, self.snap.constraints)
+        return capacity - self.snap.dispatch_held(warehouse.id, day), why
 
 
 # --------------------------------------------------------------------------- demand

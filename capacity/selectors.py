@@ -143,3 +143,41 @@ def _split_holds(rows) -> tuple[dict, dict, dict]:
         else:
             lane[(row["lane_id"], row["day"])] = row["total"]
     return stock, dispatch, lane
+
+
+def lane_infos(*, region_code: str | None = None) -> list[checks.LaneInfo]:
+    """Active couriers' lanes in the check's terms (one query)."""
+    lanes = CourierLane.objects.filter(courier__is_active=True).select_related("courier")
+    if region_code:
+        lanes = lanes.filter(region__code=region_code)
+    return [
+        checks.LaneInfo(
+            lane.id,
+            lane.courier_id,
+            lane.courier.code,
+            lane.region_id,
+            lane.daily_capacity,
+            lane.baseline_orders_per_day,
+            frac(lane.avg_delivery_days),
+            frac(lane.ndr_rate),
+            lane.cod_supported,
+        )  # fmt: skip
+        for lane in lanes
+    ]
+
+
+def warehouse_infos() -> list[checks.WarehouseInfo]:
+    return [
+        checks.WarehouseInfo(w.id, w.code, w.name, w.daily_dispatch_capacity, w.baseline_orders_per_day)
+        for w in Warehouse.objects.order_by("id")
+    ]
+
+
+def constraint_infos(*, start: date, end: date) -> list[checks.ConstraintInfo]:
+    """Constraints overlapping [start, end] in the check's terms (one query)."""
+    return [
+        checks.ConstraintInfo(
+            c.kind, c.starts_on, c.ends_on, frac(c.capacity_factor), c.warehouse_id, c.courier_id, c.region_id, c.note
+        )
+        for c in CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start)
+    ]
