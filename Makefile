@@ -20,9 +20,17 @@ migrate: $(STAMP)
 demo: migrate
 	$(BIN)/python manage.py load_demo --if-empty
 
+# Without REDIS_URL (embedded): one process serves the site and runs beat's schedule
+# in a thread; tasks run in-process. With REDIS_URL: the Procfile's web, worker and
+# beat, side by side under honcho.
 run: demo
 	@echo "mopsync on http://$(HOST):$(PORT)/ — sign in as maya, ishaan, lata, omar or admin (password demo-pass-123)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting web, worker and beat from the Procfile"; \
+		PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start --port $(PORT) web worker beat; \
+	else \
+		exec $(BIN)/python manage.py run_embedded $(HOST):$(PORT); \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from campaigns import services
 from campaigns.errors import DomainError, InvalidInput
 from campaigns.models import (
+    AlertLog,
     AuditEvent,
     CalendarFeed,
     Campaign,
@@ -22,6 +23,7 @@ from campaigns.models import (
     CampaignSku,
     Notification,
     PostCampaignReview,
+    Preference,
     PromoWindow,
 )
 from campaigns.notifications import publish
@@ -319,6 +321,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     list_display = ["created_at", "state", "kind", "recipient", "subject", "campaign", "attempts", "sent_at"]
     list_filter = ["state", "kind"]
+    readonly_fields = ["last_error", "next_attempt_at", "claimed_at", "email_sent_at", "slack_sent_at"]
     search_fields = ["subject", "kind", "recipient__username", "recipient__email", "campaign__name"]
     ordering = ["-created_at", "-id"]
     date_hierarchy = "created_at"
@@ -363,3 +366,26 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AlertLog)
+class AlertLogAdmin(ReadOnlyAdmin):
+    """What the scheduled jobs already sent today (inventory alerts, SLA reminders, the
+    daily report): the record that makes each once per day."""
+
+    list_display = ["day", "kind", "key", "campaign", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["kind", "key", "campaign__name"]
+    date_hierarchy = "day"
+    list_select_related = ["campaign"]
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    """What mopsync sends each user: the daily report opt-out."""
+
+    list_display = ["user", "daily_report"]
+    list_filter = ["daily_report"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]

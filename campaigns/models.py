@@ -236,12 +236,19 @@ class PostCampaignReview(models.Model):
 class Notification(models.Model):
     """The outbox: one row per recipient, written in the transaction that caused it.
 
-    Delivery (email, Slack, in-app) is done by a task after commit; a periodic sweep
-    picks up what is still pending, so nothing is lost if the broker is down.
+    The row is the in-app inbox entry; email (and, for one row of each event, the
+    Slack webhook) is delivered by `campaigns.notifications.deliver` after commit.
+    A worker claims a row (`pending` → `sending`, with `claimed_at` as its lease)
+    before sending and marks each channel done as it goes, so a crash resends at
+    most the channel in flight, and the periodic sweep re-claims rows whose lease
+    expired and publishes what is still pending: nothing is lost if the broker or a
+    worker dies. A channel failure retries with exponential backoff
+    (`next_attempt_at`); after `MOPSYNC_NOTIFY_MAX_ATTEMPTS` the row is `failed`.
     """
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
@@ -250,8 +257,15 @@ class Notification(models.Model):
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=250)
     body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True, help_text="HTML email part; empty renders the standard template.")
+    post_to_slack = models.BooleanField(default=False, help_text="Set on one row per event: the team channel post.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (its lease).")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Backoff: not retried before this.")
+    last_error = models.TextField(blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    slack_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -260,11 +274,41 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["state", "created_at"], name="notification_state"),
+            models.Index(fields=["state", "next_attempt_at"], name="notification_retry"),
             models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
         ]
 
     def __str__(self) -> str:
         return self.subject
+
+
+class AlertLog(models.Model):
+    """What a scheduled job already sent today (an inventory alert for a campaign and
+    SKU, an SLA reminder, the daily report): the unique key makes "once per day" hold
+    even when two runs overlap."""
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=100, blank=True)
+    day = models.DateField()
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "kind", "key"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key", "day"], name="alertlog_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} {self.day}"
+
+
+class Preference(models.Model):
+    """A user's choices about what mopsync sends them (absent row: the defaults)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mopsync_preference")
+    daily_report = models.BooleanField(default=True, help_text="Receive the 06:00 daily report by email.")
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
 
 
 class CalendarFeed(models.Model):

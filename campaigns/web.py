@@ -12,7 +12,7 @@ def refusal_text(exc: DomainError) -> str:
         parts = [f"{field.replace('_', ' ')}: {' '.join(msgs)}" for field, msgs in exc.errors.items()]
         return "; ".join(parts) or exc.message
     if isinstance(exc, CapacityTaken):
-        first = "; ".join(f["message"] for f in exc.findings[:3])
+        first = " ".join(f["message"] for f in exc.findings[:3])
         return f"{exc.message} {first}".strip()
     return exc.message
 

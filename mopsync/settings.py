@@ -7,6 +7,7 @@ production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from mopsync.env import env_bool, env_float, env_int, env_list, env_str
@@ -94,26 +95,64 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Background work (Celery) ---------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
-# Without REDIS_URL there is no broker server: tasks run in-process (eager), so a
-# laptop needs nothing but Python.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without REDIS_URL there is no broker server: tasks run in-process (eager), and
+# `manage.py run_embedded` (what `make run` starts) runs beat's schedule in a
+# thread of the web process, so a laptop needs nothing but Python.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
-CELERY_TIMEZONE = env_str("TIME_ZONE", "Asia/Kolkata")
+CELERY_TIMEZONE = env_str("TIME_ZONE", "Asia/Kolkata")  # the organisation's: crontab times are in it
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-acks-late
+# Every task is idempotent, so a message may be delivered twice; a worker lost
+# mid-task gives its message back instead of dropping it.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # with acks_late, a dead worker holds back one message, not four
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 270
+CELERY_TASK_IGNORE_RESULT = True  # no result backend: tasks record their effects in the database
+# https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
 # Keep the visibility timeout above the longest task time limit (acks_late).
+# Short socket timeouts: a publish after commit to a Redis that is down fails in
+# about 2 s instead of hanging the request; the outbox sweep sends those rows later.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 2, "socket_connect_timeout": 2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # a worker started before Redis waits for it
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
 # Exactly one beat runs these; every task is idempotent, so a second beat by
-# mistake repeats nothing. https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html
+# mistake repeats nothing. Crontab times are in CELERY_TIMEZONE.
 CELERY_BEAT_SCHEDULE = {
-    "go-live-due": {"task": "campaigns.tasks.go_live_due", "schedule": 15 * 60},
-    "complete-ended": {"task": "campaigns.tasks.complete_ended", "schedule": 60 * 60},
     "sweep-outbox": {"task": "campaigns.tasks.sweep_outbox", "schedule": 60},
+    "go-live-due": {"task": "campaigns.tasks.go_live_due", "schedule": crontab(minute="*/15")},
+    "complete-ended": {"task": "campaigns.tasks.complete_ended", "schedule": crontab(minute=5)},
+    "inventory-triggers": {"task": "campaigns.tasks.inventory_triggers", "schedule": crontab(minute="*/30")},
+    "sla-reminders": {"task": "campaigns.tasks.sla_reminders", "schedule": crontab(minute=0, hour="9-19")},
+    "daily-report": {"task": "campaigns.tasks.send_daily_report", "schedule": crontab(minute=0, hour=6)},
 }
+# Beat remembers when each entry last ran, so a 06:00 report missed while it was
+# down is sent when it comes back (the task itself sends once per day).
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
+
+# Notifications (the outbox, `campaigns.notifications`).
+SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")  # a Slack-compatible incoming webhook; empty: no Slack
+SLACK_TIMEOUT_SECONDS = env_float("SLACK_TIMEOUT_SECONDS", 5)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # SMTP must give up well within a claim's lease
+MOPSYNC_NOTIFY_MAX_ATTEMPTS = env_int("MOPSYNC_NOTIFY_MAX_ATTEMPTS", 5)
+MOPSYNC_NOTIFY_BACKOFF_SECONDS = env_int("MOPSYNC_NOTIFY_BACKOFF_SECONDS", 60)  # doubles per attempt
+MOPSYNC_NOTIFY_BACKOFF_MAX_SECONDS = env_int("MOPSYNC_NOTIFY_BACKOFF_MAX_SECONDS", 3600)
+# A claimed row whose worker has not finished within this is re-claimed by the sweep.
+MOPSYNC_NOTIFY_LEASE_SECONDS = env_int("MOPSYNC_NOTIFY_LEASE_SECONDS", 300)
+# The sweep leaves fresh rows this long to the publish after commit.
+MOPSYNC_NOTIFY_SWEEP_GRACE_SECONDS = env_int("MOPSYNC_NOTIFY_SWEEP_GRACE_SECONDS", 30)
+# Links in emails and Slack posts.
+MOPSYNC_BASE_URL = env_str("MOPSYNC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# SLA: remind approvers (and escalate to ops leads) about submissions waiting
+# longer than this, or launching within MOPSYNC_SLA_LAUNCH_HOURS without both sign-offs.
+MOPSYNC_SLA_HOURS = env_int("MOPSYNC_SLA_HOURS", 24)
+MOPSYNC_SLA_LAUNCH_HOURS = env_int("MOPSYNC_SLA_LAUNCH_HOURS", 48)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

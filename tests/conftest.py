@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 def _user(username: str, *roles: str) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username)
     for role in roles:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import (
+    AlertLog,
     AuditEvent,
     CalendarFeed,
     Campaign,
@@ -27,6 +28,7 @@ from campaigns.models import (
     CampaignSku,
     Notification,
     PostCampaignReview,
+    Preference,
     PromoWindow,
     Status,
 )
@@ -56,8 +58,19 @@ EDITABLE = [
     CapacityConstraint,
     PromoWindow,
     PostCampaignReview,
+    Preference,
 ]
-NOT_ADDABLE = [Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification, CalendarFeed]
+NOT_ADDABLE = [
+    Campaign,
+    CampaignSku,
+    CampaignRegion,
+    SignOff,
+    Reservation,
+    AuditEvent,
+    Notification,
+    CalendarFeed,
+    AlertLog,
+]
 ALL_MODELS = EDITABLE + NOT_ADDABLE
 
 
@@ -110,6 +123,8 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
     PostCampaignReview.objects.create(campaign=campaign, forecast_orders=500)
     Notification.objects.create(recipient=owner, campaign=campaign, kind="x", subject="s", state="failed")
     CalendarFeed.objects.get_or_create(user=owner, defaults={"token": f"feed-{name}"})
+    AlertLog.objects.create(kind="inventory", key=f"{campaign.pk}:TEE-01", day=far, campaign=campaign)
+    Preference.objects.get_or_create(user=owner)
     return campaign
 
 

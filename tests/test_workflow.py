@@ -611,7 +611,11 @@ def test_audit_events_are_append_only(world, maya):
         AuditEvent.objects.filter(campaign=campaign).delete()
 
 
-def test_notifications_are_published_after_commit(world, maya, ishaan, django_capture_on_commit_callbacks):
+def test_notifications_are_published_after_commit(world, maya, ishaan, django_capture_on_commit_callbacks, settings):
+    from mopsync.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True  # deliver in-process, as the embedded default does
     campaign = services.campaign_create(actor=maya, data=plan_data(world))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.campaign_submit(campaign=campaign, actor=maya)

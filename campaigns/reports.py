@@ -1,0 +1,410 @@
+"""The shared daily report (DESIGN.md, "Background work"): built at 06:00 organisation
+time and sent once per day to every active user with a role who has not opted out.
+
+`build_daily_report` reads everything (a fixed number of queries), `render_daily_report`
+turns it into a subject, plain text and HTML (templates/email/daily_report.*), and
+`send_daily_report` queues it through the outbox, once per day (`AlertLog`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from campaigns import selectors, triggers
+from campaigns.models import Campaign, PostCampaignReview, Preference, Status
+from campaigns.notifications import queue_notification
+from capacity.models import CapacityConstraint, CourierLane, Reservation, Sku, Warehouse
+from mopsync.roles import ALL_ROLES
+
+CAPACITY_DAYS = 14
+WEEK_DAYS = 7  # "this week": today and the six days after it
+HIGHLIGHT_LIMIT = 10
+RECENTLY_ENDED_DAYS = 7
+BUSY_PERCENT = 90  # capacity use flagged in the report
+# Plans that are scheduled or running, or waiting for a decision.
+UPCOMING = (Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
+NOT_APPROVED = (Status.SUBMITTED, Status.CHANGES_REQUESTED)
+
+
+def _percent(used: int, capacity: int) -> int | None:
+    return None if capacity <= 0 else math.floor(Fraction(used * 100, capacity) + Fraction(1, 2))
+
+
+@dataclass(frozen=True)
+class DayCapacity:
+    """What approvals hold on one day against what is free after constraints and
+    business-as-usual load; `awaiting` is the orders/day of plans not signed off yet."""
+
+    day: dt.date
+    courier_held: int
+    courier_capacity: int
+    dispatch_held: int
+    dispatch_capacity: int
+    awaiting: int
+
+    @property
+    def courier_percent(self) -> int | None:
+        return _percent(self.courier_held, self.courier_capacity)
+
+    @property
+    def dispatch_percent(self) -> int | None:
+        return _percent(self.dispatch_held, self.dispatch_capacity)
+
+    @property
+    def courier_text(self) -> str:
+        return _use_text(self.courier_held, self.courier_capacity)
+
+    @property
+    def dispatch_text(self) -> str:
+        return _use_text(self.dispatch_held, self.dispatch_capacity)
+
+    @property
+    def busy(self) -> bool:
+        """At or above BUSY_PERCENT of either capacity (or holding orders with none left)."""
+        return any(
+            held > 0 and (percent is None or percent >= BUSY_PERCENT)
+            for held, percent in (
+                (self.courier_held, self.courier_percent),
+                (self.dispatch_held, self.dispatch_percent),
+            )
+        )
+
+
+def _use_text(held: int, capacity: int) -> str:
+    percent = _percent(held, capacity)
+    return f"{held}/{capacity}" + (f" ({percent}%)" if percent is not None else "")
+
+
+@dataclass(frozen=True)
+class PendingSignoff:
+    campaign: Campaign
+    dimensions: tuple[str, ...]
+    scale_up: bool
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class RegionHighlight:
+    code: str
+    name: str
+    ndr_percent: int
+    campaigns: tuple[str, ...]
+    cod: bool
+
+
+@dataclass(frozen=True)
+class SkuHighlight:
+    code: str
+    name: str
+    return_percent: int
+    campaigns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    campaign: Campaign
+    forecast_per_day: int
+    days: int
+    forecast_orders: int
+    actual_orders: int | None
+
+    @property
+    def difference_percent(self) -> int | None:
+        if self.actual_orders is None or self.forecast_orders <= 0:
+            return None
+        return round((self.actual_orders - self.forecast_orders) * 100 / self.forecast_orders)
+
+
+@dataclass
+class DailyReport:
+    today: dt.date
+    launches_today: list[Campaign] = field(default_factory=list)
+    launches_week: list[Campaign] = field(default_factory=list)
+    pending: list[PendingSignoff] = field(default_factory=list)
+    due_not_approved: list[Campaign] = field(default_factory=list)
+    capacity: list[DayCapacity] = field(default_factory=list)
+    inventory: list[triggers.InventoryRisk] = field(default_factory=list)
+    ndr_regions: list[RegionHighlight] = field(default_factory=list)
+    return_skus: list[SkuHighlight] = field(default_factory=list)
+    more_return_skus: int = 0
+    forecasts: list[ForecastRow] = field(default_factory=list)
+    ndr_threshold_percent: int = 0
+    return_threshold_percent: int = 0
+
+    @property
+    def week_end(self) -> dt.date:
+        return self.today + dt.timedelta(days=WEEK_DAYS - 1)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def build_daily_report(*, today: dt.date, now: dt.datetime | None = None) -> DailyReport:
+    """Everything the report shows for `today`, in a fixed number of queries."""
+    report = DailyReport(
+        today=today,
+        ndr_threshold_percent=round(settings.MOPSYNC_NDR_THRESHOLD * 100),
+        return_threshold_percent=round(settings.MOPSYNC_RETURN_RATE_THRESHOLD * 100),
+    )
+    week_end = report.week_end
+    upcoming = list(
+        selectors.campaign_list()
+        .filter(status__in=UPCOMING, ends_on__gte=today, starts_on__lte=today + dt.timedelta(days=CAPACITY_DAYS - 1))
+        .order_by("starts_on", "id")
+    )
+    report.launches_today = [c for c in upcoming if c.starts_on == today]
+    report.launches_week = [c for c in upcoming if today < c.starts_on <= week_end]
+    report.due_not_approved = [c for c in upcoming if c.status in NOT_APPROVED and c.starts_on <= today]
+    report.pending = _pending(today=today, now=now)
+    report.capacity = capacity_use(start=today, days=CAPACITY_DAYS)
+    report.inventory = triggers.inventory_risks(today=today)
+    report.ndr_regions = _ndr_regions(upcoming)
+    report.return_skus, report.more_return_skus = _return_skus(upcoming)
+    report.forecasts = _forecasts(today=today)
+    return report
+
+
+def _pending(*, today: dt.date, now: dt.datetime | None) -> list[PendingSignoff]:
+    """Every sign-off still awaited, most urgent first (late notice, then deadline)."""
+    now = now or timezone.now()
+    candidates = selectors.campaign_list().filter(
+        Q(status=Status.SUBMITTED) | Q(status__in=[Status.LIVE, Status.PAUSED], scale_up_pending=True)
+    )
+    rows = []
+    for campaign in candidates:
+        dimensions = tuple(selectors.pending_dimensions(campaign))
+        if dimensions:
+            overdue = campaign.signoff_due_at is not None and campaign.signoff_due_at < now
+            rows.append(PendingSignoff(campaign, dimensions, campaign.status != Status.SUBMITTED, overdue))
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (not r.campaign.late_notice, r.campaign.signoff_due_at or far, r.campaign.pk))
+    return rows
+
+
+def _factor(constraints: list[dict], day: dt.date, *, warehouse_id=None, lane: dict | None = None) -> Fraction:
+    """Smallest capacity factor in force on `day` (the capacity check's rule)."""
+    best = Fraction(1)
+    for c in constraints:
+        if not c["starts_on"] <= day <= c["ends_on"]:
+            continue
+        if warehouse_id is not None:
+            hit = c["warehouse_id"] == warehouse_id
+        elif c["courier_id"] is not None:
+            hit = c["courier_id"] == lane["courier_id"] and c["region_id"] in (None, lane["region_id"])
+        else:
+            hit = c["warehouse_id"] is None and c["region_id"] == lane["region_id"]
+        if hit:
+            best = min(best, Fraction(c["capacity_factor"]))
+    return best
+
+
+def capacity_use(*, start: dt.date, days: int) -> list[DayCapacity]:
+    """Courier and dispatch use, network-wide, for each of `days` days from `start`:
+    five queries whatever the number of campaigns, lanes or days."""
+    end = start + dt.timedelta(days=days - 1)
+    warehouses = list(Warehouse.objects.values("id", "daily_dispatch_capacity", "baseline_orders_per_day"))
+    lanes = list(
+        CourierLane.objects.filter(courier__is_active=True).values(
+            "courier_id", "region_id", "daily_capacity", "baseline_orders_per_day"
+        )
+    )
+    constraints = list(
+        CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).values(
+            "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id"
+        )
+    )
+    held = {
+        (row["kind"], row["day"]): row["total"]
+        for row in Reservation.objects.filter(
+            kind__in=[Reservation.Kind.LANE, Reservation.Kind.DISPATCH], day__gte=start, day__lte=end
+        )
+        .values("kind", "day")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    }
+    awaiting_plans = list(
+        Campaign.objects.filter(status__in=NOT_APPROVED, starts_on__lte=end, ends_on__gte=start).values_list(
+            "starts_on", "ends_on", "orders_per_day"
+        )
+    )
+    rows = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        courier = sum(
+            max(
+                math.floor(lane["daily_capacity"] * _factor(constraints, day, lane=lane))
+                - lane["baseline_orders_per_day"],
+                0,
+            )
+            for lane in lanes
+        )
+        dispatch = sum(
+            max(
+                math.floor(wh["daily_dispatch_capacity"] * _factor(constraints, day, warehouse_id=wh["id"]))
+                - wh["baseline_orders_per_day"],
+                0,
+            )
+            for wh in warehouses
+        )
+        rows.append(
+            DayCapacity(
+                day=day,
+                courier_held=held.get((Reservation.Kind.LANE, day), 0),
+                courier_capacity=courier,
+                dispatch_held=held.get((Reservation.Kind.DISPATCH, day), 0),
+                dispatch_capacity=dispatch,
+                awaiting=sum(orders for first, last, orders in awaiting_plans if first <= day <= last),
+            )
+        )
+    return rows
+
+
+def _ndr_regions(upcoming: list[Campaign]) -> list[RegionHighlight]:
+    """Regions targeted by upcoming campaigns whose couriers' NDR (weighted by lane
+    capacity) is above the threshold."""
+    targeted: dict[int, list[Campaign]] = defaultdict(list)
+    regions = {}
+    for campaign in upcoming:
+        for line in campaign.region_lines.all():
+            targeted[line.region_id].append(campaign)
+            regions[line.region_id] = line.region
+    if not targeted:
+        return []
+    weighted: dict[int, list[tuple[Fraction, int]]] = defaultdict(list)
+    for lane in CourierLane.objects.filter(region_id__in=targeted, courier__is_active=True).values(
+        "region_id", "ndr_rate", "daily_capacity"
+    ):
+        weighted[lane["region_id"]].append((Fraction(lane["ndr_rate"]), lane["daily_capacity"]))
+    threshold = Fraction(str(settings.MOPSYNC_NDR_THRESHOLD))
+    found = []
+    for region_id, pairs in weighted.items():
+        weight = sum(w for _, w in pairs)
+        ndr = sum((v * w for v, w in pairs), Fraction(0)) / weight if weight > 0 else max(v for v, _ in pairs)
+        if ndr > threshold:
+            region = regions[region_id]
+            campaigns = targeted[region_id]
+            found.append(
+                RegionHighlight(
+                    region.code,
+                    region.name,
+                    round(float(ndr) * 100),
+                    tuple(c.name for c in campaigns),
+                    any(c.cod_share > 0 for c in campaigns),
+                )
+            )
+    found.sort(key=lambda r: (-r.ndr_percent, r.code))
+    return found
+
+
+def _return_skus(upcoming: list[Campaign]) -> tuple[list[SkuHighlight], int]:
+    """Active SKUs whose return rate is above the threshold, those featured by upcoming
+    campaigns first; at most HIGHLIGHT_LIMIT, and how many more there are."""
+    featured: dict[int, list[str]] = defaultdict(list)
+    for campaign in upcoming:
+        for line in campaign.sku_lines.all():
+            featured[line.sku_id].append(campaign.name)
+    threshold = settings.MOPSYNC_RETURN_RATE_THRESHOLD
+    skus = list(
+        Sku.objects.filter(is_active=True, return_rate__gt=threshold).values("id", "code", "name", "return_rate")
+    )
+    skus.sort(key=lambda s: (s["id"] not in featured, -s["return_rate"], s["code"]))
+    rows = [
+        SkuHighlight(s["code"], s["name"], round(float(s["return_rate"]) * 100), tuple(featured.get(s["id"], ())))
+        for s in skus[:HIGHLIGHT_LIMIT]
+    ]
+    return rows, max(len(skus) - HIGHLIGHT_LIMIT, 0)
+
+
+def _forecasts(*, today: dt.date) -> list[ForecastRow]:
+    """Forecast vs actual orders for running campaigns (no actual orders are recorded
+    while a campaign runs yet: shown as "no actuals yet") and for those that ended in
+    the last week (from their post-campaign review)."""
+    rows = []
+    running = Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED]).order_by("starts_on", "id")
+    for campaign in running:
+        per_day = campaign.approved_orders_per_day or campaign.orders_per_day
+        days = max((min(today, campaign.ends_on) - campaign.starts_on).days + 1, 0)
+        rows.append(ForecastRow(campaign, per_day, days, per_day * days, None))
+    reviews = PostCampaignReview.objects.filter(
+        campaign__status=Status.COMPLETED,
+        campaign__ends_on__gte=today - dt.timedelta(days=RECENTLY_ENDED_DAYS),
+        campaign__ends_on__lt=today,
+    ).select_related("campaign")
+    for review in reviews.order_by("campaign__ends_on", "campaign_id"):
+        campaign = review.campaign
+        per_day = campaign.approved_orders_per_day or campaign.orders_per_day
+        rows.append(ForecastRow(campaign, per_day, campaign.days, review.forecast_orders, review.actual_orders))
+    return rows
+
+
+# --------------------------------------------------------------------------- render and send
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    subject: str
+    text: str
+    html: str
+
+
+def render_daily_report(report: DailyReport) -> RenderedReport:
+    context = {"report": report, "base_url": settings.MOPSYNC_BASE_URL, "currency": settings.CURRENCY}
+    text = render_to_string("email/daily_report.txt", context)
+    # Template tags leave blank lines and trailing spaces; the text part should read cleanly.
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+    return RenderedReport(
+        subject=f"mopsync daily report, {report.today:%a %d %b %Y}",
+        text=text,
+        html=render_to_string("email/daily_report.html", context),
+    )
+
+
+def daily_report_recipients():
+    """Active users with a role who have not opted out of the daily report."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=ALL_ROLES)
+        .exclude(pk__in=Preference.objects.filter(daily_report=False).values("user_id"))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class SendResult:
+    day: dt.date
+    recipients: int
+    already_sent: bool
+    rendered: RenderedReport
+
+
+def send_daily_report(*, today: dt.date, dry_run: bool = False) -> SendResult:
+    """Queue the day's report to every recipient through the outbox, once per day: a
+    second run the same day (a retry, a second beat, a person) sends nothing."""
+    rendered = render_daily_report(build_daily_report(today=today))
+    if dry_run:
+        return SendResult(today, daily_report_recipients().count(), False, rendered)
+    with transaction.atomic():
+        if not triggers.first_today(kind="daily_report", key="", day=today):
+            return SendResult(today, 0, True, rendered)
+        rows = queue_notification(
+            kind="daily_report",
+            subject=rendered.subject,
+            body=rendered.text,
+            html_body=rendered.html,
+            users=list(daily_report_recipients()),
+        )
+    return SendResult(today, len(rows), False, rendered)

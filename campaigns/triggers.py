@@ -1,0 +1,213 @@
+"""Scheduled alerts (DESIGN.md, "Background work"): inventory triggers and SLA reminders.
+
+Each job has a read (`inventory_risks`, `sla_overdue`: what is wrong now, also shown
+in the daily report) and a run (`inventory_triggers`, `sla_reminders`: alert, at most
+once per subject per day, recorded in `AlertLog`). State changes go through the
+services: the inventory trigger pauses a live campaign with
+`services.campaign_pause(actor=None, reason=...)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from campaigns import selectors, services
+from campaigns.errors import TransitionNotAllowed
+from campaigns.models import AlertLog, Campaign, Status
+from campaigns.notifications import BOTH_TEAMS, queue_notification
+from capacity import checks
+from capacity.models import Sku, StockLevel
+from capacity.selectors import load_snapshots
+from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
+
+log = logging.getLogger(__name__)
+
+# Campaigns whose featured SKUs are watched: scheduled (approved) or running.
+WATCHED = (Status.APPROVED, Status.LIVE)
+# Who is reminded about a pending dimension; ops leads get the escalation instead.
+REMINDED = {checks.INVENTORY: OPS_INVENTORY, checks.COURIER: OPS_LOGISTICS}
+
+
+def first_today(*, kind: str, key: str, day: dt.date, campaign: Campaign | None = None) -> bool:
+    """Record that `kind`/`key` was sent on `day`; False if it already was (also when
+    another run recorded it concurrently: the unique constraint decides)."""
+    try:
+        with transaction.atomic():
+            AlertLog.objects.create(kind=kind, key=key, day=day, campaign=campaign)
+    except IntegrityError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+@dataclass(frozen=True)
+class InventoryRisk:
+    campaign: Campaign
+    sku: Sku
+    on_hand: int
+    below_safety_stock: bool
+    stock_out_day: dt.date | None
+    message: str
+
+
+def inventory_risks(*, today: dt.date) -> list[InventoryRisk]:
+    """Featured SKUs of approved and live campaigns that are below their safety stock
+    across the network, or that the inventory check projects to run out before the
+    campaign ends (at the volume the campaign runs at), in a fixed number of queries."""
+    campaigns = list(
+        selectors.campaign_list().filter(status__in=WATCHED, ends_on__gte=today).order_by("starts_on", "id")
+    )
+    if not campaigns:
+        return []
+    plans = {c.pk: selectors.plan_for(c).at_volume(c.approved_orders_per_day or c.orders_per_day) for c in campaigns}
+    snapshots = load_snapshots(plans, today=today)
+    sku_ids = {line.sku_id for c in campaigns for line in c.sku_lines.all()}
+    on_hand = dict(
+        StockLevel.objects.filter(sku_id__in=sku_ids)
+        .values("sku_id")
+        .annotate(total=Sum("on_hand"))
+        .values_list("sku_id", "total")
+        .order_by()
+    )
+    risks = []
+    for campaign in campaigns:
+        result = checks.run_check(plans[campaign.pk], snapshots[campaign.pk], dimensions=[checks.INVENTORY])
+        first_out: dict[str, checks.Finding] = {}
+        for finding in result.findings:
+            if finding.code == "stock_out" and finding.day is not None:
+                known = first_out.get(finding.subject)
+                if known is None or finding.day < known.day:
+                    first_out[finding.subject] = finding
+        for line in campaign.sku_lines.all():
+            sku = line.sku
+            total = on_hand.get(sku.id, 0)
+            below = total < sku.safety_stock
+            stock_out = first_out.get(sku.code)
+            if not below and stock_out is None:
+                continue
+            problems = []
+            if below:
+                problems.append(
+                    f"{sku.name} ({sku.code}) is below its safety stock: {total} on hand, {sku.safety_stock} kept back."
+                )
+            if stock_out is not None:
+                problems.append(stock_out.message)
+            risks.append(
+                InventoryRisk(
+                    campaign=campaign,
+                    sku=sku,
+                    on_hand=total,
+                    below_safety_stock=below,
+                    stock_out_day=stock_out.day if stock_out else None,
+                    message=" ".join(problems),
+                )
+            )
+    return risks
+
+
+def inventory_triggers(*, today: dt.date) -> dict[str, int]:
+    """Alert both teams, once per campaign, SKU and day, when a featured SKU of an
+    approved or live campaign is at risk; pause a live campaign that asked for it
+    (`auto_pause_on_stockout`) through the pause service, as the inventory trigger."""
+    alerted = paused = 0
+    for risk in inventory_risks(today=today):
+        campaign, sku = risk.campaign, risk.sku
+        with transaction.atomic():
+            if not first_today(kind="inventory", key=f"{campaign.pk}:{sku.code}", day=today, campaign=campaign):
+                continue
+            queue_notification(
+                kind="inventory_alert",
+                campaign=campaign,
+                subject=f"Stock risk for {campaign.name}: {sku.code}",
+                body=risk.message,
+                roles=BOTH_TEAMS,
+            )
+            alerted += 1
+            if campaign.status == Status.LIVE and campaign.auto_pause_on_stockout:
+                try:
+                    services.campaign_pause(campaign=campaign, actor=None, reason=f"Auto-paused: {risk.message}")
+                except TransitionNotAllowed:
+                    continue  # paused meanwhile (another SKU, or a person): nothing more to do
+                paused += 1
+    if alerted:
+        log.info("inventory triggers: %d alerts, %d campaigns paused", alerted, paused)
+    return {"alerted": alerted, "paused": paused}
+
+
+# --------------------------------------------------------------------------- SLA
+
+
+@dataclass(frozen=True)
+class SlaItem:
+    campaign: Campaign
+    dimensions: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def sla_overdue(*, now: dt.datetime) -> list[SlaItem]:
+    """Submissions (and scale-ups) still waiting for a sign-off that have waited longer
+    than MOPSYNC_SLA_HOURS, or that launch within MOPSYNC_SLA_LAUNCH_HOURS."""
+    waited = dt.timedelta(hours=settings.MOPSYNC_SLA_HOURS)
+    soon = dt.timedelta(hours=settings.MOPSYNC_SLA_LAUNCH_HOURS)
+    candidates = selectors.campaign_list().filter(
+        Q(status=Status.SUBMITTED) | Q(status__in=[Status.LIVE, Status.PAUSED], scale_up_pending=True)
+    )
+    items = []
+    for campaign in candidates.order_by("starts_on", "id"):
+        pending = tuple(selectors.pending_dimensions(campaign))
+        if not pending:
+            continue
+        reasons = []
+        since = campaign.submitted_at if campaign.status == Status.SUBMITTED else campaign.updated_at
+        if since is not None and now - since > waited:
+            hours = int((now - since).total_seconds() // 3600)
+            reasons.append(f"waiting for sign-off for {hours} hours (the SLA is {settings.MOPSYNC_SLA_HOURS})")
+        start = timezone.make_aware(dt.datetime.combine(campaign.starts_on, dt.time.min))
+        if campaign.status == Status.SUBMITTED and start - now <= soon:
+            reasons.append(f"launches {campaign.starts_on:%a %d %b} without both sign-offs")
+        if reasons:
+            items.append(SlaItem(campaign, pending, tuple(reasons)))
+    return items
+
+
+def sla_reminders(*, now: dt.datetime) -> dict[str, int]:
+    """Remind the approvers of each overdue submission's pending dimensions and
+    escalate it to ops leads, once per campaign per day."""
+    today = timezone.localtime(now).date()
+    reminded = 0
+    for item in sla_overdue(now=now):
+        campaign = item.campaign
+        with transaction.atomic():
+            if not first_today(kind="sla", key=str(campaign.pk), day=today, campaign=campaign):
+                continue
+            why = "; ".join(item.reasons)
+            needs = " and ".join(item.dimensions)
+            body = f"{campaign.name} needs the {needs} sign-off: {why}."
+            if campaign.signoff_due_at:
+                body += f" Sign-off was due by {timezone.localtime(campaign.signoff_due_at):%d %b %H:%M}."
+            queue_notification(
+                kind="sla_reminder",
+                campaign=campaign,
+                subject=f"Reminder: sign off {campaign.name} ({needs})",
+                body=body,
+                roles=sorted(REMINDED[d] for d in item.dimensions),
+                slack=False,  # the escalation below is the channel's post
+            )
+            queue_notification(
+                kind="sla_escalation",
+                campaign=campaign,
+                subject=f"Escalation: {campaign.name} is waiting for the {needs} sign-off",
+                body=body,
+                roles=[OPS_LEAD],
+            )
+            reminded += 1
+    return {"reminded": reminded}

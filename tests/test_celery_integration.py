@@ -1,0 +1,278 @@
+"""The outbox with a real Celery worker on Redis and PostgreSQL (DESIGN.md, "Background
+work" and the engineering notes): delivered after commit; delivered later when the broker
+was unreachable at the moment of the change; redelivered without a duplicate when the
+worker is killed mid-send.
+
+Each test starts `celery worker` as a subprocess against REDIS_URL and this test's
+database (committed rows: `transaction=True`), and always stops it. Emails are counted
+in a file by `CountingBackend` below, which the worker loads by EMAIL_BACKEND. Waits
+poll with a deadline; nothing sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
+
+from campaigns import notifications, services, tasks
+from campaigns.models import Campaign, Notification
+from mopsync.celery import app as celery_app
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real broker"),
+]
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEADLINE = 30  # seconds for anything to happen
+SENDS = "MOPSYNC_TEST_SENDS"
+GATE = "MOPSYNC_TEST_GATE"
+
+
+class CountingBackend(BaseEmailBackend):
+    """Appends one line per email to the file named by $MOPSYNC_TEST_SENDS. With
+    $MOPSYNC_TEST_GATE set it first says it is waiting (`<gate>.waiting`) and blocks
+    until the gate file exists: a worker stuck in the middle of a send."""
+
+    def send_messages(self, messages):
+        gate = os.environ.get(GATE)
+        if gate:
+            Path(gate + ".waiting").touch()
+            while not Path(gate).exists():
+                time.sleep(0.05)
+        with open(os.environ[SENDS], "a") as sends:
+            for message in messages:
+                sends.write(f"{message.to[0]}\t{message.subject}\n")
+        return len(messages)
+
+
+def wait_for(condition, what: str, deadline: float = DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {deadline}s waiting for {what}")
+
+
+def worker_database_url() -> str:
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """`celery -A mopsync worker` in its own process group, on this test's database."""
+
+    count = 0
+
+    def __init__(self, tmp: Path, sends: Path, *, gate: Path | None = None):
+        Worker.count += 1
+        self.name = f"itest{Worker.count}-{os.getpid()}@localhost"
+        self.log = tmp / f"worker{Worker.count}.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "CONN_MAX_AGE": "0",
+            "EMAIL_BACKEND": "tests.test_celery_integration.CountingBackend",
+            SENDS: str(sends),
+            GATE: str(gate) if gate else "",
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "mopsync", "worker", "--pool=solo", "--loglevel=info",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", self.name,
+        ]  # fmt: skip
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        wait_for(lambda: "ready." in self.output() or self.process.poll() is not None, "the worker to start")
+        assert self.process.poll() is None, f"the worker exited:\n{self.output()}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no ack, no cleanup."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def drain(self) -> None:
+        """Wait until the worker has handled every message queued so far: one more
+        message behind them, and the solo worker takes them in order."""
+        marker = tasks.deliver_notifications.apply_async(args=[[]])
+        wait_for(lambda: f"[{marker.id}] succeeded" in self.output(), "the worker to drain its queue")
+
+
+@pytest.fixture
+def sends(tmp_path) -> Path:
+    path = tmp_path / "sends.txt"
+    path.touch()
+    return path
+
+
+@pytest.fixture
+def workers(tmp_path, sends):
+    """Start workers with `workers.start()`; every one is stopped, whatever happens."""
+    started: list[Worker] = []
+
+    class Starter:
+        def start(self, **kwargs) -> Worker:
+            worker = Worker(tmp_path, sends, **kwargs)
+            started.append(worker)
+            return worker
+
+    celery_app.control.purge()  # messages left by earlier runs are not this test's
+    notifications._broker_down_until = 0.0
+    try:
+        yield Starter()
+    finally:
+        for worker in started:
+            worker.stop()
+        notifications._broker_down_until = 0.0
+
+
+@pytest.fixture
+def team(maya, ishaan, lata, omar):
+    for user in (maya, ishaan, lata, omar):
+        user.email = f"{user.username}@example.test"
+        user.save(update_fields=["email"])
+    return {"maya": maya, "ishaan": ishaan, "lata": lata, "omar": omar}
+
+
+@pytest.fixture
+def draft(team):
+    from tests.helpers import make_world, plan_data
+
+    world = make_world()
+    return services.campaign_create(actor=team["maya"], data=plan_data(world))
+
+
+APPROVERS = ["ishaan@example.test", "lata@example.test", "omar@example.test"]
+
+
+def sent_to(sends: Path) -> Counter:
+    return Counter(line.split("\t")[0] for line in sends.read_text().splitlines() if line)
+
+
+def submitted_rows():
+    return Notification.objects.filter(kind="submitted")
+
+
+def all_sent() -> bool:
+    states = set(submitted_rows().values_list("state", flat=True))
+    return states == {"sent"}
+
+
+def test_a_submission_is_delivered_by_the_worker_after_commit(workers, sends, draft, team):
+    worker = workers.start()
+
+    services.campaign_submit(campaign=draft, actor=team["maya"])  # commits, then publishes
+
+    wait_for(all_sent, "the outbox rows to be delivered")
+    worker.drain()
+    assert sent_to(sends) == Counter(APPROVERS)  # each approver once
+    assert submitted_rows().filter(attempts=1).count() == 3
+
+
+@pytest.fixture
+def broker_unreachable():
+    """Point this process's publisher at a closed port on 127.0.0.1 (a Redis that is down)."""
+    conf = celery_app.conf
+
+    def reset_pools():
+        # Drop this app's cached pools (not close them: kombu keeps them by URL and
+        # hands them out again when the URL comes back).
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    original = conf.broker_write_url
+    conf.broker_write_url = "redis://127.0.0.1:1/0"
+    reset_pools()
+
+    def restore():
+        conf.broker_write_url = original
+        reset_pools()
+
+    try:
+        yield restore
+    finally:
+        restore()
+
+
+def test_a_change_while_the_broker_is_down_is_delivered_later_by_the_sweep_exactly_once(
+    workers, sends, draft, team, broker_unreachable, settings
+):
+    worker = workers.start()
+
+    started = time.monotonic()
+    services.campaign_submit(campaign=draft, actor=team["maya"])
+    took = time.monotonic() - started
+
+    # The user's action succeeded, without hanging on the broker; the rows wait.
+    assert took < 5
+    assert Campaign.objects.get(pk=draft.pk).status == "submitted"
+    assert set(submitted_rows().values_list("state", flat=True)) == {"pending"}
+
+    broker_unreachable()  # the broker is back
+    notifications._broker_down_until = 0.0
+    settings.MOPSYNC_NOTIFY_SWEEP_GRACE_SECONDS = 0
+    assert tasks.sweep_outbox() == 3  # what beat runs every minute
+
+    wait_for(all_sent, "the sweep's deliveries")
+    assert tasks.sweep_outbox() == 0
+    worker.drain()
+    assert sent_to(sends) == Counter(APPROVERS)
+
+
+def test_a_worker_killed_mid_send_is_redelivered_without_a_duplicate(workers, sends, draft, team, tmp_path, settings):
+    gate = tmp_path / "gate"
+    stuck = workers.start(gate=gate)
+
+    services.campaign_submit(campaign=draft, actor=team["maya"])
+    wait_for(lambda: Path(str(gate) + ".waiting").exists(), "the worker to be in the middle of a send")
+    claimed = Notification.objects.get(kind="submitted", state="sending")
+    stuck.kill()
+
+    # The row it held is still claimed; the others were never started.
+    assert Notification.objects.get(pk=claimed.pk).state == "sending"
+    assert sent_to(sends) == Counter()
+
+    worker = workers.start()
+    settings.MOPSYNC_NOTIFY_LEASE_SECONDS = 1  # the killed worker's lease runs out quickly
+    settings.MOPSYNC_NOTIFY_SWEEP_GRACE_SECONDS = 0
+
+    def swept_and_sent():
+        tasks.sweep_outbox()
+        return all_sent()
+
+    wait_for(swept_and_sent, "the sweep to re-claim and deliver")
+    worker.drain()
+    assert sent_to(sends) == Counter(APPROVERS)  # exactly once each, the killed send included
+    claimed.refresh_from_db()
+    assert claimed.attempts == 2  # the lost attempt counts
