@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -13,15 +12,16 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
-from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from campaigns import filters, selectors, services
 from campaigns import serializers as s
+from campaigns.errors import NotPermitted
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
-from mopsync.api import CONFLICT, ERROR, FIELD_ERRORS, HasRole, writers
-from mopsync.roles import MARKETING, OPS_LEAD, user_roles
+from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, writers
+from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 ERRORS = {
     400: OpenApiResponse(FIELD_ERRORS, description="Invalid input: messages per field; nothing changed."),
@@ -29,6 +29,56 @@ ERRORS = {
     404: OpenApiResponse(ERROR, description="No such campaign."),
     409: OpenApiResponse(CONFLICT, description="A workflow rule refused (illegal transition, capacity taken)."),
 }
+
+
+def campaigns_for_api():
+    """campaign_list() plus who signed off: the serializer shows each current approval's actor."""
+    return selectors.campaign_list()
+
+
+ROLE_OF = {"inventory": OPS_INVENTORY, "courier": OPS_LOGISTICS}
+
+
+# A campaign's actions and sub-lists (events, sign-offs) act on that campaign: the list's
+# filters (?status=, ?owner=, ...) do not apply to them.
+NO_FILTERS: list = []
+
+
+class CampaignPermission(HasRole):
+    """Who may attempt each campaign action, asked before the input is read or the state is
+    checked, so that a refusal for role or ownership is always a 403 (never a 400 or 409
+    that tells someone who may not act what else is wrong). The services check the same
+    rules again (they are the authority for every door); this only orders the answers."""
+
+    OWNER = {"partial_update": "edit", "update": "edit", "submit": "submit", "scale_up": "scale up"}
+    OWNER_OR_LEAD = {"go_live": "start", "pause": "pause", "resume": "resume", "cancel": "cancel"}
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        roles = user_roles(request.user)
+        if view.action == "create" and MARKETING not in roles:
+            raise NotPermitted("Only marketing can plan campaigns.")
+        if view.action == "sign_offs" and request.method == "POST":
+            if MARKETING in roles:
+                raise NotPermitted("Marketing can never sign off capacity.", code="segregation_of_duties")
+            if not roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}:
+                raise NotPermitted("Signing off needs the ops_inventory, ops_logistics or ops_lead role.")
+        return True
+
+    def has_object_permission(self, request, view, obj):
+        roles = user_roles(request.user)
+        is_owner = obj.owner_id == request.user.pk
+        if view.action in self.OWNER and not (is_owner and MARKETING in roles):
+            raise NotPermitted(f"Only the campaign's owner in marketing can {self.OWNER[view.action]} it.")
+        if view.action in self.OWNER_OR_LEAD and not (is_owner or OPS_LEAD in roles):
+            raise NotPermitted(f"Only the campaign's owner or an ops lead can {self.OWNER_OR_LEAD[view.action]} it.")
+        if view.action == "sign_offs" and request.method == "POST" and is_owner:
+            raise NotPermitted("Nobody signs off a campaign they own.", code="segregation_of_duties")
+        return True
+
+
+PAGE_NOT_FOUND = OpenApiResponse(ERROR, description="No such page.")
 
 
 def action_schema(summary: str, request=None, response=s.CampaignSerializer, code=200):
@@ -48,16 +98,17 @@ class CampaignViewSet(
     viewsets.GenericViewSet,
 ):  # fmt: skip
     serializer_class = s.CampaignSerializer
-    permission_classes = [HasRole]
+    permission_classes = [CampaignPermission]
     filterset_class = filters.CampaignFilter
     filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
     ordering_fields = ["starts_on", "ends_on", "created_at", "orders_per_day", "name", "signoff_due_at"]
     ordering = ["starts_on", "id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = ANY_SEGMENT
 
     def get_queryset(self):
         # Every role reads every campaign (DESIGN.md); users without a role are refused by HasRole.
-        return selectors.campaign_list()
+        return campaigns_for_api()
 
     def _input(self, *, partial: bool) -> dict:
         serializer = s.CampaignInputSerializer(data=self.request.data, partial=partial)
@@ -69,7 +120,7 @@ class CampaignViewSet(
         return data
 
     def _out(self, campaign, code=status.HTTP_200_OK) -> Response:
-        campaign = selectors.campaign_list().get(pk=campaign.pk)
+        campaign = campaigns_for_api().get(pk=campaign.pk)
         return Response(s.CampaignSerializer(campaign).data, status=code)
 
     def create(self, request, *args, **kwargs):
@@ -77,10 +128,10 @@ class CampaignViewSet(
         return self._out(campaign, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        campaign = services.campaign_update(
-            campaign=self.get_object(), actor=request.user, data=self._input(partial=True)
+        campaign = self.get_object()  # first: who may edit is answered before what was sent
+        return self._out(
+            services.campaign_update(campaign=campaign, actor=request.user, data=self._input(partial=True))
         )
-        return self._out(campaign)
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
@@ -89,13 +140,13 @@ class CampaignViewSet(
         summary="Run the capacity check",
         responses={200: s.CapacityCheckSerializer, 403: ERRORS[403], 404: ERRORS[404]},
     )
-    @action(detail=True, methods=["get"], url_path="capacity-check")
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["get"], url_path="capacity-check")
     def capacity_check(self, request, pk=None):
         result = selectors.campaign_capacity_check(self.get_object())
         return Response(s.CapacityCheckSerializer(result.as_dict()).data)
 
     @action_schema("Submit for ops sign-off (owner)", request=None)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"])
     def submit(self, request, pk=None):
         return self._out(services.campaign_submit(campaign=self.get_object(), actor=request.user))
 
@@ -108,7 +159,7 @@ class CampaignViewSet(
         request=s.SignOffInputSerializer,
         responses={201: s.SignOffSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["get", "post"], url_path="sign-offs")
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["get", "post"], url_path="sign-offs")
     def sign_offs(self, request, pk=None):
         campaign = self.get_object()
         if request.method == "GET":
@@ -116,43 +167,46 @@ class CampaignViewSet(
             return self.get_paginated_response(s.SignOffSerializer(page, many=True).data)
         serializer = s.SignOffInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        dimension = serializer.validated_data["dimension"]
+        if not user_roles(request.user) & services.SIGNOFF_ROLES[dimension]:
+            raise NotPermitted(f"Signing off {dimension} needs the {ROLE_OF[dimension]} or ops_lead role.")
         signoff = services.campaign_sign_off(campaign=campaign, actor=request.user, **serializer.validated_data)
         return Response(s.SignOffSerializer(signoff).data, status=status.HTTP_201_CREATED)
 
     @action_schema("Go live (on or after the start date; both sign-offs needed)", request=None)
-    @action(detail=True, methods=["post"], url_path="go-live")
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"], url_path="go-live")
     def go_live(self, request, pk=None):
         return self._out(services.campaign_go_live(campaign=self.get_object(), actor=request.user))
 
     @action_schema("Pause a live campaign", request=s.CommentInputSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"])
     def pause(self, request, pk=None):
+        campaign = self.get_object()
         comment = self._comment(request)
-        return self._out(services.campaign_pause(campaign=self.get_object(), actor=request.user, reason=comment))
+        return self._out(services.campaign_pause(campaign=campaign, actor=request.user, reason=comment))
 
     @action_schema("Resume a paused campaign", request=None)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"])
     def resume(self, request, pk=None):
         return self._out(services.campaign_resume(campaign=self.get_object(), actor=request.user))
 
     @action_schema("Cancel (releases reservations)", request=s.CommentInputSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"])
     def cancel(self, request, pk=None):
+        campaign = self.get_object()
         comment = self._comment(request)
-        return self._out(services.campaign_cancel(campaign=self.get_object(), actor=request.user, comment=comment))
+        return self._out(services.campaign_cancel(campaign=campaign, actor=request.user, comment=comment))
 
     @action_schema("Scale up a live campaign (ops approve the delta)", request=s.ScaleUpInputSerializer)
-    @action(detail=True, methods=["post"], url_path="scale-up")
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"], url_path="scale-up")
     def scale_up(self, request, pk=None):
+        campaign = self.get_object()
         serializer = s.ScaleUpInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        campaign = services.campaign_scale_up(
-            campaign=self.get_object(), actor=request.user, **serializer.validated_data
-        )
-        return self._out(campaign)
+        return self._out(services.campaign_scale_up(campaign=campaign, actor=request.user, **serializer.validated_data))
 
     @extend_schema(summary="Audit trail", responses={200: s.AuditEventSerializer(many=True), 404: ERRORS[404]})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["get"])
     def events(self, request, pk=None):
         campaign = self.get_object()
         page = self.paginate_queryset(AuditEvent.objects.filter(campaign=campaign).select_related("actor"))
@@ -170,7 +224,10 @@ class ApprovalQueueView(ListAPIView):
     queryset = Campaign.objects.none()  # the entries come from selectors.approval_queue
     filter_backends = []
 
-    @extend_schema(summary="What you can sign off, most urgent first, with each plan's capacity check")
+    @extend_schema(
+        summary="What you can sign off, most urgent first, with each plan's capacity check",
+        responses={200: s.QueueEntrySerializer(many=True), 404: PAGE_NOT_FOUND},
+    )
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(selectors.approval_queue(request.user))
         results = selectors.capacity_checks([entry.campaign for entry in page])
@@ -199,7 +256,8 @@ class CalendarQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         today = timezone.localdate()
         attrs.setdefault("start", today.replace(day=1))
-        attrs.setdefault("end", attrs["start"] + dt.timedelta(days=41))
+        # Default to six weeks, without running past the last representable date (9999-12-31).
+        attrs.setdefault("end", min(attrs["start"], dt.date.max - dt.timedelta(days=41)) + dt.timedelta(days=41))
         if attrs["end"] < attrs["start"]:
             raise ValidationError({"end": ["Must be on or after start."]})
         if (attrs["end"] - attrs["start"]).days > 366:
@@ -224,7 +282,7 @@ class CalendarView(ListAPIView):
             OpenApiParameter("channel", str),
             OpenApiParameter("status", str),
         ],
-        responses={200: s.CalendarEntrySerializer(many=True), 400: ERRORS[400]},
+        responses={200: s.CalendarEntrySerializer(many=True), 400: ERRORS[400], 404: PAGE_NOT_FOUND},
     )
     def get(self, request, *args, **kwargs):
         query = CalendarQuerySerializer(
@@ -239,6 +297,7 @@ class CalendarView(ListAPIView):
 
 
 class PromoWindowViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ANY_SEGMENT
     queryset = PromoWindow.objects.select_related("created_by")
     serializer_class = s.PromoWindowSerializer
     permission_classes = [writers(MARKETING, OPS_LEAD)]
@@ -251,6 +310,7 @@ class PromoWindowViewSet(viewsets.ModelViewSet):
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_value_regex = ANY_SEGMENT
     serializer_class = s.NotificationSerializer
     permission_classes = [IsAuthenticated]
     filterset_fields = ["kind"]

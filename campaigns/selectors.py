@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
-from capacity.models import CapacityConstraint, InboundShipment, Reservation
+from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
 from capacity.selectors import frac, load_snapshot, load_snapshots
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
@@ -18,7 +18,7 @@ def campaign_list() -> QuerySet[Campaign]:
     return Campaign.objects.select_related("owner").prefetch_related(
         Prefetch("sku_lines", queryset=CampaignSku.objects.select_related("sku")),
         Prefetch("region_lines", queryset=CampaignRegion.objects.select_related("region__warehouse")),
-        "signoffs",
+        Prefetch("signoffs", queryset=SignOff.objects.select_related("actor")),
     )
 
 

@@ -266,8 +266,8 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
     """
     today = _today(today)
     campaign = _lock(campaign)
-    _refuse_unless_allowed(campaign, "edit")
     _require_owner(actor, campaign, "edit")
+    _refuse_unless_allowed(campaign, "edit")
     before = _plan_values(campaign)
     cleaned = clean_plan(data, current=before)
     after = {**before, **{k: v for k, v in cleaned.items() if k in before}}
@@ -350,8 +350,8 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
     """
     now = now or timezone.now()
     campaign = _lock(campaign)
-    _refuse_unless_allowed(campaign, "submit")
     _require_owner(actor, campaign, "submit")
+    _refuse_unless_allowed(campaign, "submit")
     today = timezone.localtime(now).date()
     if campaign.ends_on < today:
         raise InvalidInput({"ends_on": ["The campaign has already ended; plan new dates before submitting."]})
@@ -456,6 +456,17 @@ def campaign_sign_off(
     """
     today = _today(today)
     campaign = _lock(campaign)
+    # Who may decide comes first: a refusal for role or ownership is the same whatever the input.
+    roles = user_roles(actor)
+    if MARKETING in roles:
+        raise NotPermitted("Marketing can never sign off capacity.", code="segregation_of_duties")
+    if _is_owner(actor, campaign):
+        raise NotPermitted("Nobody signs off a campaign they own.", code="segregation_of_duties")
+    if not roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}:
+        raise NotPermitted("Only operations sign off capacity.")
+    if dimension in SIGNOFF_ROLES and not roles & SIGNOFF_ROLES[dimension]:
+        needed = "ops_inventory" if dimension == Dimension.INVENTORY else "ops_logistics"
+        raise NotPermitted(f"Signing off {dimension} needs the {needed} or ops_lead role.")
     cap, comment = _clean_signoff_input(campaign, dimension, decision, approved_orders_per_day, comment)
     _refuse_unless_allowed(campaign, "sign_off")
     scale_up = campaign.status in (Status.LIVE, Status.PAUSED)
@@ -463,14 +474,6 @@ def campaign_sign_off(
         raise TransitionNotAllowed(
             "Nothing to sign off: this campaign has no scale-up waiting.", code="nothing_to_sign"
         )
-    roles = user_roles(actor)
-    if MARKETING in roles:
-        raise NotPermitted("Marketing can never sign off capacity.", code="segregation_of_duties")
-    if _is_owner(actor, campaign):
-        raise NotPermitted("Nobody signs off a campaign they own.", code="segregation_of_duties")
-    if not roles & SIGNOFF_ROLES[dimension]:
-        needed = "ops_inventory" if dimension == Dimension.INVENTORY else "ops_logistics"
-        raise NotPermitted(f"Signing off {dimension} needs the {needed} or ops_lead role.")
     approvals = _approved_dimensions(campaign)
     if any(s.dimension == dimension and s.plan_version == campaign.plan_version for s in campaign.signoffs.all()):
         raise TransitionNotAllowed(
@@ -692,8 +695,8 @@ def campaign_scale_up(*, campaign: Campaign, actor, orders_per_day: Any, comment
     the delta; until both do, it keeps running at its approved volume."""
     comment = _clean_comment(comment)
     campaign = _lock(campaign)
-    _refuse_unless_allowed(campaign, "scale_up")
     _require_owner(actor, campaign, "scale up")
+    _refuse_unless_allowed(campaign, "scale_up")
     cleaned = clean_plan({"orders_per_day": orders_per_day}, current=_plan_values(campaign))
     new_volume = cleaned["orders_per_day"]
     if campaign.scale_up_pending:

@@ -15,7 +15,7 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
-from mopsync.api import writers
+from mopsync.api import ANY_SEGMENT, writers
 from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
 
 INVENTORY_WRITERS = writers(OPS_INVENTORY, OPS_LEAD)
@@ -31,11 +31,11 @@ class CreateListUpdate(
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends = [*viewsets.GenericViewSet.filter_backends, SearchFilter, OrderingFilter]
+    lookup_value_regex = ANY_SEGMENT
 
 
 class ByCode(CreateListUpdate):
     lookup_field = "code"
-    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name"]
     ordering = ["code"]
@@ -79,6 +79,7 @@ class CourierLaneViewSet(CreateListUpdate):
 class StockLevelViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = ANY_SEGMENT
     queryset = StockLevel.objects.select_related("sku", "warehouse")
     serializer_class = serializers.StockLevelSerializer
     permission_classes = [INVENTORY_WRITERS]
@@ -103,6 +104,7 @@ class StockLevelViewSet(
 class InboundShipmentViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = ANY_SEGMENT
     queryset = InboundShipment.objects.select_related("sku", "warehouse")
     serializer_class = serializers.InboundShipmentSerializer
     permission_classes = [INVENTORY_WRITERS]
@@ -113,6 +115,7 @@ class InboundShipmentViewSet(
 
 
 class CapacityConstraintViewSet(viewsets.ModelViewSet):
+    lookup_value_regex = ANY_SEGMENT
     queryset = CapacityConstraint.objects.select_related("warehouse", "courier", "region")
     serializer_class = serializers.CapacityConstraintSerializer
     permission_classes = [OPS_WRITERS]

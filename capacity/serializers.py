@@ -15,24 +15,37 @@ from capacity.models import (
     Warehouse,
 )
 
+INT_MAX = 2_147_483_647  # PostgreSQL `integer`; SQLite would store more, so the API says no on every database
+
 
 def code_field(model, **kwargs):
     return serializers.SlugRelatedField(slug_field="code", queryset=model.objects.all(), **kwargs)
 
 
-class SkuSerializer(serializers.ModelSerializer):
+class CapacitySerializer(serializers.ModelSerializer):
+    """Integer columns are bounded at the edge: an integer beyond the column is a 400 for the
+    field on every database, not a value stored on SQLite and a database error on PostgreSQL."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if issubclass(field_class, serializers.IntegerField) and not kwargs.get("read_only"):
+            kwargs["max_value"] = min(kwargs.get("max_value", INT_MAX), INT_MAX)
+        return field_class, kwargs
+
+
+class SkuSerializer(CapacitySerializer):
     class Meta:
         model = Sku
         fields = ["code", "name", "safety_stock", "baseline_units_per_day", "return_rate", "is_active"]
 
 
-class WarehouseSerializer(serializers.ModelSerializer):
+class WarehouseSerializer(CapacitySerializer):
     class Meta:
         model = Warehouse
         fields = ["code", "name", "daily_dispatch_capacity", "baseline_orders_per_day"]
 
 
-class RegionSerializer(serializers.ModelSerializer):
+class RegionSerializer(CapacitySerializer):
     warehouse = code_field(Warehouse, allow_null=True, required=False)
 
     class Meta:
@@ -40,13 +53,13 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "warehouse"]
 
 
-class CourierSerializer(serializers.ModelSerializer):
+class CourierSerializer(CapacitySerializer):
     class Meta:
         model = Courier
         fields = ["code", "name", "is_active"]
 
 
-class CourierLaneSerializer(serializers.ModelSerializer):
+class CourierLaneSerializer(CapacitySerializer):
     courier = code_field(Courier)
     region = code_field(Region)
 
@@ -56,6 +69,7 @@ class CourierLaneSerializer(serializers.ModelSerializer):
             "id", "courier", "region", "daily_capacity", "baseline_orders_per_day", "avg_delivery_days", "ndr_rate",
             "cod_supported",
         ]  # fmt: skip
+        validators = []  # one lane per courier × region: `validate` says so on the region field
 
     def validate(self, attrs):
         courier = attrs.get("courier", getattr(self.instance, "courier", None))
@@ -68,7 +82,7 @@ class CourierLaneSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class StockLevelSerializer(serializers.ModelSerializer):
+class StockLevelSerializer(CapacitySerializer):
     sku = code_field(Sku)
     warehouse = code_field(Warehouse)
     as_of = serializers.DateTimeField(required=False)
@@ -83,17 +97,17 @@ class StockLevelSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class InboundShipmentSerializer(serializers.ModelSerializer):
+class InboundShipmentSerializer(CapacitySerializer):
     sku = code_field(Sku)
     warehouse = code_field(Warehouse)
-    quantity = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
+    quantity = serializers.IntegerField(min_value=1, max_value=INT_MAX)
 
     class Meta:
         model = InboundShipment
         fields = ["id", "sku", "warehouse", "quantity", "expected_on", "reference"]
 
 
-class CapacityConstraintSerializer(serializers.ModelSerializer):
+class CapacityConstraintSerializer(CapacitySerializer):
     warehouse = code_field(Warehouse, allow_null=True, required=False)
     courier = code_field(Courier, allow_null=True, required=False)
     region = code_field(Region, allow_null=True, required=False)

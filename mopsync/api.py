@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.http import Http404
 from drf_spectacular.utils import inline_serializer
-from rest_framework import permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,6 +22,10 @@ from campaigns.errors import CapacityTaken, DomainError, InvalidInput
 from mopsync.roles import ALL_ROLES, user_roles
 
 log = logging.getLogger(__name__)
+
+# Router lookups accept any path segment, so that an id or code that cannot exist ("0.5",
+# "a b") reaches the view and is the API's JSON 404, not the site's HTML page.
+ANY_SEGMENT = r"[^/]+"
 
 
 def exception_handler(exc, context):
@@ -41,7 +47,19 @@ def exception_handler(exc, context):
             {"detail": "The database refused this change (duplicate or out-of-range value).", "code": "conflict"},
             status=status.HTTP_409_CONFLICT,
         )
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, list):
+        # e.g. DRF's search filter refusing a NUL: still the documented {field: [messages]} shape.
+        response.data = {"non_field_errors": response.data}
+    if response is not None and isinstance(response.data, dict) and set(response.data) == {"detail"}:
+        # Every refusal that is not field errors has the documented shape {detail, code}.
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        response.data["code"] = codes if isinstance(codes, str) else "error"
+    return response
 
 
 class HasRole(permissions.BasePermission):
