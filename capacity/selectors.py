@@ -78,7 +78,9 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
         for row in StockLevel.objects.filter(sku_id__in=sku_ids).values("sku_id", "warehouse_id", "on_hand")
     }
     inbound = list(
-        InboundShipment.objects.filter(sku_id__in=sku_ids, expected_on__lte=window_end).values_list(
+        # No end date: stock is checked up to the last day other campaigns hold it, which
+        # may be after this plan ends, and later arrivals count towards those holds.
+        InboundShipment.objects.filter(sku_id__in=sku_ids).values_list(
             "sku_id", "warehouse_id", "expected_on", "quantity"
         )
     )
@@ -89,7 +91,7 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
         for c in CapacityConstraint.objects.filter(starts_on__lte=window_end, ends_on__gte=window_start)
     ]
     held = Reservation.objects.filter(
-        Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today, day__lte=window_end)
+        Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today)
         | Q(kind=Reservation.Kind.DISPATCH, day__gte=window_start, day__lte=window_end)
         | Q(kind=Reservation.Kind.LANE, lane__region_id__in=region_ids, day__gte=window_start, day__lte=window_end)
     )

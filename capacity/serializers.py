@@ -18,8 +18,18 @@ from capacity.models import (
 INT_MAX = 2_147_483_647  # PostgreSQL `integer`; SQLite would store more, so the API says no on every database
 
 
+class CodeField(serializers.SlugRelatedField):
+    """A reference by `code`. Refuses NUL bytes before they reach the database
+    (PostgreSQL rejects them in a query, which would otherwise be a server error)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def code_field(model, **kwargs):
-    return serializers.SlugRelatedField(slug_field="code", queryset=model.objects.all(), **kwargs)
+    return CodeField(slug_field="code", queryset=model.objects.all(), **kwargs)
 
 
 class CapacitySerializer(serializers.ModelSerializer):

@@ -39,7 +39,14 @@ def exception_handler(exc, context):
         return Response(body, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         return Response({"non_field_errors": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, IntegrityError | DataError):
+    if isinstance(exc, DataError):
+        # A value the database cannot hold slipped past validation: the client's input is bad.
+        log.info("database refused a value: %s", exc)
+        return Response(
+            {"non_field_errors": ["A value is out of range or contains characters that cannot be stored."]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, IntegrityError):
         # A database constraint refused what validation let through (e.g. a duplicate
         # code racing another request): the client's input conflicts, not a server fault.
         log.info("database refused a write: %s", exc)
