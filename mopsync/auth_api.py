@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 
-from mopsync.api import FIELD_ERRORS
+from mopsync.api import ERROR, FIELD_ERRORS
 
 
 class ObtainToken(ObtainAuthToken):
@@ -12,7 +12,11 @@ class ObtainToken(ObtainAuthToken):
     @extend_schema(
         summary="Get an API token",
         request=AuthTokenSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), 400: FIELD_ERRORS},
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            400: FIELD_ERRORS,
+            415: ERROR,  # a body that is neither JSON nor a form
+        },
         auth=[],
     )
     def post(self, request, *args, **kwargs):

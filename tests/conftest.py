@@ -59,3 +59,15 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def tasks_in_process():
+    """Tasks run in the test's process, whatever REDIS_URL says, so that unit tests never
+    depend on a worker. tests/test_celery_integration.py turns this off for a real worker."""
+    from mopsync.celery import app
+
+    was = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = was

@@ -147,6 +147,7 @@ def workers(tmp_path, sends):
             started.append(worker)
             return worker
 
+    celery_app.conf.task_always_eager = False  # publish to the real broker (conftest runs tasks in-process)
     celery_app.control.purge()  # messages left by earlier runs are not this test's
     notifications._broker_down_until = 0.0
     try:

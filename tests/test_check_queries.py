@@ -32,9 +32,10 @@ pytestmark = pytest.mark.django_db
 #   5. regions                           (id in the plan's regions)
 #   6. courier lanes with their courier  (lanes of the plan's regions, active couriers; select_related)
 #   7. stock levels                      (the plan's SKUs)
-#   8. inbound shipments                 (the plan's SKUs, due by its end)
+#   8. inbound shipments                 (the plan's SKUs, any date: later arrivals count for later holds)
 #   9. capacity constraints              (overlapping the plan's window)
-#  10. other campaigns' holds            (reservations summed per kind/resource/day, its own excluded)
+#  10. other campaigns' holds            (reservations summed per kind/resource/day, its own excluded;
+#                                        stock holds to their last day, even after the plan ends)
 MAX_QUERIES = 10
 
 
