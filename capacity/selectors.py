@@ -50,29 +50,11 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
         s.id: checks.SkuInfo(s.id, s.code, s.name, s.safety_stock, s.baseline_units_per_day, frac(s.return_rate))
         for s in Sku.objects.filter(id__in=sku_ids)
     }
-    warehouses = {
-        w.id: checks.WarehouseInfo(w.id, w.code, w.name, w.daily_dispatch_capacity, w.baseline_orders_per_day)
-        for w in Warehouse.objects.order_by("id")
-    }
+    warehouses = {w.id: w for w in warehouse_infos()}
     regions = {
         r.id: checks.RegionInfo(r.id, r.code, r.name, r.warehouse_id) for r in Region.objects.filter(id__in=region_ids)
     }
-    lanes = [
-        checks.LaneInfo(
-            lane.id,
-            lane.courier_id,
-            lane.courier.code,
-            lane.region_id,
-            lane.daily_capacity,
-            lane.baseline_orders_per_day,
-            frac(lane.avg_delivery_days),
-            frac(lane.ndr_rate),
-            lane.cod_supported,
-        )  # fmt: skip
-        for lane in CourierLane.objects.filter(region_id__in=region_ids, courier__is_active=True).select_related(
-            "courier"
-        )
-    ]
+    lanes = _lane_infos(CourierLane.objects.filter(region_id__in=region_ids))
     on_hand = {
         (row["sku_id"], row["warehouse_id"]): row["on_hand"]
         for row in StockLevel.objects.filter(sku_id__in=sku_ids).values("sku_id", "warehouse_id", "on_hand")
@@ -84,12 +66,7 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
             "sku_id", "warehouse_id", "expected_on", "quantity"
         )
     )
-    constraints = [
-        checks.ConstraintInfo(
-            c.kind, c.starts_on, c.ends_on, frac(c.capacity_factor), c.warehouse_id, c.courier_id, c.region_id, c.note
-        )
-        for c in CapacityConstraint.objects.filter(starts_on__lte=window_end, ends_on__gte=window_start)
-    ]
+    constraints = constraint_infos(start=window_start, end=window_end)
     held = Reservation.objects.filter(
         Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today)
         | Q(kind=Reservation.Kind.DISPATCH, day__gte=window_start, day__lte=window_end)
@@ -149,9 +126,13 @@ def _split_holds(rows) -> tuple[dict, dict, dict]:
 
 def lane_infos(*, region_code: str | None = None) -> list[checks.LaneInfo]:
     """Active couriers' lanes in the check's terms (one query)."""
-    lanes = CourierLane.objects.filter(courier__is_active=True).select_related("courier")
+    lanes = CourierLane.objects.all()
     if region_code:
         lanes = lanes.filter(region__code=region_code)
+    return _lane_infos(lanes)
+
+
+def _lane_infos(lanes) -> list[checks.LaneInfo]:
     return [
         checks.LaneInfo(
             lane.id,
@@ -164,7 +145,7 @@ def lane_infos(*, region_code: str | None = None) -> list[checks.LaneInfo]:
             frac(lane.ndr_rate),
             lane.cod_supported,
         )  # fmt: skip
-        for lane in lanes
+        for lane in lanes.filter(courier__is_active=True).select_related("courier")
     ]
 
 
