@@ -15,12 +15,14 @@ from django.utils.html import format_html, format_html_join
 from campaigns import services
 from campaigns.errors import DomainError, InvalidInput
 from campaigns.models import (
+    ActualOrders,
     AlertLog,
     AuditEvent,
     CalendarFeed,
     Campaign,
     CampaignRegion,
     CampaignSku,
+    CampaignSpend,
     Notification,
     PostCampaignReview,
     Preference,
@@ -389,3 +391,26 @@ class PreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(ActualOrders)
+class ActualOrdersAdmin(ReadOnlyAdmin):
+    """Written by the actual_orders import (imports are idempotent by natural key)."""
+
+    list_display = ["date", "campaign", "channel", "sku", "region", "orders", "revenue", "fulfilment_cost"]
+    list_filter = ["channel"]
+    search_fields = ["campaign__name", "sku__code", "region__code"]
+    ordering = ["-date", "id"]
+    date_hierarchy = "date"
+    list_select_related = ["campaign", "sku", "region"]
+
+
+@admin.register(CampaignSpend)
+class CampaignSpendAdmin(ReadOnlyAdmin):
+    """Written by the campaign_spend import."""
+
+    list_display = ["date", "campaign", "spend"]
+    search_fields = ["campaign__name"]
+    ordering = ["-date", "id"]
+    date_hierarchy = "date"
+    list_select_related = ["campaign"]

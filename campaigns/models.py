@@ -320,3 +320,56 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class ActualOrders(models.Model):
+    """Orders that really came in on a day, by channel, SKU and region (and campaign when
+    known): from the `actual_orders` import."""
+
+    date = models.DateField()
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="actuals")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="actual_orders")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="actual_orders")
+    orders = models.PositiveIntegerField()
+    revenue = models.DecimalField(max_digits=14, decimal_places=2)
+    fulfilment_cost = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["-date", "id"]
+        verbose_name_plural = "actual orders"
+        indexes = [models.Index(fields=["campaign", "date"], name="actuals_campaign_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "campaign", "channel", "sku", "region"],
+                condition=Q(campaign__isnull=False),
+                name="actuals_unique_with_campaign",
+            ),
+            models.UniqueConstraint(
+                fields=["date", "channel", "sku", "region"],
+                condition=Q(campaign__isnull=True),
+                name="actuals_unique_without_campaign",
+            ),
+            models.CheckConstraint(condition=Q(revenue__gte=0, fulfilment_cost__gte=0), name="actuals_money_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.channel}: {self.orders} orders"
+
+
+class CampaignSpend(models.Model):
+    """What a campaign spent on a day: from the `campaign_spend` import."""
+
+    date = models.DateField()
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="spend")
+    spend = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["-date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "date"], name="spend_unique_campaign_day"),
+            models.CheckConstraint(condition=Q(spend__gte=0), name="spend_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.date}: {self.spend}"

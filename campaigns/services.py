@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import selectors
+from campaigns import metrics, selectors
 from campaigns.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
 from campaigns.models import AuditEvent, Campaign, CampaignRegion, CampaignSku, PostCampaignReview, Status
 from campaigns.notifications import APPROVERS, BOTH_TEAMS, queue_notification
@@ -680,7 +680,11 @@ def campaign_complete(*, campaign: Campaign, actor=None, today: dt.date | None =
     campaign.save(update_fields=["status", "scale_up_pending", "updated_at"])
     PostCampaignReview.objects.get_or_create(
         campaign=campaign,
-        defaults={"forecast_orders": (campaign.approved_orders_per_day or campaign.orders_per_day) * campaign.days},
+        defaults={
+            "forecast_orders": (campaign.approved_orders_per_day or campaign.orders_per_day) * campaign.days,
+            # Actual orders, returns and failed deliveries, when the imports have them.
+            **metrics.review_figures(campaign),
+        },
     )
     _audit(campaign, None, "complete", from_status)
     queue_notification(

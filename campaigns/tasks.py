@@ -61,3 +61,21 @@ def sla_reminders() -> dict:
 def send_daily_report() -> int:
     """The shared daily report, once per day (a second run the same day sends nothing)."""
     return reports.send_daily_report(today=timezone.localdate()).recipients
+
+
+@shared_task
+def process_import(job_id: int) -> str | None:
+    """Check and apply one uploaded file; the job is claimed first, so a redelivered
+    message does nothing (see `capacity.imports.import_process`)."""
+    from capacity import imports
+
+    job = imports.import_process(job_id)
+    return job.status if job else None
+
+
+@shared_task
+def sweep_imports() -> int:
+    """Publish imports still pending a minute after upload (the broker was down)."""
+    from capacity import imports
+
+    return imports.sweep()

@@ -12,9 +12,12 @@ from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    ImportJob,
     InboundShipment,
+    LanePerformance,
     Region,
     Reservation,
+    ReturnRecord,
     SignOff,
     Sku,
     StockLevel,
@@ -154,3 +157,42 @@ class ReservationAdmin(ReadOnlyAdmin):
     ordering = ["day", "kind", "id"]
     date_hierarchy = "day"
     list_select_related = ["campaign", "sku", "warehouse", "lane__courier", "lane__region"]
+
+
+# --------------------------------------------------------------------------- written by imports
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Uploaded files and their error reports; imports are made at /capacity/imports/ or the API."""
+
+    list_display = ["created_at", "kind", "status", "file_name", "rows_total", "rows_done", "created_by"]
+    list_filter = ["kind", "status"]
+    search_fields = ["file_name", "created_by__username"]
+    ordering = ["-created_at", "-id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["created_by"]
+    exclude = ["content"]
+
+
+@admin.register(LanePerformance)
+class LanePerformanceAdmin(ReadOnlyAdmin):
+    """Written by the lane_performance import, which also keeps the lanes' rates in step."""
+
+    list_display = ["lane", "period_start", "period_end", "shipments", "delivered", "ndr_count", "avg_delivery_days"]
+    list_filter = ["lane__courier"]
+    search_fields = ["lane__courier__code", "lane__region__code", "lane__region__name"]
+    ordering = ["-period_end", "lane_id"]
+    list_select_related = ["lane__courier", "lane__region"]
+
+
+@admin.register(ReturnRecord)
+class ReturnRecordAdmin(ReadOnlyAdmin):
+    """Written by the returns import, which also keeps the SKUs' return rates in step."""
+
+    list_display = ["date", "sku", "channel", "region", "orders", "returned"]
+    list_filter = ["channel"]
+    search_fields = ["sku__code", "sku__name", "region__code"]
+    ordering = ["-date", "sku_id"]
+    date_hierarchy = "date"
+    list_select_related = ["sku", "region"]

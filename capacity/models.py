@@ -268,3 +268,101 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity} on {self.day}"
+
+
+# --------------------------------------------------------------------------- imported data
+
+
+class ImportJob(models.Model):
+    """One uploaded CSV file of a named kind, processed in the background.
+
+    The file's text is kept on the row (not on a disk a worker may not share), and
+    `errors` holds the row-level report: `[{row, column, message}]`, rows numbered
+    as a spreadsheet shows them (the header is row 1). A file with any error
+    commits nothing and ends `failed`.
+    """
+
+    class Kind(models.TextChoices):
+        STOCK_LEVELS = "stock_levels", "Stock levels"
+        INBOUND_SHIPMENTS = "inbound_shipments", "Inbound shipments"
+        LANE_PERFORMANCE = "lane_performance", "Lane performance"
+        RETURNS = "returns", "Returns"
+        ACTUAL_ORDERS = "actual_orders", "Actual orders"
+        CAMPAIGN_SPEND = "campaign_spend", "Campaign spend"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    file_name = models.CharField(max_length=255, blank=True)
+    content = models.TextField(blank=True, help_text="The uploaded file's text.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True, help_text="Rows created, updated and unchanged.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="importjob_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+
+class LanePerformance(models.Model):
+    """What a courier lane delivered over a period: from the `lane_performance` import."""
+
+    lane = models.ForeignKey(CourierLane, on_delete=models.CASCADE, related_name="performance")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    shipments = models.PositiveIntegerField()
+    delivered = models.PositiveIntegerField()
+    ndr_count = models.PositiveIntegerField()
+    avg_delivery_days = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["-period_end", "lane_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lane", "period_start", "period_end"], name="laneperf_unique_period"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="laneperf_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(delivered__lte=models.F("shipments")), name="laneperf_delivered_lte"),
+            models.CheckConstraint(condition=Q(ndr_count__lte=models.F("shipments")), name="laneperf_ndr_lte"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lane_id} {self.period_start}–{self.period_end}"
+
+
+class ReturnRecord(models.Model):
+    """Orders and returns of a SKU on a day, by marketing channel and region: from the `returns` import."""
+
+    date = models.DateField()
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="returns")
+    channel = models.CharField(max_length=20)
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="returns")
+    orders = models.PositiveIntegerField()
+    returned = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-date", "sku_id"]
+        indexes = [models.Index(fields=["sku", "date"], name="returns_sku_date")]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "sku", "channel", "region"], name="returns_unique_key"),
+            models.CheckConstraint(condition=Q(returned__lte=models.F("orders")), name="returns_lte_orders"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.sku_id} {self.channel}: {self.returned}/{self.orders}"

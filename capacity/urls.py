@@ -1,6 +1,6 @@
 from django.urls import path
 
-from capacity import views
+from capacity import import_views, views
 
 app_name = "capacity"
 
@@ -22,4 +22,8 @@ urlpatterns = [
     path("constraints/new/", views.constraint_new, name="constraint_new"),
     path("constraints/<int:pk>/edit/", views.constraint_edit, name="constraint_edit"),
     path("constraints/<int:pk>/delete/", views.constraint_delete, name="constraint_delete"),
+    path("imports/", import_views.imports_page, name="imports"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/errors.csv", import_views.import_errors_csv, name="import_errors"),
+    path("imports/samples/<str:kind>.csv", import_views.import_sample, name="import_sample"),
 ]

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from campaigns import api as campaigns_api
+from campaigns import api_data
 from capacity import api as capacity_api
 from mopsync.auth_api import ObtainToken
 
@@ -24,6 +25,10 @@ urlpatterns = [
     path("v1/me/", campaigns_api.MeView.as_view(), name="api-me"),
     path("v1/approval-queue/", campaigns_api.ApprovalQueueView.as_view(), name="api-approval-queue"),
     path("v1/calendar/", campaigns_api.CalendarView.as_view(), name="api-calendar"),
+    path("v1/imports/", api_data.ImportListView.as_view(), name="api-imports"),
+    path("v1/imports/<str:pk>/", api_data.ImportDetailView.as_view(), name="api-import"),
+    path("v1/metrics/<str:name>/", api_data.MetricView.as_view(), name="api-metric"),
+    path("v1/campaigns/<str:pk>/projection.csv", api_data.ProjectionView.as_view(), name="api-projection"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -131,6 +131,7 @@ CELERY_BEAT_SCHEDULE = {
     "inventory-triggers": {"task": "campaigns.tasks.inventory_triggers", "schedule": crontab(minute="*/30")},
     "sla-reminders": {"task": "campaigns.tasks.sla_reminders", "schedule": crontab(minute=0, hour="9-19")},
     "daily-report": {"task": "campaigns.tasks.send_daily_report", "schedule": crontab(minute=0, hour=6)},
+    "sweep-imports": {"task": "campaigns.tasks.sweep_imports", "schedule": 60},
 }
 # Beat remembers when each entry last ran, so a 06:00 report missed while it was
 # down is sent when it comes back (the task itself sends once per day).
@@ -235,6 +236,11 @@ MOPSYNC_SIGNOFF_BUFFER_HOURS = env_int("MOPSYNC_SIGNOFF_BUFFER_HOURS", 24)
 # Risk thresholds of the capacity check.
 MOPSYNC_NDR_THRESHOLD = env_float("MOPSYNC_NDR_THRESHOLD", 0.28)
 MOPSYNC_RETURN_RATE_THRESHOLD = env_float("MOPSYNC_RETURN_RATE_THRESHOLD", 0.20)
+# Imports: files larger than this are refused (bytes; 5 MB by default).
+MOPSYNC_IMPORT_MAX_BYTES = env_int("MOPSYNC_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# A live campaign whose actual orders on a day run this far above its approved orders/day
+# (0.2 = 20%) is outgrowing its sign-off: ops and the owner are alerted.
+MOPSYNC_OUTGROWING_MARGIN = env_float("MOPSYNC_OUTGROWING_MARGIN", 0.20)
 
 LOGGING = {
     "version": 1,

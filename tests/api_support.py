@@ -12,14 +12,26 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from campaigns import services
-from campaigns.models import AuditEvent, Campaign, CampaignRegion, CampaignSku, Notification, PromoWindow
+from campaigns.models import (
+    ActualOrders,
+    AuditEvent,
+    Campaign,
+    CampaignRegion,
+    CampaignSku,
+    CampaignSpend,
+    Notification,
+    PromoWindow,
+)
 from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    ImportJob,
     InboundShipment,
+    LanePerformance,
     Region,
     Reservation,
+    ReturnRecord,
     SignOff,
     Sku,
     StockLevel,
@@ -33,6 +45,7 @@ STATES = ("world", "draft", "submitted", "approved", "live", "paused")
 WATCHED = (
     Sku, Warehouse, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint, PromoWindow,
     Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification,
+    ImportJob, LanePerformance, ReturnRecord, ActualOrders, CampaignSpend,
 )  # fmt: skip
 
 
@@ -50,12 +63,21 @@ def snapshot() -> dict[str, list[dict]]:
 
 
 def call(client: APIClient, method: str, path: str, body=None):
-    """`body`: None (no body), a dict or list (sent as JSON), or a str (sent raw as application/json)."""
+    """`body`: None (no body), a dict or list (sent as JSON), a dict holding a file (sent as
+    multipart, as uploads are), or a str (sent raw as application/json)."""
     url = path if path.startswith("/") else API + path
+    if isinstance(body, dict) and any(hasattr(value, "read") for value in body.values()):
+        return client.generic(method, url, **_multipart(client, body))
     if body is None:
         return client.generic(method, url)
     data = body if isinstance(body, str) else json.dumps(body, default=str)
     return client.generic(method, url, data=data.encode(), content_type="application/json")
+
+
+def _multipart(client: APIClient, body: dict) -> dict:
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    return {"data": encode_multipart(BOUNDARY, body), "content_type": MULTIPART_CONTENT}
 
 
 def build(state: str, role: str = "maya") -> dict[str, Any]:
@@ -97,6 +119,7 @@ def build(state: str, role: str = "maya") -> dict[str, Any]:
             campaign = services.campaign_pause(campaign=campaign, actor=maya)
     username = "maya" if role == "anonymous" else role
     notification = Notification.objects.create(recipient=users[username], kind="test", subject="Hello")
+    job = ImportJob.objects.create(kind="stock_levels", file_name="stock.csv", created_by=users["ishaan"])
     return {
         "world": world,
         "username": username,
@@ -109,4 +132,5 @@ def build(state: str, role: str = "maya") -> dict[str, Any]:
         "constraint": constraint.pk,
         "window": window.pk,
         "notification": notification.pk,
+        "import": job.pk,
     }

@@ -20,12 +20,14 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.models import (
+    ActualOrders,
     AlertLog,
     AuditEvent,
     CalendarFeed,
     Campaign,
     CampaignRegion,
     CampaignSku,
+    CampaignSpend,
     Notification,
     PostCampaignReview,
     Preference,
@@ -36,9 +38,12 @@ from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    ImportJob,
     InboundShipment,
+    LanePerformance,
     Region,
     Reservation,
+    ReturnRecord,
     SignOff,
     Sku,
     StockLevel,
@@ -70,6 +75,11 @@ NOT_ADDABLE = [
     Notification,
     CalendarFeed,
     AlertLog,
+    ImportJob,
+    LanePerformance,
+    ReturnRecord,
+    ActualOrders,
+    CampaignSpend,
 ]
 ALL_MODELS = EDITABLE + NOT_ADDABLE
 
@@ -125,6 +135,16 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
     CalendarFeed.objects.get_or_create(user=owner, defaults={"token": f"feed-{name}"})
     AlertLog.objects.create(kind="inventory", key=f"{campaign.pk}:TEE-01", day=far, campaign=campaign)
     Preference.objects.get_or_create(user=owner)
+    ImportJob.objects.create(kind="stock_levels", file_name=f"{name}.csv", created_by=owner)
+    LanePerformance.objects.create(
+        lane=lane, period_start=far, period_end=far, shipments=10, delivered=9, ndr_count=1, avg_delivery_days=3
+    )
+    ReturnRecord.objects.create(date=far, sku=sku, channel="meta", region=lane.region, orders=10, returned=1)
+    ActualOrders.objects.create(
+        date=far, campaign=campaign, channel="meta", sku=sku, region=lane.region, orders=5, revenue=500,
+        fulfilment_cost=50,
+    )  # fmt: skip
+    CampaignSpend.objects.create(date=far, campaign=campaign, spend=100)
     return campaign
 
 

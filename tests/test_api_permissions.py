@@ -33,6 +33,12 @@ def _plan(ctx) -> dict:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in plan_data(ctx["world"]).items()}
 
 
+def _upload(kind: str, text: str) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"kind": kind, "file": SimpleUploadedFile(f"{kind}.csv", text.encode(), content_type="text/csv")}
+
+
 # Request bodies: a valid request for a role that may make it.
 BODIES = {
     "sku": lambda ctx: {"code": "HOOD-01", "name": "Hoodie", "safety_stock": 10},
@@ -86,6 +92,16 @@ BODIES = {
     "plan_edit_bad": lambda ctx: {"orders_per_day": -1},
     "sign_bad": lambda ctx: {"dimension": "inventory", "decision": "approved", "approved_orders_per_day": 999},
     "comment_bad": lambda ctx: {"comment": "Nul\x00"},
+    "import_stock": lambda ctx: _upload("stock_levels", "sku,warehouse,on_hand,as_of\nTEE-01,BOM-WH,5,2025-01-01\n"),
+    "import_lanes": lambda ctx: _upload(
+        "lane_performance", "courier,region,period_start,period_end,shipments,delivered,ndr_count,avg_delivery_days\n"
+    ),
+    "import_returns": lambda ctx: _upload("returns", "date,sku,channel,region,orders,returned\n"),
+    "import_orders": lambda ctx: _upload(
+        "actual_orders", "date,campaign,channel,sku,region,orders,revenue,fulfilment_cost\n"
+    ),
+    "import_spend": lambda ctx: _upload("campaign_spend", "date,campaign,spend\n"),
+    "import_bad_kind": lambda ctx: _upload("stock", "sku\n"),
     "credentials": lambda ctx: {"username": ctx["username"], "password": "pw-" + ctx["username"]},
 }
 
@@ -203,6 +219,21 @@ SPEC = [
     row("GET",    "calendar/",                  "submitted", None,               401, 403, 200, 200, 200, 200, 200),
     row("GET",    "notifications/",             "submitted", None,               401, 200, 200, 200, 200, 200, 200),
     row("POST",   "notifications/{notification}/read/", "world", None,           401, 200, 200, 200, 200, 200, 200),
+    row("GET",    C + "projection.csv",         "draft",     None,               401, 403, 200, 200, 200, 200, 200),
+
+    # imports: ops data from the ops role that keeps it, marketing data from marketing or the lead
+    row("GET",    "imports/",                   "world",     None,               401, 403, 200, 200, 200, 200, 200),
+    row("GET",    "imports/{import}/",          "world",     None,               401, 403, 200, 200, 200, 200, 200),
+    row("POST",   "imports/",                   "world",     "import_stock",     401, 403, 403, 403, 202, 403, 202),
+    row("POST",   "imports/",                   "world",     "import_lanes",     401, 403, 403, 403, 403, 202, 202),
+    row("POST",   "imports/",                   "world",     "import_returns",   401, 403, 403, 403, 202, 202, 202),
+    row("POST",   "imports/",                   "world",     "import_orders",    401, 403, 202, 202, 403, 403, 202),
+    row("POST",   "imports/",                   "world",     "import_spend",     401, 403, 202, 202, 403, 403, 202),
+    row("POST",   "imports/",                   "world",     "import_bad_kind",  401, 403, 400, 400, 400, 400, 400),
+    row("GET",    "metrics/ndr-by-region/",     "live",      None,               401, 403, 200, 200, 200, 200, 200),
+    row("GET",    "metrics/roas/",              "live",      None,               401, 403, 200, 200, 200, 200, 200),
+    row("GET",    "metrics/nope/",              "live",      None,               401, 403, 404, 404, 404, 404, 404),
+
     row("GET",    "me/",                        "world",     None,               401, 200, 200, 200, 200, 200, 200),
     row("POST",   "auth/token/",                "world",     "credentials",      200, 200, 200, 200, 200, 200, 200),
     row("GET",    "/api/schema/",               "world",     None,               200, 200, 200, 200, 200, 200, 200),
