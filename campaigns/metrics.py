@@ -103,6 +103,12 @@ def clean_filters(params) -> Filters:
     return Filters(**values)
 
 
+def _ids(campaigns) -> list[int]:
+    """Campaign ids for an IN filter. Never empty: Django skips the query for an empty IN,
+    and the pages pin their query counts whatever the data."""
+    return [c.pk for c in campaigns] or [0]
+
+
 def _rate(numerator, denominator, places: int = 4) -> float | None:
     if not denominator:
         return None
@@ -386,7 +392,7 @@ def forecast_vs_actual(f: Filters) -> list[dict]:
     today = timezone.localdate()
     campaigns = list(_campaigns(f, (Status.LIVE, Status.PAUSED)))
     actual: dict[tuple[int, dt.date], int] = {}
-    rows = ActualOrders.objects.filter(campaign__in=campaigns)
+    rows = ActualOrders.objects.filter(campaign_id__in=_ids(campaigns))
     if f.start:
         rows = rows.filter(date__gte=f.start)
     if f.end:
@@ -428,7 +434,7 @@ def _return_rates(campaigns: list[Campaign]) -> dict[int, Fraction]:
 
 
 def _money_by_campaign(model, field: str, campaigns: list[Campaign], f: Filters) -> dict[int, Decimal]:
-    rows = model.objects.filter(campaign__in=campaigns)
+    rows = model.objects.filter(campaign_id__in=_ids(campaigns))
     if f.start:
         rows = rows.filter(date__gte=f.start)
     if f.end:
@@ -477,7 +483,7 @@ def cost_per_delivered_order(f: Filters) -> list[dict]:
     campaigns = _reported(f)
     spend = _money_by_campaign(CampaignSpend, "spend", campaigns, f)
     perf, lanes = _region_performance(Filters(start=f.start, end=f.end))
-    rows = ActualOrders.objects.filter(campaign__in=campaigns).select_related("sku")
+    rows = ActualOrders.objects.filter(campaign_id__in=_ids(campaigns)).select_related("sku")
     if f.start:
         rows = rows.filter(date__gte=f.start)
     if f.end:
@@ -645,3 +651,14 @@ def review_figures(campaign: Campaign) -> dict:
         "returned_orders": row["returned"],
         "failed_deliveries": row["failed_deliveries"],
     }
+
+
+def dashboard_panels(*, top: int = 5) -> dict[str, list[dict]]:
+    """The shared metrics the dashboard shows: worst NDR regions, highest-return SKUs,
+    forecast vs actual of live campaigns and ROAS gross vs net. A fixed number of queries."""
+    f = clean_filters({})
+    ndr = sorted((r for r in ndr_by_region(f) if r["ndr_rate"] is not None), key=lambda r: -r["ndr_rate"])
+    returns = sorted((r for r in returns_by_sku(f) if r["return_rate"] is not None), key=lambda r: -r["return_rate"])
+    live = [{k: v for k, v in row.items() if k != "daily"} for row in forecast_vs_actual(f)]
+    money = [r for r in roas(f) if r["status"] in ("approved", "live", "paused", "completed")]
+    return {"ndr": ndr[:top], "returns": returns[:top], "forecast": live[:top], "roas": money[:top]}

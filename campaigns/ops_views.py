@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import dashboard as reads
-from campaigns import selectors, services
+from campaigns import metrics, selectors, services
 from campaigns.errors import DomainError
 from campaigns.models import Status
 from campaigns.web import refusal_text
@@ -38,7 +38,12 @@ def dashboard(request):
     return render(
         request,
         "campaigns/dashboard.html",
-        {"board": board, "now": timezone.now(), "can_sign": bool(roles & OPS_ROLES) and MARKETING not in roles},
+        {
+            "board": board,
+            "panels": metrics.dashboard_panels(),
+            "now": timezone.now(),
+            "can_sign": bool(roles & OPS_ROLES) and MARKETING not in roles,
+        },
     )
 
 

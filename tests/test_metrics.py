@@ -269,3 +269,20 @@ def test_the_post_campaign_review_is_filled_from_imported_actuals(world, maya, i
 
     review = PostCampaignReview.objects.get(campaign=campaign)
     assert (review.forecast_orders, review.actual_orders, review.failed_deliveries) == (500, 480, 7)  # 480 × 30% × 5%
+
+
+def test_the_dashboard_shows_the_shared_metrics(client, world, maya, ishaan, lata, omar):
+    _perf(world.lane_mumbai, 1000, 320, "6.5")
+    Sku.objects.update(return_rate=Decimal("0.22"))
+    campaign = live(world, maya, ishaan, lata, name="Diwali drop", budget="100000", expected_order_value="640")
+    _actual(campaign, timezone.localdate(), world.sku, world.mumbai, 50, "32000")
+    client.force_login(omar)
+
+    panels = client.get("/").context["panels"]
+
+    assert panels["ndr"][0]["region"] == "MUM" and panels["ndr"][0]["ndr_rate"] == 0.32
+    assert [r["campaign"] for r in panels["forecast"]] == [campaign.pk]
+    assert panels["forecast"][0]["to_date"]["actual"] == 50
+    assert panels["roas"][0]["planned_net_roas"] == 2.5
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'href="/api/v1/campaigns/{campaign.pk}/projection.csv"' in html
