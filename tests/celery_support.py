@@ -174,6 +174,21 @@ class Worker(Process):
         wait_for(lambda: f"[{marker.id}] succeeded" in self.output(), "the worker to drain its queue")
 
 
+def drain_all(workers: list[Worker]) -> None:
+    """`Worker.drain` for several workers on one queue: markers are published until
+    each worker has handled one, so everything queued before is done by then."""
+    from campaigns import tasks
+
+    markers: list[str] = []
+
+    def each_took_one() -> bool:
+        if len(markers) < 10 * len(workers):
+            markers.append(tasks.deliver_notifications.apply_async(args=[[]]).id)
+        return all(any(f"[{m}] succeeded" in w.output() for m in markers) for w in workers)
+
+    wait_for(each_took_one, "every worker to drain the queue")
+
+
 class Beat(Process):
     """`celery -A mopsync beat` with a schedule file of its own; `every` seconds
     replaces the schedule with the named tasks firing that often."""
