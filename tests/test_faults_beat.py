@@ -94,6 +94,8 @@ def test_scheduled_tasks_run_at_the_same_moment_take_effect_once(due):
             tasks.go_live_due()
             tasks.complete_ended()
             tasks.send_daily_report()
+            tasks.sla_reminders()
+            tasks.inventory_triggers()
         except BaseException as exc:  # noqa: BLE001 - asserted on below
             errors.append(exc)
         finally:
@@ -107,6 +109,10 @@ def test_scheduled_tasks_run_at_the_same_moment_take_effect_once(due):
     assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert_each_effect_once(due)
+    # The unapproved campaign starts today: one SLA reminder and one escalation, not four.
+    assert AlertLog.objects.filter(kind="sla", campaign=due["unapproved"]).count() == 1
+    escalations = Notification.objects.filter(campaign=due["unapproved"], kind="sla_escalation")
+    assert escalations.count() == escalations.values("recipient").distinct().count() > 0
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real broker")
