@@ -11,6 +11,7 @@ own process group and is killed with it, whatever the test did.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
@@ -76,6 +77,13 @@ def worker_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL it if the test process dies without its
+    clean-up (Linux's PR_SET_PDEATHSIG), so no worker or Redis outlives a crashed run."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
 class Process:
     """A subprocess in its own process group, its output in a log file."""
 
@@ -83,7 +91,13 @@ class Process:
         self.log = log
         with open(log, "wb") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                command,
+                cwd=BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
 
     def output(self) -> str:
