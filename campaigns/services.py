@@ -748,8 +748,17 @@ def campaigns_go_live_due(*, today: dt.date) -> dict[str, int]:
     unapproved = Campaign.objects.filter(
         status__in=[Status.SUBMITTED, Status.CHANGES_REQUESTED], starts_on__lte=today, ends_on__gte=today
     )
-    for campaign in unapproved:
+    for candidate in unapproved:
         with transaction.atomic():
+            # Lock the row and re-read it: a second scheduler running at the same moment
+            # waits here, then finds the first one's alert and sends nothing.
+            campaign = (
+                Campaign.objects.select_for_update()
+                .filter(pk=candidate.pk, status__in=[Status.SUBMITTED, Status.CHANGES_REQUESTED])
+                .first()
+            )
+            if campaign is None:
+                continue
             already = AuditEvent.objects.filter(
                 campaign=campaign, action="due_not_approved", created_at__date=today
             ).exists()

@@ -38,7 +38,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from campaigns.errors import DomainError, InvalidInput, NotPermitted
@@ -209,10 +209,22 @@ def publish(job_id: int) -> None:
         log.warning("broker unavailable; import %s left for the sweep", job_id, exc_info=True)
 
 
+def _abandoned(now: dt.datetime) -> Q:
+    """Running jobs whose worker was lost (killed, its machine gone): claimed longer
+    ago than `MOPSYNC_IMPORT_LEASE_SECONDS`, above the task time limit, so a worker
+    still alive would have been stopped by now. Their apply transaction never
+    committed, so they are simply run again."""
+    lease = dt.timedelta(seconds=settings.MOPSYNC_IMPORT_LEASE_SECONDS)
+    return Q(status=Status.RUNNING, started_at__lt=now - lease)
+
+
 def sweep(*, older_than_seconds: int = 60) -> int:
-    """Publish jobs still pending a while after upload (the broker was down)."""
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    ids = list(ImportJob.objects.filter(status=Status.PENDING, created_at__lt=cutoff).values_list("pk", flat=True))
+    """Publish jobs still pending a while after upload (the broker was down), and jobs
+    whose worker was lost mid-run."""
+    now = timezone.now()
+    cutoff = now - dt.timedelta(seconds=older_than_seconds)
+    waiting = Q(status=Status.PENDING, created_at__lt=cutoff) | _abandoned(now)
+    ids = list(ImportJob.objects.filter(waiting).values_list("pk", flat=True))
     for job_id in ids:
         publish(job_id)
     return len(ids)
@@ -249,9 +261,13 @@ class _Rollback(Exception):
 
 def import_process(job_id: int) -> ImportJob | None:
     """Process one job: claim it (`pending` → `running`; a second run finds it claimed
-    and does nothing), check every row, and apply a clean file in one transaction."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
-        status=Status.RUNNING, started_at=timezone.now(), rows_done=0
+    and does nothing, unless its worker was lost: see `_abandoned`), check every row,
+    and apply a clean file in one transaction."""
+    now = timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(Q(status=Status.PENDING) | _abandoned(now))
+        .update(status=Status.RUNNING, started_at=now, rows_done=0)
     )
     if not claimed:
         return None

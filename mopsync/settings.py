@@ -92,7 +92,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and broker -----------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Degrades to misses when Redis is down (mopsync/cache.py); short timeouts never hang a request.
+    CACHES = {
+        "default": {
+            "BACKEND": "mopsync.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -239,6 +246,9 @@ MOPSYNC_NDR_THRESHOLD = env_float("MOPSYNC_NDR_THRESHOLD", 0.28)
 MOPSYNC_RETURN_RATE_THRESHOLD = env_float("MOPSYNC_RETURN_RATE_THRESHOLD", 0.20)
 # Imports: files larger than this are refused (bytes; 5 MB by default).
 MOPSYNC_IMPORT_MAX_BYTES = env_int("MOPSYNC_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# An import claimed longer ago than this has lost its worker and is run again (keep it
+# above CELERY_TASK_TIME_LIMIT: a live worker's task is stopped before then).
+MOPSYNC_IMPORT_LEASE_SECONDS = env_int("MOPSYNC_IMPORT_LEASE_SECONDS", 600)
 # A live campaign whose actual orders on a day run this far above its approved orders/day
 # (0.2 = 20%) is outgrowing its sign-off: ops and the owner are alerted.
 MOPSYNC_OUTGROWING_MARGIN = env_float("MOPSYNC_OUTGROWING_MARGIN", 0.20)

@@ -5,128 +5,30 @@ worker is killed mid-send.
 
 Each test starts `celery worker` as a subprocess against REDIS_URL and this test's
 database (committed rows: `transaction=True`), and always stops it. Emails are counted
-in a file by `CountingBackend` below, which the worker loads by EMAIL_BACKEND. Waits
+in a file by `tests.celery_support.CountingBackend`, which the worker loads by EMAIL_BACKEND. Waits
 poll with a deadline; nothing sleeps for a fixed time.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection
 
 from campaigns import notifications, services, tasks
 from campaigns.models import Campaign, Notification
 from mopsync.celery import app as celery_app
+from tests.celery_support import Worker, processes, sent_to, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: a real broker"),
 ]
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-DEADLINE = 30  # seconds for anything to happen
-SENDS = "MOPSYNC_TEST_SENDS"
-GATE = "MOPSYNC_TEST_GATE"
-
-
-class CountingBackend(BaseEmailBackend):
-    """Appends one line per email to the file named by $MOPSYNC_TEST_SENDS. With
-    $MOPSYNC_TEST_GATE set it first says it is waiting (`<gate>.waiting`) and blocks
-    until the gate file exists: a worker stuck in the middle of a send."""
-
-    def send_messages(self, messages):
-        gate = os.environ.get(GATE)
-        if gate:
-            Path(gate + ".waiting").touch()
-            while not Path(gate).exists():
-                time.sleep(0.05)
-        with open(os.environ[SENDS], "a") as sends:
-            for message in messages:
-                sends.write(f"{message.to[0]}\t{message.subject}\n")
-        return len(messages)
-
-
-def wait_for(condition, what: str, deadline: float = DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {deadline}s waiting for {what}")
-
-
-def worker_database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Worker:
-    """`celery -A mopsync worker` in its own process group, on this test's database."""
-
-    count = 0
-
-    def __init__(self, tmp: Path, sends: Path, *, gate: Path | None = None):
-        Worker.count += 1
-        self.name = f"itest{Worker.count}-{os.getpid()}@localhost"
-        self.log = tmp / f"worker{Worker.count}.log"
-        env = {
-            **os.environ,
-            "DATABASE_URL": worker_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "CONN_MAX_AGE": "0",
-            "EMAIL_BACKEND": "tests.test_celery_integration.CountingBackend",
-            SENDS: str(sends),
-            GATE: str(gate) if gate else "",
-        }
-        command = [
-            sys.executable, "-m", "celery", "-A", "mopsync", "worker", "--pool=solo", "--loglevel=info",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", self.name,
-        ]  # fmt: skip
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        wait_for(lambda: "ready." in self.output() or self.process.poll() is not None, "the worker to start")
-        assert self.process.poll() is None, f"the worker exited:\n{self.output()}"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no ack, no cleanup."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def drain(self) -> None:
-        """Wait until the worker has handled every message queued so far: one more
-        message behind them, and the solo worker takes them in order."""
-        marker = tasks.deliver_notifications.apply_async(args=[[]])
-        wait_for(lambda: f"[{marker.id}] succeeded" in self.output(), "the worker to drain its queue")
 
 
 @pytest.fixture
@@ -139,23 +41,21 @@ def sends(tmp_path) -> Path:
 @pytest.fixture
 def workers(tmp_path, sends):
     """Start workers with `workers.start()`; every one is stopped, whatever happens."""
-    started: list[Worker] = []
-
-    class Starter:
-        def start(self, **kwargs) -> Worker:
-            worker = Worker(tmp_path, sends, **kwargs)
-            started.append(worker)
-            return worker
-
     celery_app.conf.task_always_eager = False  # publish to the real broker (conftest runs tasks in-process)
     celery_app.control.purge()  # messages left by earlier runs are not this test's
     notifications._broker_down_until = 0.0
-    try:
-        yield Starter()
-    finally:
-        for worker in started:
-            worker.stop()
-        notifications._broker_down_until = 0.0
+    with processes() as started:
+
+        class Starter:
+            def start(self, **kwargs) -> Worker:
+                worker = Worker(tmp_path, sends, redis_url=settings.REDIS_URL, **kwargs)
+                started.append(worker)
+                return worker
+
+        try:
+            yield Starter()
+        finally:
+            notifications._broker_down_until = 0.0
 
 
 @pytest.fixture
@@ -175,10 +75,6 @@ def draft(team):
 
 
 APPROVERS = ["ishaan@example.test", "lata@example.test", "omar@example.test"]
-
-
-def sent_to(sends: Path) -> Counter:
-    return Counter(line.split("\t")[0] for line in sends.read_text().splitlines() if line)
 
 
 def submitted_rows():
