@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt migrate demo bench worker beat clean
+.PHONY: run test lint fmt migrate demo bench worker beat clean soak
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# gunicorn + a Celery worker on PostgreSQL + Redis (its own database and Redis db,
+# recreated) under SOAK_CLIENTS (50) clients for SOAK_SECONDS (600); see soak/run.py.
+soak: $(STAMP)
+	$(BIN)/python soak/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3*
