@@ -617,7 +617,8 @@ def overbooking() -> list[str]:
         network_free = 0
         for wh in warehouses:
             capacity, _ = checks.dispatch_capacity(wh, day, constraints)
-            if dispatch[(wh.id, day)] > capacity:
+            # A blackout leaves a warehouse no campaign capacity (below zero after business as usual).
+            if dispatch[(wh.id, day)] > max(capacity, 0):
                 problems.append(f"warehouse {wh.code} on {day}: {dispatch[(wh.id, day)]} reserved, capacity {capacity}")
             network_free += max(capacity - dispatch[(wh.id, day)], 0)
         if dispatch[(None, day)] > network_free:
