@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt migrate demo bench worker beat clean
+.PHONY: run test lint fmt migrate demo bench worker beat clean soak fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,18 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Schemathesis over every operation as each role, failing under 2,000 generated cases
+# (the coverage phase runs in `make test`).
+fuzz: $(STAMP)
+	MOPSYNC_FUZZ_ROLES=maya,ishaan,lata,omar MOPSYNC_FUZZ_PHASES=examples,fuzzing \
+	MOPSYNC_FUZZ_EXAMPLES=$${MOPSYNC_FUZZ_EXAMPLES:-25} \
+	MOPSYNC_FUZZ_MIN_CASES=$${MOPSYNC_FUZZ_MIN_CASES:-2000} $(BIN)/python -m pytest -p no:randomly tests/test_api_fuzz.py
+
+# gunicorn + a Celery worker on PostgreSQL + Redis (its own database and Redis db,
+# recreated) under SOAK_CLIENTS (50) clients for SOAK_SECONDS (600); see soak/run.py.
+soak: $(STAMP)
+	$(BIN)/python soak/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3*

@@ -67,8 +67,9 @@ def _refuse_unless_allowed(campaign: Campaign, action: str) -> None:
 
 
 def _lock(campaign: Campaign) -> Campaign:
-    """Re-read the campaign under a row lock: the state we act on is the state in the database."""
-    return selectors.campaign_list().select_for_update(of=("self",)).get(pk=campaign.pk)
+    """Re-read the campaign under a row lock: the state we act on is the state in the database.
+    NO KEY UPDATE (see `_lock_resources`): rows that merely refer to it are not blocked."""
+    return selectors.campaign_list().select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
 
 
 def _is_owner(actor, campaign: Campaign) -> bool:
@@ -168,13 +169,20 @@ def _lock_resources(plan: checks.Plan, dimension: str) -> None:
     """Lock the capacity a dimension draws on, always in the same order (SKUs, then
     warehouses, then lanes; each by id) so that concurrent approvals queue instead
     of deadlocking. `select_for_update` is a no-op on SQLite, where IMMEDIATE
-    transactions already serialise writers."""
+    transactions already serialise writers.
+
+    The locks are FOR NO KEY UPDATE: approvals of the same resources still queue, but
+    the foreign-key checks of another transaction's reservations (FOR KEY SHARE on the
+    same SKU, warehouse or lane, taken at its COMMIT since the keys are deferred) do
+    not wait for them. With FOR UPDATE an inventory and a courier approval deadlocked
+    at commit under the soak (each held what the other's reservations refer to)."""
     if dimension == Dimension.INVENTORY:
-        list(Sku.objects.filter(id__in=sorted(line.sku_id for line in plan.skus)).order_by("id").select_for_update())
+        skus = Sku.objects.filter(id__in=sorted(line.sku_id for line in plan.skus)).order_by("id")
+        list(skus.select_for_update(no_key=True))
     else:
-        list(Warehouse.objects.order_by("id").select_for_update())
+        list(Warehouse.objects.order_by("id").select_for_update(no_key=True))
         region_ids = sorted(line.region_id for line in plan.regions)
-        list(CourierLane.objects.filter(region_id__in=region_ids).order_by("id").select_for_update())
+        list(CourierLane.objects.filter(region_id__in=region_ids).order_by("id").select_for_update(no_key=True))
 
 
 def _release(campaign: Campaign, dimensions=DIMENSIONS) -> int:

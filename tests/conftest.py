@@ -79,3 +79,12 @@ def tasks_in_process():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = was
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Schemathesis reports how many cases it ran (and fails if MOPSYNC_FUZZ_MIN_CASES is not met)."""
+    import sys
+
+    fuzz = sys.modules.get("tests.test_api_fuzz")
+    if fuzz is not None:
+        fuzz.report_cases(session)

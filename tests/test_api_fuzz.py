@@ -11,12 +11,22 @@ poison the rest of the run on PostgreSQL.
 Checks: no 5xx; the response's content type and body as the schema says; its status code
 documented, for the operations whose schema documents their errors.
 
+Roles (MOPSYNC_FUZZ_ROLES): `make test` runs every operation as marketing (maya, who owns
+the campaigns) and ops_lead (omar: writes most things, signs off both dimensions);
+`make fuzz` adds ops_inventory (ishaan) and ops_logistics (lata).
+
 Phases: Schemathesis' coverage cases (deterministic boundary and invalid values) plus
-MOPSYNC_FUZZ_EXAMPLES generated cases per operation and role (default 20; derandomized,
-so CI runs are reproducible). A longer hunt:
-    MOPSYNC_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest tests/test_api_fuzz.py
+up to MOPSYNC_FUZZ_EXAMPLES generated cases per operation and role (default 20;
+derandomized, so CI runs are reproducible; Hypothesis stops early for an operation with
+few distinct inputs). The cases actually run are counted by role and phase and printed
+at the end of the session; with MOPSYNC_FUZZ_MIN_CASES set the session fails if the
+generated (fuzzing-phase) cases are fewer. `make fuzz` (CI, on PostgreSQL) runs every
+role with at least 2,000 generated cases, without the coverage phase:
+    MOPSYNC_FUZZ_ROLES=maya,ishaan,lata,omar MOPSYNC_FUZZ_PHASES=examples,fuzzing \
+    MOPSYNC_FUZZ_EXAMPLES=25 MOPSYNC_FUZZ_MIN_CASES=2000 .venv/bin/python -m pytest tests/test_api_fuzz.py
 """
 
+import collections
 import datetime as dt
 import itertools
 import os
@@ -56,8 +66,19 @@ from mopsync.wsgi import application
 from tests.helpers import approved, live, make_world, plan_data, submitted
 
 MAX_EXAMPLES = int(os.environ.get("MOPSYNC_FUZZ_EXAMPLES", "20"))
+MIN_CASES = int(os.environ.get("MOPSYNC_FUZZ_MIN_CASES", "0"))
+ALL_ROLES = {"maya": "marketing", "ishaan": "ops_inventory", "lata": "ops_logistics", "omar": "ops_lead"}
+ROLES = {
+    user: ALL_ROLES[user] for user in os.environ.get("MOPSYNC_FUZZ_ROLES", "omar,maya").replace(" ", "").split(",")
+}
+# Cases actually sent, by (role, phase); reported by `report_cases` at the end of the session.
+CASES: collections.Counter = collections.Counter()
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# `make fuzz` leaves the coverage phase (deterministic, the same for every role and already
+# run by `make test` as marketing and ops_lead) out: MOPSYNC_FUZZ_PHASES=examples,fuzzing.
+if os.environ.get("MOPSYNC_FUZZ_PHASES"):
+    schema.config.phases.update(phases=os.environ["MOPSYNC_FUZZ_PHASES"].split(","))
 
 # Ids and codes of the seeded objects, by the collection a path parameter points into.
 # Filled by the `seeded` fixture, read while cases are drawn and sent.
@@ -164,10 +185,16 @@ def seeded(db, maya, mark, ishaan, lata, omar):
     SEEDED.clear()
 
 
-@pytest.fixture(params=["omar", "maya"])
-def auth_headers(request, seeded):
-    """ops_lead (omar: writes most things, signs off) and marketing (maya: owns the campaigns)."""
-    user = request.getfixturevalue(request.param)
+@pytest.fixture(params=list(ROLES))
+def role(request, seeded):
+    """Each role of MOPSYNC_FUZZ_ROLES in turn (maya: marketing, ishaan: ops_inventory, lata:
+    ops_logistics, omar: ops_lead)."""
+    return request.param
+
+
+@pytest.fixture
+def auth_headers(request, role):
+    user = request.getfixturevalue(role)
     return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
 
 
@@ -196,9 +223,31 @@ def coverage_turn():
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_api(case, shared_connection, auth_headers, coverage_turn):
+def test_api(case, shared_connection, role, auth_headers, coverage_turn):
     point_at_seeded_object(case, coverage_turn)
     with transaction.atomic():
         response = case.call(headers=auth_headers)
         transaction.set_rollback(True)
+    CASES[(ROLES[role], case.meta.phase.name.value if case.meta else "explicit")] += 1
     case.validate_response(response, checks=CHECKS, headers=auth_headers)
+
+
+def report_cases(session) -> None:
+    """Print the cases run, by role and phase; fail the session if MOPSYNC_FUZZ_MIN_CASES
+    is set and fewer ran (called by tests/conftest.py when this module was collected)."""
+    if not CASES:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reporter.write_sep("-", "schemathesis")
+    write = reporter.write_line
+    generated = sum(n for (_, phase), n in CASES.items() if phase == TestPhase.FUZZING.value)
+    write(
+        f"schemathesis: {sum(CASES.values())} cases, {generated} of them generated "
+        f"(MOPSYNC_FUZZ_EXAMPLES={MAX_EXAMPLES}, MOPSYNC_FUZZ_MIN_CASES={MIN_CASES})"
+    )
+    for role in ROLES.values():
+        phases = {phase: n for (r, phase), n in sorted(CASES.items()) if r == role}
+        write(f"  {role}: {sum(phases.values())} ({', '.join(f'{p} {n}' for p, n in phases.items())})")
+    if MIN_CASES and generated < MIN_CASES:
+        write(f"schemathesis: FAILED: {generated} generated cases, fewer than {MIN_CASES}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

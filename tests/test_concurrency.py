@@ -215,3 +215,62 @@ def test_campaigns_competing_for_two_lanes_in_opposite_order_do_not_deadlock(may
     ):
         lanes_held[campaign_id].add(lane_id)
     assert all(lanes_held[pk] == {world.lane_mumbai.pk, world.lane_pune.pk} for pk in won)
+
+
+def test_capacity_locks_do_not_hold_up_rows_that_refer_to_the_capacity(maya):
+    """Found by the soak: an approval locks its SKUs, warehouses and lanes, and another
+    transaction's reservations refer to the same rows; their foreign keys are checked at
+    COMMIT with FOR KEY SHARE. Under FOR UPDATE that commit waited for the approval, and an
+    inventory approval and a courier approval deadlocked, each waiting for the other's
+    rows. The locks are FOR NO KEY UPDATE: the referring commit goes through at once."""
+    from django.db import transaction
+
+    from campaigns import selectors
+
+    world = make_world()
+    holder = submitted(world, maya, name="Holds the locks")
+    other = submitted(world, maya, name="Refers to the same capacity")
+    plan = selectors.plan_for(holder)
+    locked, release, committed = threading.Event(), threading.Event(), threading.Event()
+    day = timezone.localdate() + dt.timedelta(days=10)
+
+    def hold_locks() -> None:
+        try:
+            with transaction.atomic():
+                services._lock_resources(plan, "inventory")
+                services._lock_resources(plan, "courier")
+                locked.set()
+                release.wait(JOIN_TIMEOUT)
+        finally:
+            connection.close()
+
+    def refer() -> None:
+        try:
+            with transaction.atomic():
+                Reservation.objects.create(
+                    campaign=other, dimension="inventory", kind="stock", day=day, quantity=1,
+                    sku=world.sku, warehouse=world.warehouse,
+                )  # fmt: skip
+                Reservation.objects.create(
+                    campaign=other, dimension="courier", kind="lane", day=day, quantity=1, lane=world.lane_mumbai
+                )
+                Reservation.objects.create(
+                    campaign=other, dimension="courier", kind="dispatch", day=day, quantity=1, warehouse=world.warehouse
+                )
+            committed.set()
+        finally:
+            connection.close()
+
+    holder_thread = threading.Thread(target=hold_locks, name="holds-locks")
+    holder_thread.start()
+    try:
+        assert locked.wait(30), "the locks were never taken"
+        referrer = threading.Thread(target=refer, name="refers")
+        referrer.start()
+        went_through = committed.wait(10)
+    finally:
+        release.set()
+        holder_thread.join(JOIN_TIMEOUT)
+    referrer.join(JOIN_TIMEOUT)
+    assert went_through, "a commit referring to locked capacity waited for the approval's locks"
+    assert Reservation.objects.filter(campaign=other).count() == 3
