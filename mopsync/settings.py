@@ -249,3 +249,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Per-request overhead (issue 7) ----------------------------------------
+# The user of a session or token comes with its roles and unread count in one query.
+AUTHENTICATION_BACKENDS = ["mopsync.auth.Backend"]
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "mopsync.auth.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
