@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 
 from campaigns.models import Channel, ForecastBasis, Status
 from capacity.models import Region, Sku
+from mopsync import versions
 
 HUNDRED = Decimal(100)
 
@@ -103,7 +104,14 @@ class SharedChoicesFormSet(BaseFormSet):
 
     @cached_property
     def shared_choices(self) -> list:
-        return list(self.form.base_fields[self.choice_field].choices)
+        field = self.form.base_fields[self.choice_field]
+
+        def read() -> list:
+            # What ModelChoiceField renders (value: the code, label: str()), in one query.
+            return [("", field.empty_label), *((obj.code, str(obj)) for obj in field.queryset.all())]
+
+        # Reference data: kept until an SKU or region changes (`mopsync.versions`).
+        return versions.memo("line_choices", self.choice_field, read, scope=versions.REF)
 
     def _share(self, form):
         form.fields[self.choice_field].choices = self.shared_choices

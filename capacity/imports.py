@@ -53,6 +53,7 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
+from mopsync import versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 log = logging.getLogger(__name__)
@@ -781,6 +782,7 @@ def _write_returns(job: ImportJob, cleaner: _ReturnsCleaner, report: _Report) ->
                 with cursor.cursor.copy(copy) as load:
                     for values in new:
                         load.write_row(values)
+                versions.written(connection, versions.scopes_of(ReturnRecord))  # COPY bypasses Django's cursor
             elif new:
                 cursor.executemany(insert, new)
             if changed:
