@@ -230,7 +230,7 @@ class ApprovalQueueView(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         page = self.paginate_queryset(selectors.approval_queue(request.user))
-        results = selectors.capacity_checks([entry.campaign for entry in page])
+        results = selectors.capacity_checks([entry.campaign for entry in page], cached=True)
         data = [
             {
                 "campaign": entry.campaign,

@@ -19,6 +19,7 @@ from campaigns import calendar
 from campaigns.models import Channel, Status
 from campaigns.web import reader
 from capacity.models import Region, Sku
+from mopsync import versions
 
 FILTERS = ("channel", "region", "sku", "status")
 
@@ -72,19 +73,28 @@ def _link(period: calendar.Period | None, filters: dict[str, str]) -> str | None
     return "?" + urlencode({**period.param, **filters})
 
 
+def _choices() -> tuple[list, list]:
+    return (
+        list(Region.objects.order_by("code").values_list("code", "name")),
+        list(Sku.objects.order_by("code").values_list("code", "name")),
+    )
+
+
 @reader
 def calendar_page(request):
     today = timezone.localdate()
     period, problem = _period(request.GET, today)
     if problem:
         messages.warning(request, problem)
-    form = CalendarFilterForm(
-        request.GET,
-        regions=Region.objects.order_by("code").values_list("code", "name"),
-        skus=Sku.objects.order_by("code").values_list("code", "name"),
-    )
+    regions, skus = versions.memo("calendar_choices", None, _choices, scope=versions.REF)
+    form = CalendarFilterForm(request.GET, regions=regions, skus=skus)
     filters = _filters(request, form)
-    grid = calendar.calendar_grid(period, today=today, **filters)
+    # The grid changes only with the data: kept until it does (`mopsync.versions`).
+    grid = versions.memo(
+        "calendar_grid",
+        (period, today, tuple(sorted(filters.items()))),
+        lambda: calendar.calendar_grid(period, today=today, **filters),
+    )
     feed = calendar.calendar_feed_for(request.user)
 
     if period.kind == "month":

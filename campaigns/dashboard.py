@@ -103,7 +103,7 @@ def queue_rows(user, *, today: date | None = None, now: datetime | None = None) 
     today = today or timezone.localdate()
     now = now or timezone.now()
     entries = selectors.approval_queue(user)
-    results = selectors.capacity_checks([e.campaign for e in entries], today=today)
+    results = selectors.capacity_checks([e.campaign for e in entries], today=today, cached=True)
     return [_queue_row(e, results.get(e.campaign.pk), today=today, now=now) for e in entries]
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.forms import formset_factory
+from django.forms import BaseFormSet, formset_factory
+from django.utils.functional import cached_property
 
 from campaigns.models import Channel, ForecastBasis, Status
 from capacity.models import Region, Sku
+from mopsync import versions
 
 HUNDRED = Decimal(100)
 
@@ -94,8 +96,45 @@ class RegionLineForm(forms.Form):
     share_percent = percent_field("Share of orders (%)")
 
 
-SkuLineFormSet = formset_factory(SkuLineForm, extra=3, can_delete=True, max_num=200)
-RegionLineFormSet = formset_factory(RegionLineForm, extra=3, can_delete=True, max_num=200)
+class SharedChoicesFormSet(BaseFormSet):
+    """Lines whose forms offer the same options (SKUs, regions): read once for the
+    formset, not once per form (a fixed number of queries however many lines)."""
+
+    choice_field = ""
+
+    @cached_property
+    def shared_choices(self) -> list:
+        field = self.form.base_fields[self.choice_field]
+
+        def read() -> list:
+            # What ModelChoiceField renders (value: the code, label: str()), in one query.
+            return [("", field.empty_label), *((obj.code, str(obj)) for obj in field.queryset.all())]
+
+        # Reference data: kept until an SKU or region changes (`mopsync.versions`).
+        return versions.memo("line_choices", self.choice_field, read, scope=versions.REF)
+
+    def _share(self, form):
+        form.fields[self.choice_field].choices = self.shared_choices
+        return form
+
+    def _construct_form(self, i, **kwargs):
+        return self._share(super()._construct_form(i, **kwargs))
+
+    @property
+    def empty_form(self):
+        return self._share(super().empty_form)
+
+
+class SkuLineBaseFormSet(SharedChoicesFormSet):
+    choice_field = "sku"
+
+
+class RegionLineBaseFormSet(SharedChoicesFormSet):
+    choice_field = "region"
+
+
+SkuLineFormSet = formset_factory(SkuLineForm, SkuLineBaseFormSet, extra=3, can_delete=True, max_num=200)
+RegionLineFormSet = formset_factory(RegionLineForm, RegionLineBaseFormSet, extra=3, can_delete=True, max_num=200)
 
 
 def lines_data(formset, key: str) -> list[dict]:

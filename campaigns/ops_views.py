@@ -24,6 +24,7 @@ from campaigns.errors import DomainError
 from campaigns.models import Status
 from campaigns.web import reader, refusal_text
 from capacity.models import SignOff
+from mopsync import versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 OPS_ROLES = {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}
@@ -33,14 +34,17 @@ DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier"}
 @reader
 @require_safe
 def dashboard(request):
-    board = reads.dashboard()
+    # Both are the same for everyone and change only with the data: kept until it does.
+    today = timezone.localdate()
+    board = versions.memo("dashboard", today, lambda: reads.dashboard(today=today))
+    panels = versions.memo("dashboard_panels", today, metrics.dashboard_panels)
     roles = user_roles(request.user)
     return render(
         request,
         "campaigns/dashboard.html",
         {
             "board": board,
-            "panels": metrics.dashboard_panels(),
+            "panels": panels,
             "now": timezone.now(),
             "can_sign": bool(roles & OPS_ROLES) and MARKETING not in roles,
         },

@@ -10,6 +10,7 @@ from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow,
 from capacity import checks
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
 from capacity.selectors import frac, load_snapshot, load_snapshots
+from mopsync import versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 
@@ -47,14 +48,24 @@ def campaign_capacity_check(
     return checks.run_check(plan, snap, dimensions=dimensions)
 
 
-def capacity_checks(campaigns, *, today: date | None = None) -> dict[int, checks.CheckResult]:
+def capacity_checks(campaigns, *, today: date | None = None, cached: bool = False) -> dict[int, checks.CheckResult]:
     """The check for many campaigns (a queue page, a dashboard) in a fixed number of queries.
 
     The campaigns must come from `campaign_list()` so that their lines are prefetched.
+    `cached`: for pages, kept in the process until any data changes (`mopsync.versions`);
+    never for a decision (services read fresh, under their locks).
     """
-    plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
-    snapshots = load_snapshots(plans, today=today or timezone.localdate())
-    return {key: checks.run_check(plan, snapshots[key]) for key, plan in plans.items()}
+    today = today or timezone.localdate()
+    campaigns = list(campaigns)
+
+    def run() -> dict[int, checks.CheckResult]:
+        plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
+        snapshots = load_snapshots(plans, today=today, batch=True)
+        return {key: checks.run_check(plan, snapshots[key]) for key, plan in plans.items()}
+
+    if not cached:
+        return run()
+    return versions.memo("capacity_checks", (today, tuple(sorted(c.pk for c in campaigns))), run)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from campaigns.validation import clean_plan
 from campaigns.web import attempt, reader, refusal_text
 from capacity import checks
 from capacity.selectors import load_snapshot
+from mopsync import versions
 from mopsync.roles import MARKETING, user_roles
 
 
@@ -176,7 +177,13 @@ def live_check(request):
 @reader
 def campaign_detail(request, pk: int):
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
-    result = selectors.campaign_capacity_check(campaign)
+    today = timezone.localdate()
+    # The check and the holds change only with the data: kept until it does.
+    result, reservations = versions.memo(
+        "campaign_detail",
+        (campaign.pk, today),
+        lambda: (selectors.campaign_capacity_check(campaign, today=today), selectors.reservation_summary(campaign)),
+    )
     return render(
         request,
         "campaigns/detail.html",
@@ -188,7 +195,7 @@ def campaign_detail(request, pk: int):
             "pending": selectors.pending_dimensions(campaign),
             "signable": services.signable_dimensions(campaign, request.user),
             "actions": services.available_actions(campaign, request.user),
-            "reservations": selectors.reservation_summary(campaign),
+            "reservations": reservations,
             "events": AuditEvent.objects.filter(campaign=campaign).select_related("actor"),
             "scale_form": ScaleUpForm(),
             "today": timezone.localdate(),

@@ -35,10 +35,13 @@ def load_snapshot(plan: checks.Plan, *, today: date, exclude_campaign_id: int | 
     return load_snapshots({exclude_campaign_id: plan}, today=today)[exclude_campaign_id]
 
 
-def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict[int | None, checks.Snapshot]:
+def load_snapshots(
+    plans: dict[int | None, checks.Plan], *, today: date, batch: bool = False
+) -> dict[int | None, checks.Snapshot]:
     """Snapshots for many plans keyed by campaign id (None: a plan not saved yet), in
     a fixed number of queries however many plans: the data of all of them is read
-    once, and each campaign's own holds are subtracted on lookup."""
+    once, and each campaign's own holds are subtracted on lookup. `batch`: the same
+    queries for one plan as for many (a page's count does not depend on its rows)."""
     if not plans:
         return {}
     sku_ids = sorted({line.sku_id for plan in plans.values() for line in plan.skus})
@@ -74,12 +77,13 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
     )
     columns = ("kind", "sku_id", "warehouse_id", "lane_id", "day")
     campaign_ids = [key for key in plans if key is not None]
-    if len(plans) == 1:
+    single = len(plans) == 1 and not batch
+    if single:
         # One plan: leave its own holds out in SQL and skip the per-campaign query.
         held = held.exclude(campaign_id__in=campaign_ids)
     totals = _split_holds(held.values(*columns).annotate(total=Sum("quantity")).order_by())
     own: dict[int, tuple[dict, dict, dict]] = {key: ({}, {}, {}) for key in campaign_ids}
-    if campaign_ids and len(plans) > 1:
+    if campaign_ids and not single:
         rows = held.filter(campaign_id__in=campaign_ids).values("campaign_id", *columns).annotate(total=Sum("quantity"))
         by_campaign: dict[int, list] = {}
         for row in rows.order_by():

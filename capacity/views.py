@@ -29,6 +29,7 @@ from campaigns.errors import DomainError, InvalidInput
 from campaigns.web import refusal_text
 from capacity import forms, services
 from capacity.models import CapacityConstraint, CourierLane, InboundShipment, Reservation, StockLevel, Warehouse
+from mopsync import versions
 from mopsync.roles import user_roles
 
 PER_PAGE = 50
@@ -193,27 +194,34 @@ def home(request):
     """The ops overview: stock, warehouses, lanes and the constraints ahead, each
     section its first rows with a link to the full, filterable list."""
     today = timezone.localdate()
+    context = {
+        # The same for everyone and changed only by writes: kept until the data changes.
+        **versions.memo("capacity_overview", today, lambda: _overview(today)),
+        "stock_filter": forms.StockFilterForm(),
+        "lane_filter": forms.LaneFilterForm(),
+        **_list_context(),
+        **_permissions(request.user),
+    }
+    return render(request, "capacity/home.html", context)
+
+
+def _overview(today: dt.date) -> dict:
     stock = _page(_stock_levels(), per_page=OVERVIEW_ROWS)
     pooled = _add_holds(stock.object_list, today)
     lanes = _page(_lanes(), per_page=OVERVIEW_ROWS)
     _add_flags(lanes.object_list)
     lane_counts = CourierLane.objects.aggregate(total=Count("id"), flagged=Count("id", filter=_flag_q()))
     horizon = today + dt.timedelta(days=INBOUND_HORIZON_DAYS)
-    context = {
+    return {
         "today": today,
         "stock": stock,
         "pooled": pooled,
-        "stock_filter": forms.StockFilterForm(),
         "warehouses": _page(_warehouses(), per_page=OVERVIEW_ROWS),
         "lanes": lanes,
         "lane_counts": lane_counts,
-        "lane_filter": forms.LaneFilterForm(),
         "constraints": _page(_constraints().filter(ends_on__gte=today), per_page=OVERVIEW_ROWS),
         "arrivals": _page(_inbound().filter(expected_on__gte=today, expected_on__lte=horizon), per_page=OVERVIEW_ROWS),
-        **_list_context(),
-        **_permissions(request.user),
     }
-    return render(request, "capacity/home.html", context)
 
 
 def _list_context() -> dict[str, object]:

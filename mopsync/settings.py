@@ -307,3 +307,12 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }
+
+# --- Per-request overhead (issue 7) ----------------------------------------
+# The user of a session or token comes with its roles and unread count in one query.
+# django-axes' backend stays first: it refuses a locked-out sign-in before any password check.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "mopsync.auth.Backend"]
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "mopsync.auth.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]

@@ -1,0 +1,81 @@
+"""Who is asking, in one query per request (issue 7: per-request overhead).
+
+Every page needs the signed-in user, their roles (for the navigation and every
+permission) and their unread notifications (the layout's badge). Read one at a time
+they are three queries on every request; here the user row comes with a flag per
+role and the unread count as subqueries of the same SELECT. `mopsync.roles.user_roles`
+and the layout's context processor use those values when they are there and query
+otherwise (a user loaded some other way).
+
+`Backend` serves the session (`AUTHENTICATION_BACKENDS`), `TokenAuthentication` the
+API's tokens (`REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]`).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
+
+from mopsync.roles import ALL_ROLES
+
+ROLE_FLAG = "_mopsync_role_{}"
+UNREAD = "_mopsync_unread"
+
+
+def with_request_context(users: QuerySet) -> QuerySet:
+    """`users` annotated with a boolean per role and the count of unread notifications."""
+    from campaigns.models import Notification
+
+    User = get_user_model()
+    memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    flags = {ROLE_FLAG.format(role): Exists(memberships.filter(group__name=role)) for role in ALL_ROLES}
+    unread = (
+        Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return users.annotate(**flags, **{UNREAD: Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))})
+
+
+def remember_roles(user) -> None:
+    """Turn the annotated flags into the roles `mopsync.roles.user_roles` caches on the user."""
+    from mopsync.roles import OPS_LEAD
+
+    if not hasattr(user, ROLE_FLAG.format(ALL_ROLES[0])):
+        return
+    roles = {role for role in ALL_ROLES if getattr(user, ROLE_FLAG.format(role))}
+    if user.is_superuser:
+        roles.add(OPS_LEAD)
+    user._mopsync_roles = frozenset(roles) if user.is_active else frozenset()
+
+
+class Backend(ModelBackend):
+    """Django's model backend; the user of a session comes with roles and unread count."""
+
+    def get_user(self, user_id):
+        User = get_user_model()
+        user = with_request_context(User._default_manager.all()).filter(pk=user_id).first()
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        remember_roles(user)
+        return user
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication; the token's user comes with roles, in one query."""
+
+    def authenticate_credentials(self, key):
+        User = get_user_model()
+        user = with_request_context(User._default_manager.all()).filter(auth_token__key=key).first()
+        if user is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        remember_roles(user)
+        return user, Token(key=key, user=user)

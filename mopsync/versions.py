@@ -1,0 +1,223 @@
+"""Versions of the data, and reads kept in the process until the data changes (issue 7).
+
+Some reads are costly and change only when someone writes: the dashboard's sections
+and metrics, a page of capacity checks, the calendar's grid, the capacity overview,
+the lists of SKUs and regions a form offers. `memo(name, key, compute)` keeps what
+`compute()` returned, in this process, under the version of the data it was read at,
+so that the next request asking the same thing costs one small query (the versions)
+instead of a dozen.
+
+Correctness first, so the versions are counted by the database and bumped by every
+write, whatever door it comes through:
+
+- Every connection runs its SQL through `_watch` (a Django execute wrapper). An
+  INSERT, UPDATE, DELETE or TRUNCATE of a table that a memo may have read bumps the
+  versions: at once in autocommit, or after the commit of the transaction that wrote
+  (a rolled-back write bumps nothing, and nobody reads a version that already counts
+  a write they cannot see yet). Services, the admin, imports, `QuerySet.update()` and
+  `bulk_create()` all go through it; a bulk load that bypasses Django's cursor (COPY)
+  calls `written()` itself.
+- Writes to reference tables (SKUs, warehouses, regions, couriers, lanes, constraints)
+  bump both `ref` and `data`; any other write of the apps' data bumps `data`.
+- A reader inside a transaction that has written (its writes not committed, so not
+  counted yet) never uses or fills a memo: it computes.
+- A memo is keyed by the version read *before* computing: whatever it read is at
+  least as new as its key.
+- Entries also expire after `MAX_AGE` seconds, a bound on any surprise.
+
+The versions live in one two-row table (`mopsync_data_version`, created by a
+migration of `capacity`). Within a request they are read once, and again after the
+request writes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from django.core.signals import request_finished, request_started
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.signals import connection_created
+from django.test.signals import setting_changed
+
+TABLE = "mopsync_data_version"
+REF, DATA = "ref", "data"
+MAX_AGE = 300.0  # seconds
+MAX_ENTRIES = 256
+
+# Tables whose writes do not change what any memo reads (outbox, imports' progress, feeds, sessions).
+IGNORED = {TABLE, "campaigns_notification", "capacity_importjob", "campaigns_calendarfeed", "campaigns_alertlog"}
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCA", "REPLAC")
+
+_tables: dict[str, tuple[str, ...]] | None = None
+_store: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+_local = threading.local()
+
+
+def _scopes_of_tables() -> dict[str, tuple[str, ...]]:
+    global _tables
+    if _tables is None:
+        from django.apps import apps
+        from django.contrib.auth import get_user_model
+
+        ref = {"sku", "warehouse", "region", "courier", "courierlane", "capacityconstraint"}
+        found = {get_user_model()._meta.db_table: (DATA,)}
+        for model in apps.get_models(include_auto_created=True):
+            if model._meta.app_label in ("capacity", "campaigns") and model._meta.db_table not in IGNORED:
+                is_ref = model._meta.app_label == "capacity" and model._meta.model_name in ref
+                found[model._meta.db_table] = (REF, DATA) if is_ref else (DATA,)
+        _tables = found
+    return _tables
+
+
+def scopes_of(model) -> tuple[str, ...]:
+    return _scopes_of_tables().get(model._meta.db_table, ())
+
+
+def _table(sql: str) -> str | None:
+    """The table an INSERT/UPDATE/DELETE writes (Django quotes names); "*" for TRUNCATE."""
+    words = sql.split(None, 4)
+    if not words:
+        return None
+    verb = words[0].upper()
+    if verb == "UPDATE" and len(words) > 1:
+        name = words[1]
+    elif verb in ("INSERT", "DELETE", "REPLACE") and len(words) > 2:
+        name = words[2]
+    elif verb == "TRUNCATE":
+        return "*"
+    else:
+        return None
+    return name.strip('"`[]').split("(")[0].strip('"`')
+
+
+def _watch(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    if isinstance(sql, str) and sql.lstrip()[:6].upper() in _WRITES:
+        table = _table(sql.lstrip())
+        if table == "*":
+            written(context["connection"], (REF, DATA))
+        elif table is not None:
+            scopes = _scopes_of_tables().get(table)
+            if scopes:
+                written(context["connection"], scopes)
+    return result
+
+
+class _Bump:
+    """The on-commit callback of a transaction that wrote: bumps its scopes once."""
+
+    def __init__(self, connection, scopes) -> None:
+        self.connection = connection
+        self.scopes = set(scopes)
+
+    def __call__(self) -> None:
+        _bump(self.connection, self.scopes)
+
+
+def written(connection, scopes) -> None:
+    """`connection` wrote data of `scopes`: bump now, or when its transaction commits."""
+    if not connection.in_atomic_block:
+        _bump(connection, scopes)
+        return
+    pending = getattr(connection, "_mopsync_bump", None)
+    if pending is not None and any(func is pending for _, func, _ in connection.run_on_commit):
+        pending.scopes.update(scopes)
+        return
+    pending = _Bump(connection, scopes)
+    connection._mopsync_bump = pending
+    connection.on_commit(pending, robust=True)
+
+
+def _bump(connection, scopes) -> None:
+    _local.versions = None  # this request wrote: read the versions again
+    names = sorted(scopes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET n = n + 1 WHERE scope IN ({', '.join(['%s'] * len(names))})",  # noqa: S608
+            names,
+        )
+
+
+def _dirty(connection) -> bool:
+    """The connection's transaction has written and not committed yet."""
+    pending = getattr(connection, "_mopsync_bump", None)
+    return (
+        pending is not None
+        and connection.in_atomic_block
+        and any(func is pending for _, func, _ in connection.run_on_commit)
+    )
+
+
+def versions(connection=None) -> dict[str, int] | None:
+    """The current versions (None if a row is missing: memos are then off)."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    if getattr(_local, "in_request", False) and getattr(_local, "versions", None) is not None:
+        return _local.versions
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT scope, n FROM {TABLE}")  # noqa: S608
+        found = dict(cursor.fetchall())
+    if not {REF, DATA} <= set(found):
+        return None
+    if getattr(_local, "in_request", False):
+        _local.versions = found
+    return found
+
+
+def memo(name: str, key: Any, compute: Callable[[], Any], *, scope: str = DATA) -> Any:
+    """What `compute()` returns for (`name`, `key`), kept until the `scope`'s version changes."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if _dirty(connection):
+        return compute()
+    found = versions(connection)
+    if found is None:
+        return compute()
+    full = (name, key, scope, found[scope])
+    now = time.monotonic()
+    with _lock:
+        hit = _store.get(full)
+        if hit is not None and now - hit[1] < MAX_AGE:
+            _store.move_to_end(full)
+            return hit[0]
+    value = compute()
+    with _lock:
+        _store[full] = (value, now)
+        while len(_store) > MAX_ENTRIES:
+            _store.popitem(last=False)
+    return value
+
+
+def clear() -> None:
+    """Forget every memo of this process (tests)."""
+    with _lock:
+        _store.clear()
+    _local.versions = None
+
+
+def _install(sender, connection, **kwargs) -> None:
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+def _request_started(**kwargs) -> None:
+    _local.in_request = True
+    _local.versions = None
+
+
+def _request_finished(**kwargs) -> None:
+    _local.in_request = False
+    _local.versions = None
+
+
+def connect() -> None:
+    """Watch every connection's writes; read versions once per request (called by `capacity`'s app config)."""
+    connection_created.connect(_install, dispatch_uid="mopsync.versions")
+    request_started.connect(_request_started, dispatch_uid="mopsync.versions.started")
+    request_finished.connect(_request_finished, dispatch_uid="mopsync.versions.finished")
+    setting_changed.connect(lambda **kwargs: clear(), weak=False, dispatch_uid="mopsync.versions.settings")
+    for connection in connections.all(initialized_only=True):
+        _install(None, connection)
