@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -97,14 +98,38 @@ def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetim
     )
 
 
-def queue_rows(user, *, today: date | None = None, now: datetime | None = None) -> list[QueueRow]:
-    """The approval queue of `user` (most urgent first, see `selectors.approval_queue`)
-    with each campaign's check, run for the whole page in one batch."""
+QUEUE_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a user's approval queue: the rows with their checks, the page (for
+    the pager) and the counts of the whole queue."""
+
+    rows: list[QueueRow]
+    page: Page
+    total: int
+    late: int
+
+
+def queue_page(
+    user, *, page: object = 1, per_page: int | None = None, today: date | None = None, now: datetime | None = None
+) -> QueuePage:
+    """Page `page` of the approval queue of `user` (most urgent first, see
+    `selectors.approval_queue`), the check run in one batch for that page's campaigns
+    only: a queue of hundreds costs what a queue of one page does. A page number that is
+    not one shows the first page; one past the end, the last."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     entries = selectors.approval_queue(user)
-    results = selectors.capacity_checks([e.campaign for e in entries], today=today, cached=True)
-    return [_queue_row(e, results.get(e.campaign.pk), today=today, now=now) for e in entries]
+    shown = Paginator(entries, per_page or QUEUE_PAGE_SIZE).get_page(page)
+    results = selectors.capacity_checks([e.campaign for e in shown], today=today, cached=True)
+    return QueuePage(
+        rows=[_queue_row(e, results.get(e.campaign.pk), today=today, now=now) for e in shown],
+        page=shown,
+        total=len(entries),
+        late=sum(1 for e in entries if e.campaign.late_notice and not e.scale_up),
+    )
 
 
 def queue_row(campaign: Campaign, dimensions, *, today: date | None = None, now: datetime | None = None) -> QueueRow:
@@ -415,6 +440,7 @@ class Dashboard:
     launches_today: list[Campaign]
     launches_week: list[Campaign]
     pending: list[PendingSignoff]
+    pending_total: int
     due_unapproved: list[Campaign]
     capacity: list[DayUse]
     charts: list[dict]
@@ -423,31 +449,47 @@ class Dashboard:
     results: dict[int, checks.CheckResult]
 
 
+PENDING_SHOWN = 10  # the most urgent sign-offs on the dashboard; the queue has them all
+
+
 def dashboard(*, today: date | None = None) -> Dashboard:
-    """The ten-minute morning view both teams share, in a fixed number of queries."""
+    """The ten-minute morning view both teams share, in a fixed number of queries.
+
+    What it looks at is bounded by the morning's horizon, not by the size of the brand:
+    campaigns running in the next HORIZON_DAYS days, and the PENDING_SHOWN most urgent
+    plans waiting for sign-off (whenever they start). The check runs for those only."""
     today = today or timezone.localdate()
     week_end = today + timedelta(days=WEEK_DAYS - 1)
+    horizon_end = today + timedelta(days=HORIZON_DAYS - 1)
     campaigns = list(
         selectors.campaign_list()
         .filter(
-            Q(status__in=DRAWING, ends_on__gte=today)
+            Q(status__in=DRAWING, ends_on__gte=today, starts_on__lte=horizon_end)
+            | Q(status=Status.SUBMITTED)
             | Q(status__in=NOT_APPROVED, starts_on__lte=today)
             | Q(status__in=[Status.DRAFT, Status.CHANGES_REQUESTED], starts_on__gte=today, starts_on__lte=week_end)
         )
         .order_by("starts_on", "id")
     )
-    drawing = [c for c in campaigns if c.status in DRAWING and c.ends_on >= today]
-    results = selectors.capacity_checks(drawing, today=today)
+    drawing = [c for c in campaigns if c.status in DRAWING and c.ends_on >= today and c.starts_on <= horizon_end]
 
-    pending = []
+    waiting = []
     for c in campaigns:
         dims = selectors.pending_dimensions(c)
         if dims:
-            scale_up = c.status in (Status.LIVE, Status.PAUSED)
-            waiting = c.updated_at if scale_up else c.submitted_at
-            pending.append(PendingSignoff(c, dims, waiting, scale_up, results.get(c.pk)))
+            waiting.append((c, dims))
     far = timezone.now() + timedelta(days=36500)
-    pending.sort(key=lambda p: (not p.campaign.late_notice, p.campaign.signoff_due_at or far, p.campaign.pk))
+    waiting.sort(key=lambda p: (not p[0].late_notice, p[0].signoff_due_at or far, p[0].pk))
+    shown = waiting[:PENDING_SHOWN]
+    # Ops decide the shown plans this morning: their regions' risks count too.
+    checked = drawing + [c for c, _ in shown if c not in drawing]
+    checked.sort(key=lambda c: (c.starts_on, c.pk))
+    results = selectors.capacity_checks(checked, today=today)
+    pending = []
+    for c, dims in shown:
+        scale_up = c.status in (Status.LIVE, Status.PAUSED)
+        since = c.updated_at if scale_up else c.submitted_at
+        pending.append(PendingSignoff(c, dims, since, scale_up, results.get(c.pk)))
 
     use = capacity_use(today=today)
     return Dashboard(
@@ -456,11 +498,12 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         launches_today=[c for c in campaigns if c.starts_on == today],
         launches_week=[c for c in campaigns if today < c.starts_on <= week_end],
         pending=pending,
+        pending_total=len(waiting),
         due_unapproved=[c for c in campaigns if c.status in NOT_APPROVED and c.starts_on <= today],
         capacity=use,
         charts=[capacity_chart(use, "courier"), capacity_chart(use, "dispatch")],
         stock_risks=inventory_at_risk(drawing, today=today),
-        region_flags=region_flags(drawing, results),
+        region_flags=region_flags(checked, results),
         results=results,
     )
 

@@ -60,14 +60,16 @@ def approval_queue(request):
         return render(
             request, "campaigns/queue.html", {"refused": True, "is_marketing": MARKETING in roles}, status=403
         )
-    rows = reads.queue_rows(request.user)
+    queue = reads.queue_page(request.user, page=request.GET.get("page", 1))
     return render(
         request,
         "campaigns/queue.html",
         {
-            "rows": rows,
-            "late": sum(1 for r in rows if r.campaign.late_notice and not r.scale_up),
-            "next": reverse("campaigns:queue"),
+            "rows": queue.rows,
+            "page": queue.page,
+            "total": queue.total,
+            "late": queue.late,
+            "next": reverse("campaigns:queue") + (f"?page={queue.page.number}" if queue.page.number > 1 else ""),
         },
     )
 

@@ -553,3 +553,63 @@ def test_pages_run_a_fixed_number_of_queries(client, world, maya, ishaan, lata, 
         assert len(client.get(url).context["rows"]) == 10
     assert with_two == with_ten, f"{with_two} queries with 2 campaigns, {with_ten} with 10"
     assert with_ten == pinned
+
+
+# --------------------------------------------------------------------------- bounded by the morning, not the brand
+
+
+def _checked(monkeypatch) -> list[int]:
+    """Records how many campaigns each batched check is asked for."""
+    sizes: list[int] = []
+    real = dashboard.selectors.capacity_checks
+
+    def counting(campaigns, **kwargs):
+        campaigns = list(campaigns)
+        sizes.append(len(campaigns))
+        return real(campaigns, **kwargs)
+
+    monkeypatch.setattr(dashboard.selectors, "capacity_checks", counting)
+    return sizes
+
+
+def test_the_queue_checks_one_page_at_a_time(client, world, maya, omar, monkeypatch):
+    for i in range(7):
+        submitted(world, maya, name=f"Plan {i}", starts_on=days(10 + i), ends_on=days(11 + i))
+    monkeypatch.setattr(dashboard, "QUEUE_PAGE_SIZE", 3)
+    sizes = _checked(monkeypatch)
+    client.force_login(omar)
+
+    first = client.get(QUEUE)
+    last = client.get(QUEUE, {"page": "3"})
+    beyond = client.get(QUEUE, {"page": "99"})
+    junk = client.get(QUEUE, {"page": "x'; drop"})
+
+    assert [r.campaign.name for r in first.context["rows"]] == ["Plan 0", "Plan 1", "Plan 2"]
+    assert [r.campaign.name for r in last.context["rows"]] == ["Plan 6"]
+    assert beyond.context["page"].number == 3 and junk.context["page"].number == 1
+    assert sizes == [3, 1, 1, 3]  # never the whole queue
+    html = first.content.decode()
+    assert "7 waiting for you" in html and "Page 1 of 3" in html and 'href="?page=2"' in html
+    assert 'name="next" value="/approvals/"' in html
+    assert 'name="next" value="/approvals/?page=3"' in last.content.decode()
+
+
+def test_the_dashboard_looks_at_the_next_two_weeks_and_the_most_urgent_sign_offs(
+    client, world, maya, ishaan, lata, omar, monkeypatch
+):
+    monkeypatch.setattr(dashboard, "PENDING_SHOWN", 2)
+    soon = approved(world, maya, ishaan, lata, name="Soon", starts_on=days(3), ends_on=days(5))
+    later = approved(world, maya, ishaan, lata, name="Next quarter", starts_on=days(90), ends_on=days(95))
+    waiting = [
+        submitted(world, maya, name=f"Waiting {i}", starts_on=days(20 + i), ends_on=days(21 + i)) for i in range(3)
+    ]
+    sizes = _checked(monkeypatch)
+    client.force_login(omar)
+
+    board = client.get("/").context["board"]
+
+    assert [p.campaign.pk for p in board.pending] == [waiting[0].pk, waiting[1].pk]
+    assert board.pending_total == 3
+    assert set(board.results) == {soon.pk, waiting[0].pk, waiting[1].pk}  # not next quarter's, not the 3rd waiting
+    assert later.pk not in board.results and sizes == [3]
+    assert "The 2 most urgent of 3." in client.get("/").content.decode()
