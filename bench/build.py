@@ -61,9 +61,11 @@ def full_sizes(scale: float) -> Sizes:
 
 def small_sizes(rows: int) -> Sizes:
     return Sizes(
-        warehouses=rows, skus=rows, regions=rows, couriers=min(rows, 12), campaigns=rows,
+        # Warehouses stay few: the check loops over all of them, and more than a page of
+        # them already shows an N+1 on the warehouse list.
+        warehouses=min(rows, 60), skus=rows, regions=rows, couriers=min(rows, 12), campaigns=rows,
         days_back=45, days_fwd=45, constraints=rows, inbound_per_sku=1, promo_windows=rows,
-        import_jobs=rows, returns_per_sku_day=0.0, submitted_share=0.25,
+        import_jobs=rows, returns_per_sku_day=0.0, submitted_share=0.1,
     )  # fmt: skip
 
 
@@ -139,7 +141,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
 
     # ---- reference data
     wh_ids = list(range(1, sizes.warehouses + 1))
-    wh_cap = {w: rng.randint(9000, 16000) for w in wh_ids}
+    wh_cap = {w: rng.randint(14000, 24000) for w in wh_ids}
     wh_base = {w: rng.randint(300, 1500) for w in wh_ids}
     counts["warehouses"] = copy_rows(
         cur, Warehouse, ["id", "code", "name", "daily_dispatch_capacity", "baseline_orders_per_day"],
@@ -172,7 +174,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
     for r in region_ids:
         for c in rng.sample(courier_ids, min(len(courier_ids), rng.randint(2, 5))):
             lane_id += 1
-            lanes.append((lane_id, c, r, rng.randint(300, 1500), rng.randint(0, 100), rng.random() < 0.8))
+            lanes.append((lane_id, c, r, rng.randint(600, 2500), rng.randint(0, 100), rng.random() < 0.8))
     lanes_by_region = defaultdict(list)
     for lane in lanes:
         lanes_by_region[lane[2]].append(lane)
@@ -196,7 +198,8 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
     inbound = []
     for s in sku_ids:
         for _ in range(sizes.inbound_per_sku):
-            inbound.append((s, rng.choice(wh_ids), rng.randint(100, 2000), today + dt.timedelta(days=rng.randint(1, 90))))
+            arrives = today + dt.timedelta(days=rng.randint(1, 90))
+            inbound.append((s, rng.choice(wh_ids), rng.randint(100, 2000), arrives))
     counts["inbound"] = copy_rows(
         cur, InboundShipment, ["sku_id", "warehouse_id", "quantity", "expected_on", "reference"],
         ((s, w, q, d, f"PO-{i}") for i, (s, w, q, d) in enumerate(inbound)),
@@ -225,7 +228,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
     )  # fmt: skip
     wh_factor: dict[tuple, Fraction] = {}
     lane_factor: dict[tuple, Fraction] = {}
-    for kind, start, end, w, c, r, f in constraints:
+    for _kind, start, end, w, c, r, f in constraints:
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
         if w is not None:
             for d in days:
@@ -347,7 +350,8 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
         volume = rng.choice([50, 80, 100, 150, 200, 300, 400, 600])
         upo = Fraction(rng.choice([100, 120, 150]), 100)
         cod = Fraction(rng.choice([0, 20, 30, 50]), 100)
-        skus = list(zip(rng.sample(sku_ids, min(len(sku_ids), rng.randint(1, 6))), shares(rng.randint(1, 6)), strict=False))
+        picked = rng.sample(sku_ids, min(len(sku_ids), rng.randint(1, 6)))
+        skus = list(zip(picked, shares(rng.randint(1, 6)), strict=False))
         skus = [(s, sh) for s, sh in skus if sh > 0]
         total = sum(sh for _, sh in skus)
         skus[0] = (skus[0][0], skus[0][1] + 1 - total)
@@ -362,17 +366,17 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
                     approved_volume = v
                     break
             if rows is None:
-                status = "cancelled" if start <= today else "submitted"
+                # Did not fit: refused (the queue keeps its designed size).
+                status = "cancelled" if start <= today else "rejected"
         status_count[status] += 1
         created = dt.datetime.combine(start - dt.timedelta(days=rng.randint(5, 40)), dt.time(10), tzinfo=dt.UTC)
         submitted_at = created + dt.timedelta(hours=2) if status != "draft" else None
-        due = (
-            dt.datetime.combine(start - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC) if submitted_at else None
-        )
+        due = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC) if submitted_at else None
         campaigns.append(
             (cid, f"Campaign {cid} {rng.choice(['Diwali', 'Holi', 'Monsoon', 'Winter', 'Launch', 'Clearance'])}",
              "", rng.choice(channels), owner.pk, start, end, "orders", volume, Decimal(upo.numerator) / upo.denominator,
-             Decimal(cod.numerator) / cod.denominator, 4, Decimal(volume * length * 40), Decimal(rng.randint(500, 2500)),
+             Decimal(cod.numerator) / cod.denominator, 4, Decimal(volume * length * 40),
+             Decimal(rng.randint(500, 2500)),
              False, status, 1, 1, 1, approved_volume, False, False, submitted_at, due, created, created)
         )  # fmt: skip
         for s, sh in skus:
@@ -494,7 +498,10 @@ def main() -> None:
     from django.db import transaction
 
     mode = sys.argv[1]
-    sizes = full_sizes(float(sys.argv[2]) if len(sys.argv) > 2 else 1) if mode == "full" else small_sizes(int(sys.argv[2]))
+    if mode == "full":
+        sizes = full_sizes(float(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    else:
+        sizes = small_sizes(int(sys.argv[2]))
     with transaction.atomic():
         counts = build(sizes, small=mode == "small")
     print(json.dumps(counts))

@@ -31,7 +31,8 @@ def campaigns(request):
     for line in CampaignSku.objects.filter(campaign_id__in=ids).values("campaign_id", "sku__code", "share"):
         skus.setdefault(line["campaign_id"], []).append({"sku": line["sku__code"], "share": str(line["share"])})
     for line in CampaignRegion.objects.filter(campaign_id__in=ids).values("campaign_id", "region__code", "share"):
-        regions.setdefault(line["campaign_id"], []).append({"region": line["region__code"], "share": str(line["share"])})
+        region = {"region": line["region__code"], "share": str(line["share"])}
+        regions.setdefault(line["campaign_id"], []).append(region)
     signoffs = {}
     approved = SignOff.objects.filter(campaign_id__in=ids, decision="approved").order_by("plan_version")
     for so in approved.values("campaign_id", "dimension", "decision", "plan_version", "actor__username", "created_at"):
