@@ -31,6 +31,7 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 HOST = "127.0.0.1"
 SLOW_S = 2.0  # one request alone slower than this: measured one request per worker per round
+VERY_SLOW_S = 20.0  # slower than this: only the one request alone is measured (rps = 1 / its time)
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))  # e.g. http,contention,import
 
 
@@ -191,12 +192,19 @@ def http_section(creds: dict, today: dt.date) -> dict:
     # Warm every worker, and time one request alone: an endpoint slower than SLOW_S gets
     # one request per worker per round (rps = requests / wall time) instead of a timed
     # window, so that a page taking a minute cannot hold the run for ten.
-    slow = set()
+    slow, very_slow = set(), set()
     for name, (path, headers) in endpoints.items():
         res = loadgen.run(HOST, PORT, loadgen.get(path, headers), concurrency=1, seconds=0.001)
-        out[name]["solo"] = res.latencies[0] if res.latencies else None
-        if res.latencies and res.latencies[0] > SLOW_S:
+        # No answer within the client's timeout (300 s) counts as that long.
+        out[name]["solo"] = res.latencies[0] if res.latencies else 300.0
+        out[name]["errors"] += res.errors
+        if out[name]["solo"] > SLOW_S:
             slow.add(name)
+        if out[name]["solo"] > VERY_SLOW_S:
+            very_slow.add(name)
+            rec = out[name]
+            rec["lat"] = list(res.latencies)
+            rec["statuses"] = dict(res.statuses)
         else:
             res = loadgen.run(HOST, PORT, loadgen.get(path, headers), concurrency=WORKERS, seconds=1)
         log(f"warm {name}: one request {out[name]['solo'] or 0:.2f}s, {res.statuses} errors={res.errors}")
@@ -205,6 +213,9 @@ def http_section(creds: dict, today: dt.date) -> dict:
         random.Random(r).shuffle(names)  # side by side, in a different order each round
         for name in names:
             path, headers = endpoints[name]
+            if name in very_slow:
+                out[name]["rps"].append(1 / out[name]["solo"])
+                continue
             if name in slow:
                 res = loadgen.run(HOST, PORT, loadgen.get(path, headers), concurrency=WORKERS, seconds=0.001)
             else:
@@ -217,11 +228,11 @@ def http_section(creds: dict, today: dt.date) -> dict:
             rec["errors"] += res.errors
             rec["bodies"] += [b.decode(errors="replace") for b in res.bodies]
         log(f"http round {r + 1}/{rounds}: " + ", ".join(f"{n}={out[n]['rps'][-1]:.1f}/s" for n in endpoints))
-    # 5xx at other concurrencies (endpoints slower than SLOW_S alone are not run at 32)
+    # 5xx at other concurrencies (endpoints slower than SLOW_S alone are not run again)
     sweep = {}
     for c in [1, 32]:
         for name, (path, headers) in endpoints.items():
-            if name in slow and c > 1:
+            if name in slow:
                 sweep.setdefault(name, {})[c] = {"5xx": 0, "conn_errors": 0, "n": 0, "skipped": True}
                 continue
             res = loadgen.run(HOST, PORT, loadgen.get(path, headers), concurrency=c, seconds=2)
@@ -388,7 +399,8 @@ def _http_rows(res, row):
             f"latency median {fmt_ms(med(rec['lat']))}, p95 {fmt_ms(pct(rec['lat'], 0.95))}; "
             f"statuses {rec['statuses']}"
             + (f", conn errors {rec['errors']}" if rec["errors"] else "")
-            + (f"; one request alone {rec['solo']:.1f} s" if rec.get("solo") and rec["solo"] > SLOW_S else ""),
+            + (f"; one request alone {rec['solo']:.1f} s" if rec.get("solo") and rec["solo"] > SLOW_S else "")
+            + (" (too slow to load: req/s = 1 ÷ that)" if rec.get("solo") and rec["solo"] > VERY_SLOW_S else ""),
         )
         if name == "campaigns":
             r = med(rec["ratio_plain"])
@@ -405,7 +417,7 @@ def _http_rows(res, row):
     )
     conn = sum(v["conn_errors"] for s in sweep.values() for v in s.values())
     skipped = sorted(n for n, s in sweep.items() if any(v.get("skipped") for v in s.values()))
-    note = f"; not run at 32 (over {SLOW_S:g} s alone): {', '.join(skipped)}" if skipped else ""
+    note = f"; not run at 1 and 32 (over {SLOW_S:g} s alone): {', '.join(skipped)}" if skipped else ""
     row("   5xx at concurrency 1 and 32 and in the runs above", f"{fivexx} (connection errors: {conn}){note}", "0",
         fivexx == 0)  # fmt: skip
 
@@ -482,6 +494,12 @@ def machine() -> str:
 
 def main() -> None:
     VAR.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("BENCH_REPORT_ONLY") == "1":  # re-render the last run's table
+        res = json.loads((VAR / "results.json").read_text())
+        table, console = report(res)
+        print(console)
+        print(table)
+        return
     started_at = dt.datetime.now(dt.UTC)
     load_at_start = machine()
     res: dict = {"scale": SCALE}
@@ -494,7 +512,7 @@ def main() -> None:
     if wanted("check"):
         log("1. capacity check")
         repeats = 3 if QUICK else 9
-        check = phase(DB, "check", repeats, 60 if QUICK else 150)
+        check = phase(DB, "check", repeats, 60 if QUICK else 100)
         from phases import CHECK_SIZES
 
         for label, size in CHECK_SIZES.items():
