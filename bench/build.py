@@ -346,6 +346,11 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
                 ["approved", "submitted", "changes_requested", "draft", "rejected", "cancelled"],
                 [0.55, share, 0.04, 0.33 - share, 0.04, 0.04],
             )[0]
+        if small and cid <= 3:
+            # The queue and the dashboard have rows to show even in the 10-row world.
+            start = today + dt.timedelta(days=5 + cid)
+            end = start + dt.timedelta(days=length - 1)
+            status = "submitted"
         owner = owners[cid % len(owners)]
         volume = rng.choice([50, 80, 100, 150, 200, 300, 400, 600])
         upo = Fraction(rng.choice([100, 120, 150]), 100)

@@ -15,7 +15,7 @@ VAR = BENCH / "var"  # generated files (git-ignored)
 
 SEED = 20261123
 # Bump when the synthetic data changes shape: a cached database with another stamp is rebuilt.
-DATA_VERSION = 4
+DATA_VERSION = 5
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = os.environ.get("BENCH_DB", "mopsync_bench")

@@ -558,16 +558,28 @@ def main() -> None:
             res["imports"].append(rec)
 
     elapsed = time.monotonic() - T0
+    if ONLY:
+        res["rerun"] = sorted(ONLY)
+        res["rerun_at"] = f"{started_at:%Y-%m-%d %H:%M} UTC"
+    else:
+        res["run"] = {"started_at": f"{started_at:%Y-%m-%d %H:%M} UTC", "machine": load_at_start, "elapsed": elapsed}
     (VAR / "results.json").write_text(json.dumps(res, indent=1, default=str))
     table, console = report(res)
     print(console)
     dbs = "; ".join(f"{k}: {v[:6]}" for k, v in res["databases"].items())
     command = "make bench" + (f"  (BENCH_SCALE={SCALE:g})" if SCALE != 1 else "")
+    this_run = {"started_at": f"{started_at:%Y-%m-%d %H:%M} UTC", "machine": load_at_start, "elapsed": elapsed}
+    run = res.get("run", this_run)
+    rerun = (
+        f"\n- Sections re-run on their own at {res['rerun_at']}: {', '.join(res['rerun'])} (`BENCH_ONLY=...`)"
+        if res.get("rerun")
+        else ""
+    )
     md = f"""# Benchmark results
 
-- Date: {started_at:%Y-%m-%d %H:%M} UTC
-- Machine: {load_at_start}
-- Command: `{command}` — took {elapsed / 60:.1f} minutes ({dbs})
+- Date: {run["started_at"]}
+- Machine: {run["machine"]}
+- Command: `{command}` — took {run["elapsed"] / 60:.1f} minutes ({dbs}){rerun}
 - Scale: {SCALE:g} (BENCH_SCALE); gunicorn `mopsync.wsgi --workers {WORKERS}` as the Procfile runs it, DEBUG=0,
   on 127.0.0.1; load from `bench/loadgen.py` (closed loop, {res["http"]["concurrency"]} clients,
   {res["http"]["rounds"]} rounds × {res["http"]["seconds"]} s per endpoint, endpoints interleaved per round).
