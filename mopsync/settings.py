@@ -252,6 +252,8 @@ MOPSYNC_IMPORT_LEASE_SECONDS = env_int("MOPSYNC_IMPORT_LEASE_SECONDS", 600)
 # A live campaign whose actual orders on a day run this far above its approved orders/day
 # (0.2 = 20%) is outgrowing its sign-off: ops and the owner are alerted.
 MOPSYNC_OUTGROWING_MARGIN = env_float("MOPSYNC_OUTGROWING_MARGIN", 0.20)
+# Benchmark-only comparison views under /bench/ (bench/views.py); `make bench` turns them on.
+MOPSYNC_BENCH_VIEWS = env_bool("MOPSYNC_BENCH_VIEWS", default=False)
 
 # --- Security (issue 8) ----------------------------------------------------
 # Every response carries these headers (mopsync.security.SecurityHeadersMiddleware, first

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,3 +13,8 @@ urlpatterns = [
     path("capacity/", include("capacity.urls")),
     path("", include("campaigns.urls")),
 ]
+
+if settings.MOPSYNC_BENCH_VIEWS:  # benchmark-only comparison views (bench/run.py); never in production
+    from bench import views as bench_views
+
+    urlpatterns.insert(0, path("bench/campaigns/", bench_views.campaigns, name="bench-campaigns"))
