@@ -445,9 +445,10 @@ def _query_rows(res, row):
     over8 = [u for u in q10 if max(q10[u]["queries"], q1000.get(u, {}).get("queries", 0)) > 8]
     for url in q10:
         a, b = q10[url]["queries"], q1000.get(url, {}).get("queries")
+        ca, cb = q10[url].get("cold", "?"), q1000.get(url, {}).get("cold", "?")
         st = {q10[url]["status"], q1000.get(url, {}).get("status")}
-        row(f"4. queries {url}", f"{a} at 10 rows, {b} at 1,000 (HTTP {'/'.join(map(str, sorted(st)))})",
-            "equal, ≤ 8", a == b and max(a, b or 0) <= 8)  # fmt: skip
+        row(f"4. queries {url}", f"{a} at 10 rows, {b} at 1,000 (first request after a write: {ca} and {cb}; "
+            f"HTTP {'/'.join(map(str, sorted(st)))})", "equal, ≤ 8", a == b and max(a, b or 0) <= 8)  # fmt: skip
     row("   pages and lists with unequal counts / over 8", f"{len(unequal)} / {len(over8)}", "0 / 0",
         not unequal and not over8)  # fmt: skip
 
