@@ -51,7 +51,7 @@ bench: $(STAMP)
 # (the coverage phase runs in `make test`).
 fuzz: $(STAMP)
 	MOPSYNC_FUZZ_ROLES=maya,ishaan,lata,omar MOPSYNC_FUZZ_PHASES=examples,fuzzing \
-	MOPSYNC_FUZZ_EXAMPLES=$${MOPSYNC_FUZZ_EXAMPLES:-25} \
+	MOPSYNC_FUZZ_EXAMPLES=$${MOPSYNC_FUZZ_EXAMPLES:-10} \
 	MOPSYNC_FUZZ_MIN_CASES=$${MOPSYNC_FUZZ_MIN_CASES:-2000} $(BIN)/python -m pytest -p no:randomly tests/test_api_fuzz.py
 
 # gunicorn + a Celery worker on PostgreSQL + Redis (its own database and Redis db,
