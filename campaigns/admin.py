@@ -7,7 +7,6 @@ call those services with the admin as the actor. Audit events are append-only.
 """
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Count, Max, Min, Sum
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -28,7 +27,7 @@ from campaigns.models import (
     Preference,
     PromoWindow,
 )
-from campaigns.notifications import publish
+from campaigns.notifications import retry_failed
 from capacity.admin import ReadOnlyAdmin
 from capacity.models import Reservation, SignOff
 
@@ -341,13 +340,8 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry failed deliveries", permissions=["retry"])
     def retry(self, request, queryset):
-        failed = Notification.State.FAILED
-        ids = list(queryset.filter(state=failed).values_list("pk", flat=True))
-        # Conditional update: a row another admin or the worker moved meanwhile is left alone.
-        count = Notification.objects.filter(pk__in=ids, state=failed).update(state=Notification.State.PENDING)
-        if ids:
-            transaction.on_commit(lambda: publish(ids))
-        self.message_user(request, f"{count} failed notification(s) queued for delivery again.", messages.SUCCESS)
+        ids = retry_failed(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{len(ids)} failed notification(s) queued for delivery again.", messages.SUCCESS)
         skipped = queryset.count() - len(ids)
         if skipped:
             self.message_user(request, f"{skipped} selected notification(s) had not failed; left as they are.")

@@ -82,7 +82,7 @@ class ImportListView(GenericAPIView):
         request={"multipart/form-data": UPLOAD},
         responses={
             202: ACCEPTED,
-            400: OpenApiResponse(FIELD_ERRORS, description="No file, unknown kind, or a file over the size limit."),
+            400: OpenApiResponse(FIELD_ERRORS, description="No file, unknown kind, too large, or not CSV text."),
             403: OpenApiResponse(ERROR, description="Your role may not import this kind."),
         },
     )
@@ -106,7 +106,13 @@ class ImportListView(GenericAPIView):
             raise InvalidInput(
                 {"file": [f"The file is {upload.size:,} bytes; files of at most {limit:,} bytes are accepted."]}
             )
-        job = imports.import_create(actor=request.user, kind=kind, file_name=upload.name or "", data=upload.read())
+        job = imports.import_create(
+            actor=request.user,
+            kind=kind,
+            file_name=upload.name or "",
+            data=upload.read(),
+            content_type=upload.content_type,
+        )
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -25,6 +25,7 @@ from campaigns.selectors import CalendarEntry, calendar_entries
 from capacity.checks import lane_capacity
 from capacity.models import CapacityConstraint, Reservation
 from capacity.selectors import constraint_infos, lane_infos
+from mopsync.roles import can_read
 
 # Years a calendar page may show: far enough for any plan, and prev/next never leave `date`'s range.
 MIN_YEAR, MAX_YEAR = 1900, 2999
@@ -433,9 +434,10 @@ def calendar_feed_regenerate(*, user) -> CalendarFeed:
 
 
 def calendar_feed_owner(token: str):
-    """The active user whose feed `token` is, or None."""
+    """The active user whose feed `token` is, or None. A user who may not read plans (no
+    role any more, not staff) has no feed: the URL stops working with the role."""
     feed = CalendarFeed.objects.select_related("user").filter(token=token, user__is_active=True).first()
-    return feed.user if feed else None
+    return feed.user if feed and can_read(feed.user) else None
 
 
 ICS_STATUS = {

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import calendar
 from campaigns.models import Channel, Status
+from campaigns.web import reader
 from capacity.models import Region, Sku
 
 FILTERS = ("channel", "region", "sku", "status")
@@ -71,7 +72,7 @@ def _link(period: calendar.Period | None, filters: dict[str, str]) -> str | None
     return "?" + urlencode({**period.param, **filters})
 
 
-@login_required
+@reader
 def calendar_page(request):
     today = timezone.localdate()
     period, problem = _period(request.GET, today)

@@ -23,13 +23,15 @@ from django.utils import timezone
 
 from campaigns import services
 from campaigns.errors import DomainError
-from campaigns.models import Campaign, PostCampaignReview, PromoWindow, Status
+from campaigns.models import ActualOrders, Campaign, CampaignSpend, Channel, PostCampaignReview, PromoWindow, Status
 from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
     InboundShipment,
+    LanePerformance,
     Region,
+    ReturnRecord,
     Sku,
     StockLevel,
     Warehouse,
@@ -194,6 +196,7 @@ def load(*, today: dt.date | None = None) -> Result:
     users = load_users(result)
     load_reference(today, result, creator=users["maya"])
     CampaignLoader(today, users, result).load()
+    load_imported(today, result)
     return result
 
 
@@ -339,6 +342,96 @@ def load_reference(today: dt.date, result: Result, *, creator: User) -> None:
 
 
 # --------------------------------------------------------------------------- campaigns
+
+
+# --------------------------------------------------------------------------- imported figures
+
+PERFORMANCE_MONTHS = 3
+RETURN_WEEKS = 8
+RETURN_CHANNELS = (Channel.META, Channel.GOOGLE, Channel.MARKETPLACE)
+FULFILMENT_COST_PER_ORDER = Decimal("62.50")
+
+
+def _wobble(*key: object, spread: int = 15) -> Decimal:
+    """A repeatable factor within ±spread% for `key`: demo figures that vary like real
+    ones, the same on every load."""
+    digest = sum((i + 1) * ord(ch) for i, ch in enumerate("|".join(map(str, key))))
+    return Decimal(100 + digest % (2 * spread + 1) - spread) / 100
+
+
+def _insert(model, rows: list, result: Result, label: str) -> None:
+    before = model.objects.count()
+    model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    result.created[label] += model.objects.count() - before
+
+
+def load_imported(today: dt.date, result: Result) -> None:
+    """What the daily imports would have brought (DESIGN.md, the data bridge): monthly
+    courier performance per lane, weekly returns per SKU and channel, and the actual
+    orders and ad spend of every campaign that has run, up to yesterday. Unique keys and
+    ignore_conflicts make a second load add nothing."""
+    yesterday = today - dt.timedelta(days=1)
+    performance = []
+    for lane in CourierLane.objects.select_related("courier", "region"):
+        for month in range(PERFORMANCE_MONTHS):
+            end = yesterday - dt.timedelta(days=30 * month)
+            start = end - dt.timedelta(days=29)
+            shipments = int(lane.daily_capacity * 30 * Decimal("0.45") * _wobble(lane.pk, month))
+            ndr = min(int(shipments * lane.ndr_rate * _wobble(lane.region.code, month, spread=20)), shipments)
+            days = (lane.avg_delivery_days * _wobble(lane.courier.code, month, spread=10)).quantize(Decimal("0.01"))
+            performance.append(
+                LanePerformance(
+                    lane=lane, period_start=start, period_end=end, shipments=shipments,
+                    delivered=shipments - ndr, ndr_count=ndr, avg_delivery_days=days,
+                )
+            )  # fmt: skip
+    _insert(LanePerformance, performance, result, "lane performance periods")
+
+    regions = list(Region.objects.order_by("code")[:4])
+    returns = []
+    for sku in Sku.objects.filter(is_active=True).order_by("code"):
+        for week in range(RETURN_WEEKS):
+            day = yesterday - dt.timedelta(days=7 * week)
+            for channel in RETURN_CHANNELS:
+                for region in regions:
+                    orders = int(40 * _wobble(sku.code, channel, region.code, week, spread=50))
+                    rate = sku.return_rate * _wobble(sku.code, channel, spread=30)
+                    returned = min(int(orders * rate), orders)
+                    returns.append(
+                        ReturnRecord(
+                            date=day, sku=sku, channel=channel, region=region, orders=orders, returned=returned
+                        )
+                    )
+    _insert(ReturnRecord, returns, result, "return records")
+
+    orders, spend = [], []
+    ran = Campaign.objects.filter(
+        status__in=[Status.LIVE, Status.PAUSED, Status.COMPLETED], starts_on__lte=yesterday
+    ).prefetch_related("sku_lines__sku", "region_lines__region")
+    for campaign in ran:
+        per_day = campaign.approved_orders_per_day or campaign.orders_per_day
+        day = campaign.starts_on
+        while day <= min(campaign.ends_on, yesterday):
+            pace = _wobble(campaign.pk, day, spread=25)
+            cost = FULFILMENT_COST_PER_ORDER * _wobble(campaign.channel, spread=12)
+            for sku_line in campaign.sku_lines.all():
+                for region_line in campaign.region_lines.all():
+                    n = round(per_day * sku_line.share * region_line.share * pace)
+                    if n:
+                        orders.append(
+                            ActualOrders(
+                                date=day, campaign=campaign, channel=campaign.channel, sku=sku_line.sku,
+                                region=region_line.region, orders=n, revenue=n * campaign.expected_order_value,
+                                fulfilment_cost=(n * cost).quantize(Decimal("0.01")),
+                            )
+                        )  # fmt: skip
+            daily_budget = campaign.budget / campaign.days
+            spend.append(
+                CampaignSpend(campaign=campaign, date=day, spend=(daily_budget * pace).quantize(Decimal("0.01")))
+            )
+            day += dt.timedelta(days=1)
+    _insert(ActualOrders, orders, result, "actual order rows")
+    _insert(CampaignSpend, spend, result, "spend days")
 
 
 def _lines(key: str, shares: dict[str, str]) -> list[dict[str, str]]:

@@ -176,6 +176,19 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.MOPSYNC_NOTIFY_BACKOFF_MAX_SECONDS))
 
 
+def retry_failed(ids: Iterable[int]) -> list[int]:
+    """An admin's retry: failed rows among `ids` get a fresh set of attempts and are
+    published after commit. Returns the ids moved back to pending; a row another admin
+    or a worker moved meanwhile is left alone (the update is conditional)."""
+    ids = list(Notification.objects.filter(pk__in=list(ids), state=State.FAILED).values_list("pk", flat=True))
+    Notification.objects.filter(pk__in=ids, state=State.FAILED).update(
+        state=State.PENDING, attempts=0, next_attempt_at=None, claimed_at=None
+    )
+    if ids:
+        transaction.on_commit(lambda: publish(ids))
+    return ids
+
+
 def sweep(now: datetime | None = None) -> int:
     """Re-claim rows whose worker died mid-send (lease expired), then publish every
     pending row that is due: those the broker never got (older than the grace left

@@ -22,7 +22,7 @@ from campaigns import dashboard as reads
 from campaigns import metrics, selectors, services
 from campaigns.errors import DomainError
 from campaigns.models import Status
-from campaigns.web import refusal_text
+from campaigns.web import reader, refusal_text
 from capacity.models import SignOff
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
@@ -30,7 +30,7 @@ OPS_ROLES = {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}
 DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier"}
 
 
-@login_required
+@reader
 @require_safe
 def dashboard(request):
     board = reads.dashboard()

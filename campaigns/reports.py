@@ -22,8 +22,8 @@ from django.db.models import Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from campaigns import selectors, triggers
-from campaigns.models import Campaign, PostCampaignReview, Preference, Status
+from campaigns import metrics, selectors, triggers
+from campaigns.models import ActualOrders, Campaign, PostCampaignReview, Preference, Status
 from campaigns.notifications import queue_notification
 from capacity.models import CapacityConstraint, CourierLane, Reservation, Sku, Warehouse
 from mopsync.roles import ALL_ROLES
@@ -32,6 +32,7 @@ CAPACITY_DAYS = 14
 WEEK_DAYS = 7  # "this week": today and the six days after it
 HIGHLIGHT_LIMIT = 10
 RECENTLY_ENDED_DAYS = 7
+METRICS_DAYS = 30  # the shared metrics look back this far
 BUSY_PERCENT = 90  # capacity use flagged in the report
 # Plans that are scheduled or running, or waiting for a decision.
 UPCOMING = (Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
@@ -127,6 +128,24 @@ class ForecastRow:
         return round((self.actual_orders - self.forecast_orders) * 100 / self.forecast_orders)
 
 
+@dataclass(frozen=True)
+class SharedMetrics:
+    """The shared metrics (campaigns.metrics) over the last METRICS_DAYS days: what the
+    imported courier performance, returns, actual orders and spend say."""
+
+    start: dt.date
+    end: dt.date
+    ndr_regions: list[dict] = field(default_factory=list)  # from courier performance, worst first
+    returns_by_channel: list[dict] = field(default_factory=list)
+    campaigns: list[dict] = field(default_factory=list)  # ROAS gross vs net, cost per delivered order
+    approval_cycle: list[dict] = field(default_factory=list)  # hours from submission to sign-off
+    fulfilment_by_channel: list[dict] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ndr_regions or self.returns_by_channel or self.campaigns or self.fulfilment_by_channel)
+
+
 @dataclass
 class DailyReport:
     today: dt.date
@@ -140,6 +159,7 @@ class DailyReport:
     return_skus: list[SkuHighlight] = field(default_factory=list)
     more_return_skus: int = 0
     forecasts: list[ForecastRow] = field(default_factory=list)
+    shared: SharedMetrics | None = None
     ndr_threshold_percent: int = 0
     return_threshold_percent: int = 0
 
@@ -173,6 +193,7 @@ def build_daily_report(*, today: dt.date, now: dt.datetime | None = None) -> Dai
     report.ndr_regions = _ndr_regions(upcoming)
     report.return_skus, report.more_return_skus = _return_skus(upcoming)
     report.forecasts = _forecasts(today=today)
+    report.shared = shared_metrics(today=today, campaigns=[f.campaign for f in report.forecasts])
     return report
 
 
@@ -328,15 +349,24 @@ def _return_skus(upcoming: list[Campaign]) -> tuple[list[SkuHighlight], int]:
 
 
 def _forecasts(*, today: dt.date) -> list[ForecastRow]:
-    """Forecast vs actual orders for running campaigns (no actual orders are recorded
-    while a campaign runs yet: shown as "no actuals yet") and for those that ended in
-    the last week (from their post-campaign review)."""
+    """Forecast vs actual orders for running campaigns, through yesterday (actual orders
+    imported so far; "no actuals yet" before the first import), and for those that ended
+    in the last week (from their post-campaign review)."""
     rows = []
-    running = Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED]).order_by("starts_on", "id")
+    yesterday = today - dt.timedelta(days=1)
+    running = list(Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED]).order_by("starts_on", "id"))
+    actual = dict(
+        ActualOrders.objects.filter(campaign_id__in=[c.pk for c in running] or [0], date__lte=yesterday)
+        .values("campaign_id")
+        .annotate(total=Sum("orders"))
+        .order_by()
+        .values_list("campaign_id", "total")
+    )
     for campaign in running:
         per_day = campaign.approved_orders_per_day or campaign.orders_per_day
-        days = max((min(today, campaign.ends_on) - campaign.starts_on).days + 1, 0)
-        rows.append(ForecastRow(campaign, per_day, days, per_day * days, None))
+        # Through yesterday: at 06:00 today's orders are not in yet.
+        days = max((min(yesterday, campaign.ends_on) - campaign.starts_on).days + 1, 0)
+        rows.append(ForecastRow(campaign, per_day, days, per_day * days, actual.get(campaign.pk)))
     reviews = PostCampaignReview.objects.filter(
         campaign__status=Status.COMPLETED,
         campaign__ends_on__gte=today - dt.timedelta(days=RECENTLY_ENDED_DAYS),
@@ -347,6 +377,33 @@ def _forecasts(*, today: dt.date) -> list[ForecastRow]:
         per_day = campaign.approved_orders_per_day or campaign.orders_per_day
         rows.append(ForecastRow(campaign, per_day, campaign.days, review.forecast_orders, review.actual_orders))
     return rows
+
+
+def shared_metrics(*, today: dt.date, campaigns: list[Campaign]) -> SharedMetrics:
+    """The metrics both teams read, over the last METRICS_DAYS days to `today`: NDR by
+    region from courier performance, returns and fulfilment cost by channel, approval
+    cycle time, and money (ROAS gross vs net of returns, cost per delivered order) for
+    `campaigns` (the live and recently ended ones). A fixed number of queries."""
+    window = metrics.Filters(start=today - dt.timedelta(days=METRICS_DAYS - 1), end=today)
+    ndr = [r for r in metrics.ndr_by_region(window) if r["source"] == "performance"]
+    ndr.sort(key=lambda r: (-r["ndr_rate"], r["region"]))
+    wanted = {c.pk for c in campaigns}
+    money = {r["campaign"]: r for r in metrics.roas(window) if r["campaign"] in wanted}
+    delivered = {r["campaign"]: r for r in metrics.cost_per_delivered_order(window) if r["campaign"] in wanted}
+    rows = [
+        {**money[c.pk], **{k: delivered[c.pk][k] for k in ("orders", "delivered_orders", "cost_per_delivered_order")}}
+        for c in campaigns
+        if c.pk in money and c.pk in delivered and (money[c.pk]["spend"] or delivered[c.pk]["orders"])
+    ]
+    return SharedMetrics(
+        start=window.start,
+        end=today,
+        ndr_regions=ndr[:HIGHLIGHT_LIMIT],
+        returns_by_channel=[r for r in metrics.returns_by_channel(window) if r["orders"]],
+        campaigns=rows,
+        approval_cycle=[r for r in metrics.approval_cycle_time(window) if r["sign_offs"]],
+        fulfilment_by_channel=[r for r in metrics.fulfilment_cost_by_channel(window) if r["orders"]],
+    )
 
 
 # --------------------------------------------------------------------------- render and send

@@ -25,13 +25,13 @@ from campaigns.forms import (
 )
 from campaigns.models import AuditEvent, Notification
 from campaigns.validation import clean_plan
-from campaigns.web import attempt, refusal_text
+from campaigns.web import attempt, reader, refusal_text
 from capacity import checks
 from capacity.selectors import load_snapshot
 from mopsync.roles import MARKETING, user_roles
 
 
-@login_required
+@reader
 def campaign_list(request):
     form = CampaignFilterForm(request.GET or None)
     params = request.GET.copy()
@@ -101,7 +101,7 @@ def _show_refusal(exc: DomainError, form, sku_set, region_set, request) -> None:
             form.add_error(None, " ".join(msgs))
 
 
-@login_required
+@reader
 def campaign_new(request):
     form, sku_set, region_set = _forms(request)
     if request.method == "POST":
@@ -123,7 +123,7 @@ def campaign_new(request):
     )
 
 
-@login_required
+@reader
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
     form, sku_set, region_set = _forms(request, campaign)
@@ -144,7 +144,7 @@ def campaign_edit(request, pk: int):
     )
 
 
-@login_required
+@reader
 def live_check(request):
     """The form's capacity panel (htmx): check the plan as typed, without saving it."""
     base = None
@@ -173,7 +173,7 @@ def live_check(request):
     return render(request, "campaigns/_check.html", context)
 
 
-@login_required
+@reader
 def campaign_detail(request, pk: int):
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
     result = selectors.campaign_capacity_check(campaign)
@@ -214,7 +214,7 @@ ACTIONS = {
 }
 
 
-@login_required
+@reader
 @require_POST
 def campaign_action(request, pk: int, action: str):
     if action not in ACTIONS:

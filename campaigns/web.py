@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 
 from campaigns.errors import CapacityTaken, DomainError, InvalidInput
+from mopsync.roles import can_read
+
+NO_ROLE = "Your account has no mopsync role; ask an admin to add you to a team."
+
+
+def reader(view):
+    """Signed in, with a mopsync role (or staff): who may read plans. Anyone else is sent
+    to sign in, or refused with 403 (the API's HasRole says the same)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not can_read(request.user):
+            raise PermissionDenied(NO_ROLE)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def refusal_text(exc: DomainError) -> str:

@@ -39,7 +39,13 @@ def imports_page(request):
                 raise InvalidInput(
                     {"file": [f"The file is {upload.size:,} bytes; at most {imports.max_bytes():,} are accepted."]}
                 )
-            job = imports.import_create(actor=request.user, kind=kind, file_name=upload.name, data=upload.read())
+            job = imports.import_create(
+                actor=request.user,
+                kind=kind,
+                file_name=upload.name,
+                data=upload.read(),
+                content_type=upload.content_type,
+            )
         except DomainError as exc:
             messages.error(request, refusal_text(exc))
         else:

@@ -28,10 +28,12 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
@@ -117,18 +119,42 @@ def sample_csv(kind: str) -> str:
 # --------------------------------------------------------------------------- upload
 
 
-def import_create(*, actor, kind: Any, file_name: str, data: bytes) -> ImportJob:
+# What a CSV upload may call itself. Browsers on Windows label .csv files as Excel's, and
+# curl sends application/octet-stream unless told: the content is checked anyway.
+CSV_EXTENSIONS = (".csv", ".txt")
+CSV_CONTENT_TYPES = frozenset({
+    "text/csv", "text/plain", "text/x-csv", "text/comma-separated-values", "application/csv",
+    "application/x-csv", "application/vnd.ms-excel", "application/octet-stream",
+})  # fmt: skip
+# C0 control characters other than tab, line feed and carriage return: binary, not text.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_upload_type(*, file_name: str, content_type: str | None) -> None:
+    """Refuse a file that says it is not CSV (by its name or its content type)."""
+    suffix = PurePosixPath((file_name or "").replace("\\", "/")).suffix.lower()
+    if suffix and suffix not in CSV_EXTENSIONS:
+        raise InvalidInput({"file": [f"Only CSV files are accepted (.csv), not {suffix} files."]})
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type and media_type not in CSV_CONTENT_TYPES:
+        raise InvalidInput({"file": [f"Only CSV files are accepted (text/csv), not {media_type}."]})
+
+
+def import_create(*, actor, kind: Any, file_name: str, data: bytes, content_type: str | None = None) -> ImportJob:
     """Accept a CSV file of `kind` for processing in the background.
 
     Rules: only the roles of `IMPORTERS` send a kind (ops data from ops, marketing
     data from marketing or the ops lead); the file is at most
-    `MOPSYNC_IMPORT_MAX_BYTES` of UTF-8 text. The job is published to a worker after
-    commit; if the broker is down it stays `pending` for `sweep`.
+    `MOPSYNC_IMPORT_MAX_BYTES` of UTF-8 text, named and typed as CSV (`content_type`:
+    what the client said, when it said anything), without NUL or other binary control
+    characters. The job is published to a worker after commit; if the broker is down
+    it stays `pending` for `sweep`.
     """
     if kind not in HEADERS:
         raise InvalidInput({"kind": [f"Must be one of: {', '.join(HEADERS)}."]})
     if not can_import(actor, kind):
         raise NotPermitted(f"Importing {kind} needs one of the roles: {', '.join(sorted(IMPORTERS[kind]))}.")
+    check_upload_type(file_name=file_name, content_type=content_type)
     limit = max_bytes()
     if len(data) > limit:
         raise InvalidInput(
@@ -142,6 +168,8 @@ def import_create(*, actor, kind: Any, file_name: str, data: bytes) -> ImportJob
         raise InvalidInput({"file": ["The file must be CSV text in UTF-8."]}) from None
     if "\x00" in text:
         raise InvalidInput({"file": ["The file must not contain NUL characters."]})
+    if _BINARY.search(text):
+        raise InvalidInput({"file": ["The file holds binary data (control characters); it must be CSV text."]})
     file_name = (file_name or "").replace("\x00", "")[:255]
     with transaction.atomic():
         job = ImportJob.objects.create(

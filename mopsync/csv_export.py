@@ -25,7 +25,9 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence], *, numeric: Sequen
     """CSV of `rows`; columns whose index is in `numeric` are written as they are (numbers
     we formatted ourselves, where a leading minus is a sign), every other cell is made safe."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 says: the writer then quotes every cell holding a CR or LF (with a
+    # bare "\n" terminator a lone CR went out unquoted and split the row in a spreadsheet).
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([str(v) if i in numeric else safe_cell(v) for i, v in enumerate(row)])

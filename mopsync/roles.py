@@ -29,3 +29,11 @@ def user_roles(user) -> frozenset[str]:
 
 def has_role(user, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
+
+
+def can_read(user) -> bool:
+    """Reads need a mopsync role (or staff): an account in no team sees no plans, on the
+    pages, the API and the calendar feed alike (DESIGN.md, "People and roles")."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user_roles(user)) or user.is_staff

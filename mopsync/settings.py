@@ -4,6 +4,7 @@ Embedded defaults (SQLite, no broker server, console email) work on a laptop;
 production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -244,10 +245,57 @@ MOPSYNC_OUTGROWING_MARGIN = env_float("MOPSYNC_OUTGROWING_MARGIN", 0.20)
 # Benchmark-only comparison views under /bench/ (bench/views.py); `make bench` turns them on.
 MOPSYNC_BENCH_VIEWS = env_bool("MOPSYNC_BENCH_VIEWS", default=False)
 
+# --- Security (issue 8) ----------------------------------------------------
+# Every response carries these headers (mopsync.security.SecurityHeadersMiddleware, first
+# so that static files and error pages get them too). No inline script anywhere: scripts
+# and styles come from our own origin only; the API docs load their init script from a
+# URL too (mopsync.api_docs).
+MIDDLEWARE = ["mopsync.security.SecurityHeadersMiddleware", *MIDDLEWARE, "axes.middleware.AxesMiddleware"]
+MOPSYNC_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+MOPSYNC_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Sign-in lock-out (django-axes): after MOPSYNC_LOGIN_FAILURE_LIMIT failed sign-ins of one
+# username from one address, that pair is refused (429) for MOPSYNC_LOGIN_COOLOFF_MINUTES,
+# on the web login, the admin and the API's token endpoint alike. A success resets the count.
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+INSTALLED_APPS += ["axes"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_ENABLED = env_bool("MOPSYNC_LOGIN_LOCKOUT", default=True)
+AXES_FAILURE_LIMIT = env_int("MOPSYNC_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MOPSYNC_LOGIN_COOLOFF_MINUTES", 15))
+# One username from one address: a stranger cannot lock a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off runs from the lock-out
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "mopsync.security.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "token", "csrfmiddlewaretoken"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Request paths are logged ("Not Found: /calendar/<token>.ics"): tokens are blanked (mopsync.logs).
+    "filters": {"redact": {"()": "mopsync.logs.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own loggers write through the root's (redacting) handler, not Django's defaults.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

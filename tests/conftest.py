@@ -57,6 +57,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def axes_off(settings):
+    """The sign-in lock-out (django-axes) is off for tests that are not about it: many of them
+    sign in with the test client, which calls authenticate() without a request, as axes
+    refuses. tests/test_security_lockout.py turns it on."""
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -434,6 +434,7 @@ def test_retry_sets_failed_notifications_back_to_pending(root_client, maya, djan
     failed.refresh_from_db()
     sent.refresh_from_db()
     assert (failed.state, sent.state) == ("pending", "sent")
+    assert (failed.attempts, sent.attempts) == (0, 1)  # a fresh set of attempts: one more failure is not the end
     assert len(callbacks) == 1  # published to the worker after commit
     assert _messages(response) == [
         (messages.SUCCESS, "1 failed notification(s) queued for delivery again."),

@@ -236,6 +236,7 @@ SPEC = [
 
     row("GET",    "me/",                        "world",     None,               401, 200, 200, 200, 200, 200, 200),
     row("POST",   "auth/token/",                "world",     "credentials",      200, 200, 200, 200, 200, 200, 200),
+    row("DELETE", "auth/token/",                "world",     None,               401, 204, 204, 204, 204, 204, 204),
     row("GET",    "/api/schema/",               "world",     None,               200, 200, 200, 200, 200, 200, 200),
     row("GET",    "/api/docs/",                 "world",     None,               200, 200, 200, 200, 200, 200, 200),
 ]

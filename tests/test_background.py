@@ -24,8 +24,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import notifications, reports, services, tasks, triggers
-from campaigns.models import AlertLog, AuditEvent, Campaign, Notification, PostCampaignReview, Preference
-from capacity.models import StockLevel
+from campaigns.models import (
+    ActualOrders,
+    AlertLog,
+    AuditEvent,
+    Campaign,
+    CampaignSpend,
+    Notification,
+    PostCampaignReview,
+    Preference,
+)
+from capacity.models import LanePerformance, ReturnRecord, Sku, StockLevel
 from mopsync.celery import app as celery_app
 from tests.helpers import approved, live, make_world, plan_data, submitted
 
@@ -518,14 +527,80 @@ def test_the_daily_report_shows_what_both_teams_need_this_morning(busy_world, se
         "Campaigns: Running tees, Launch today, Weekend caps\n"
     ) in text
     assert "- Cap (CAP-01): 30% come back. Featured by: Running tees, Launch today, Weekend caps\n" in text
-    assert "- Running tees (live, 23 Nov to 27 Nov): forecast 100 orders over 1 day (100/day); no actuals yet\n" in text
+    assert "- Running tees (live, 23 Nov to 27 Nov): first day today, forecast 100/day\n" in text
     assert (
         "- Last week's drop (completed, 13 Nov to 17 Nov): forecast 500 orders over 5 days (100/day); "
         "actual 380 (-24%)\n"
     ) in text
     html = reports.render_daily_report(report).html
-    assert "<em>no actuals yet</em>" in html
+    assert "first day today, forecast 100/day</li>" in html
     assert f'href="{settings.MOPSYNC_BASE_URL}/campaigns/{busy_world["running"].pk}/"' in html
+
+
+def test_the_daily_report_carries_the_shared_metrics(busy_world, team):
+    """Imported courier performance, returns, orders and spend become the report's shared
+    metrics; the running campaign's forecast is compared with its imported orders."""
+    world, running = busy_world["world"], busy_world["running"]
+    today = timezone.localdate()
+    Sku.objects.filter(pk=world.sku.pk).update(return_rate=Decimal("0.10"))  # campaign: 0.6×10% + 0.4×30% = 18%
+    LanePerformance.objects.create(
+        lane=world.lane_mumbai, period_start=today - dt.timedelta(days=20), period_end=today - dt.timedelta(days=1),
+        shipments=1000, delivered=680, ndr_count=320, avg_delivery_days=Decimal("3.5"),
+    )  # fmt: skip
+    ReturnRecord.objects.create(
+        date=today - dt.timedelta(days=2), sku=world.sku, channel="meta", region=world.mumbai, orders=200, returned=30
+    )
+    ActualOrders.objects.create(
+        date=today, campaign=running, channel="meta", sku=world.sku, region=world.mumbai, orders=40,
+        revenue=Decimal("40000"), fulfilment_cost=Decimal("2000"),
+    )  # fmt: skip
+    CampaignSpend.objects.create(campaign=running, date=today, spend=Decimal("10000"))
+    # Live since Friday in Pune: its forecast runs through yesterday, when the last orders came in.
+    friday = today - dt.timedelta(days=3)
+    with time_machine.travel(MONDAY_9AM - dt.timedelta(days=3), tick=False):
+        started = live(
+            world, team["maya"], team["ishaan"], team["lata"],
+            name="Since Friday", starts_on=friday, ends_on=today + dt.timedelta(days=2),
+            regions=[{"region": world.pune.code, "share": "1"}],
+        )  # fmt: skip
+    for offset, n in enumerate((90, 100, 80, 500)):  # Friday to Sunday, and this morning's, not counted yet
+        ActualOrders.objects.create(
+            date=friday + dt.timedelta(days=offset), campaign=started, channel="meta", sku=world.sku2,
+            region=world.pune, orders=n, revenue=Decimal(n * 999), fulfilment_cost=Decimal(0),
+        )  # fmt: skip
+
+    rendered = reports.render_daily_report(reports.build_daily_report(today=today))
+    text = rendered.text
+
+    assert "- Running tees (live, 23 Nov to 27 Nov): first day today, forecast 100/day\n" in text
+    assert (
+        "- Since Friday (live, 20 Nov to 25 Nov): forecast 300 orders over 3 days (100/day); actual 270 (-10%)\n"
+        in text
+    )
+    assert "SHARED METRICS, 25 OCT TO 23 NOV (from imported courier performance, returns, orders and spend)\n" in text
+    # 30 COD orders planned in Mumbai today (two campaigns × 100 × ½ × 30%) at 32% NDR.
+    assert (
+        "- Mumbai (MUM): 32% of 1000 shipments not delivered; "
+        "10 failed cash-on-delivery orders expected from planned campaigns\n"
+    ) in text
+    assert "Returns by channel:\n- Meta: 15% of 200 orders came back\n" in text
+    # 4.0x gross and 4.0 × 82% net; the plan: 500 × 999 / 50,000. Delivered and kept: 40 less
+    # 40 × 30% COD × 32% NDR failed, less 10% of the rest returned = 32.544 → 10,000 / 32.544.
+    assert (
+        "- Running tees: ROAS 4.0x gross, 3.28x net of returns (plan 9.99x / 8.19x); "
+        "INR 307.28 per delivered order (33 of 40 delivered and kept)\n"
+    ) in text
+    assert "Fulfilment cost per order by channel:\n- Meta: INR 2.47 over 810 orders\n" in text  # 2,000 / 810
+    assert "- Inventory: 4 sign-offs, median 0.0 h, longest 0.0 h\n" in text
+    html = rendered.html
+    assert "Shared metrics, 25 Oct to 23 Nov</h2>" in html
+    assert f'/campaigns/{running.pk}/">Running tees</a>' in html and "INR 307.28" in html
+
+
+def test_a_report_without_imports_says_so(busy_world):
+    text = reports.render_daily_report(reports.build_daily_report(today=timezone.localdate())).text
+    assert "SHARED METRICS, 25 OCT TO 23 NOV" in text
+    assert "- Nothing imported for these days yet.\nApproval cycle time" in text
 
 
 def test_dry_run_prints_the_report_and_sends_nothing(busy_world):

@@ -10,16 +10,27 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from campaigns import demo
-from campaigns.models import AuditEvent, Campaign, Notification, PostCampaignReview, PromoWindow, Status
+from campaigns import demo, metrics
+from campaigns.models import (
+    ActualOrders,
+    AuditEvent,
+    Campaign,
+    CampaignSpend,
+    Notification,
+    PostCampaignReview,
+    PromoWindow,
+    Status,
+)
 from campaigns.selectors import campaign_capacity_check
 from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
     InboundShipment,
+    LanePerformance,
     Region,
     Reservation,
+    ReturnRecord,
     SignOff,
     Sku,
     StockLevel,
@@ -31,6 +42,7 @@ pytestmark = pytest.mark.django_db
 EVERY_MODEL = (
     User, Warehouse, Sku, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint,
     PromoWindow, Campaign, SignOff, Reservation, AuditEvent, Notification, PostCampaignReview,
+    LanePerformance, ReturnRecord, ActualOrders, CampaignSpend,
 )  # fmt: skip
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 USERS = ("maya", "ishaan", "lata", "omar", "admin")
@@ -152,6 +164,23 @@ def test_the_workflow_stories(demo_output):
         assert campaign.review.actual_orders
     for campaign in Campaign.objects.filter(status__in=[Status.SUBMITTED, Status.APPROVED]):
         assert campaign.starts_on > today
+
+
+def test_imported_figures_feed_the_shared_metrics(demo_output):
+    """Courier performance, returns, actual orders and spend, as the daily imports would
+    bring them: up to yesterday, for every campaign that has run."""
+    today = timezone.localdate()
+    assert LanePerformance.objects.count() == CourierLane.objects.count() * demo.PERFORMANCE_MONTHS
+    assert ReturnRecord.objects.filter(date__lt=today).count() == ReturnRecord.objects.count() > 0
+    ran = Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED, Status.COMPLETED], starts_on__lt=today)
+    assert ran.exists()
+    for campaign in ran:
+        assert ActualOrders.objects.filter(campaign=campaign).exists(), campaign.name
+        assert CampaignSpend.objects.filter(campaign=campaign).exists(), campaign.name
+    assert not ActualOrders.objects.filter(date__gte=today).exists()
+    panels = metrics.dashboard_panels()
+    assert panels["ndr"] and panels["returns"] and panels["roas"]
+    assert all(row["ndr_rate"] is not None for row in panels["ndr"])
 
 
 def test_the_approval_queue_has_verdicts_to_show(demo_output):

@@ -138,8 +138,10 @@ def test_shares_not_adding_up_are_shown_on_the_lines(client, world, maya):
     assert Campaign.objects.count() == 0
 
 
-def test_outsider_cannot_plan(client, world, outsider):
-    client.force_login(outsider)
+def test_outsider_cannot_plan(client, world, outsider, ishaan):
+    client.force_login(outsider)  # no role: not even the form (tests/test_security_access.py)
+    assert client.post("/campaigns/new/", form_post(world)).status_code == 403
+    client.force_login(ishaan)
     response = client.post("/campaigns/new/", form_post(world))
     assert response.status_code == 200
     assert "Only marketing can plan campaigns." in response.content.decode()

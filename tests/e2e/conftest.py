@@ -40,13 +40,31 @@ def browser():
         browser.close()
 
 
+# Every page reports the Content-Security-Policy violations the browser sees (an inline
+# script, style or handler the policy blocks) to the test, which fails on any.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__reportCsp(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}` +
+                     (e.sourceFile ? ` (${e.sourceFile}:${e.lineNumber})` : ""));
+});
+"""
+
+
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=live_server.url)
+    context.expose_binding("__reportCsp", lambda source, text: csp_violations.append(text))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert not csp_violations, "the Content-Security-Policy blocked something: " + "; ".join(csp_violations)
 
 
 @pytest.fixture
