@@ -13,6 +13,7 @@ reservations written for an approval are exactly the demand the check accepted.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -361,12 +362,26 @@ class _Context:
         """Per active day: orders the region's lanes can still take, all and cash-on-delivery."""
         found = self._region_free.get(region_id)
         if found is None:
-            lanes = self.lanes_by_region.get(region_id, [])
-            found = []
-            for day in self.active_days:
-                frees = [(lane, max(self.lane_free(lane, day), 0)) for lane in lanes]
-                found.append((day, sum(f for _, f in frees), sum(f for lane, f in frees if lane.cod_supported)))
-            self._region_free[region_id] = found
+            days = self.active_days
+            totals, cod_totals = [0] * len(days), [0] * len(days)
+            reserved, own = self.snap.reserved_lane, self.snap.own_lane
+            for lane in self.lanes_by_region.get(region_id, []):
+                # lane_free for every day, with the constraint lookups only where they apply
+                constraints = self.constraints_for(courier_id=lane.courier_id, region_id=lane.region_id)
+                usual = lane.daily_capacity - lane.baseline_orders_per_day
+                limited = {
+                    day: lane_capacity(lane, day, constraints)
+                    for c in (constraints if days else [])
+                    for day in _days(max(c.starts_on, days[0]), min(c.ends_on, days[-1]))
+                }
+                for j, day in enumerate(days):
+                    capacity = limited.get(day, usual)
+                    free = capacity - reserved.get((lane.id, day), 0) + own.get((lane.id, day), 0)
+                    if free > 0:
+                        totals[j] += free
+                        if lane.cod_supported:
+                            cod_totals[j] += free
+            found = self._region_free[region_id] = list(zip(days, totals, cod_totals, strict=True))
         return found
 
 
@@ -482,29 +497,52 @@ class _StockSeries:
     decide every day in between.
     """
 
-    __slots__ = ("a0", "n", "slope", "segments", "floor_min")
+    __slots__ = ("a0", "n", "slope", "last", "first_value", "cuts", "events", "floor_min")
 
     def __init__(self, start: int, events: dict[int, int], slope: int, a0: int, n: int, last: int):
-        self.a0, self.n, self.slope = a0, n, slope
-        # Steps up to and including a0 are in the value at a0.
-        value = start + sum(q for i, q in events.items() if i <= a0)
-        cuts = sorted({i for i in events if a0 < i <= last} | ({a0 + n} if a0 + n <= last else set()))
-        segments = []
-        begin = a0
-        for cut in cuts:
-            segments.append((begin, cut - 1, value))
-            value += events.get(cut, 0)
-            begin = cut
-        segments.append((begin, last, value))
-        self.segments = segments
-        # min over days of floor(free / k): fits at a daily need u ⇔ u ≤ floor_min.
+        """`start` free before any event, `events` day index → change (not changed afterwards)."""
+        self.a0, self.n, self.slope, self.last, self.events = a0, n, slope, last, events
+        tail = a0 + n
+        value = start
+        cuts = []
+        for i in sorted(events):
+            if i <= a0:
+                value += events[i]  # in the free stock of the first active day
+            elif i <= last:
+                cuts.append(i)
+            else:
+                break
+        if a0 < tail <= last and tail not in events:
+            bisect.insort(cuts, tail)  # where the plan stops adding to what it needs
+        self.first_value, self.cuts = value, cuts
+        # min over days of floor(free / k): fits at a daily need u ⇔ u ≤ floor_min. On a
+        # segment [s, e] of constant steps c, free = c − slope × (i + 1). While the plan
+        # runs, k = i − a0 + 1 and free ÷ k = (c − slope × a0) ÷ k − slope; afterwards k = n.
+        # Either way the minimum is at one end of the segment, known from the signs.
         best = None
-        for s, e, c in segments:
-            for i in (s, e):
-                q = (c - slope * (i + 1)) // self.k(i)
-                if best is None or q < best:
-                    best = q
+        s, c = a0, value
+        for cut in [*cuts, last + 1]:
+            e = cut - 1
+            if s < tail:
+                i = e if c >= slope * a0 else s
+                q = (c - slope * (i + 1)) // (i - a0 + 1)
+            else:
+                i = e if slope >= 0 else s
+                q = (c - slope * (i + 1)) // n
+            if best is None or q < best:
+                best = q
+            c += events.get(cut, 0)
+            s = cut
         self.floor_min = best
+
+    def segments(self):
+        """(first day, last day, steps) of each run of days with no event."""
+        s, c = self.a0, self.first_value
+        for cut in self.cuts:
+            yield s, cut - 1, c
+            c += self.events.get(cut, 0)
+            s = cut
+        yield s, self.last, c
 
     def k(self, i: int) -> int:
         return min(i - self.a0 + 1, self.n)
@@ -515,7 +553,7 @@ class _StockSeries:
         if needed <= self.floor_min:
             return None
         slope, tail = self.slope, self.a0 + self.n
-        for s, e, c in self.segments:
+        for s, e, c in self.segments():
             gap_s = c - slope * (s + 1) - needed * self.k(s)
             if gap_s < 0:
                 i = s
@@ -551,58 +589,57 @@ def _inventory_data(ctx: _Context) -> list[_SkuStock]:
     n = len(ctx.active_days)
     plan_last = (plan.ends_on - today).days
     wanted = {line.sku_id for line in plan.skus}
+    pool_shares = [(pool, share) for pool, share in ctx.pool_share.items() if share > 0]
+    plan_pools = {pool for pool, _ in pool_shares if pool is not NETWORK}
+    stock_pools = set(_stock_pools(snap))
+    # Changes of free stock by day index (from today): per SKU for the whole network,
+    # and per SKU and warehouse for the warehouses the plan ships from.
+    network_events: dict[int, dict[int, int]] = {s: {} for s in wanted}
+    pool_events: dict[tuple[int, int | None], dict[int, int]] = {(s, p): {} for s in wanted for p in plan_pools}
     # Stock is used up: a unit this plan takes now is missing for what other campaigns
     # already hold later, so look as far as the last day anything is held.
     last_held: dict[int, int] = {}
-    held: dict[int, dict[int | None, dict[int, int]]] = {s: defaultdict(lambda: defaultdict(int)) for s in wanted}
-    for sku_id, _pool, day in snap.reserved_stock:
-        if sku_id in wanted:
-            i = (day - today).days
-            if i > last_held.get(sku_id, i - 1):
-                last_held[sku_id] = i
     for source, sign in ((snap.reserved_stock, 1), (snap.own_stock, -1)):
         for (sku_id, pool, day), q in source.items():
-            if sku_id in wanted and q:
-                held[sku_id][pool][(day - today).days] += sign * q
-    arrivals: dict[int, dict[int, dict[int, int]]] = {s: defaultdict(lambda: defaultdict(int)) for s in wanted}
+            if sku_id not in wanted:
+                continue
+            i = (day - today).days
+            if sign > 0 and i > last_held.get(sku_id, i - 1):
+                last_held[sku_id] = i
+            if i < 0 or not q:
+                continue
+            if pool in stock_pools:
+                events = network_events[sku_id]
+                events[i] = events.get(i, 0) - sign * q
+            if pool in plan_pools:
+                events = pool_events[(sku_id, pool)]
+                events[i] = events.get(i, 0) - sign * q
     for sku_id, wh_id, expected_on, qty in snap.inbound:
         if sku_id in wanted and wh_id in snap.warehouses:
-            arrivals[sku_id][wh_id][(max(expected_on, today) - today).days] += qty
+            i = (max(expected_on, today) - today).days
+            events = network_events[sku_id]
+            events[i] = events.get(i, 0) + qty
+            if wh_id in plan_pools:
+                events = pool_events[(sku_id, wh_id)]
+                events[i] = events.get(i, 0) + qty
     total_on_hand: dict[int, int] = defaultdict(int)
     for (sku_id, _), q in snap.on_hand.items():
         total_on_hand[sku_id] += q
-    pool_shares = [(pool, share) for pool, share in ctx.pool_share.items() if share > 0]
-    stock_pools = set(_stock_pools(snap))
+    by_sku: dict[int, tuple[dict, _StockSeries]] = {}
     out = []
     for line in plan.skus:
         sku = snap.skus[line.sku_id]
-        last = max(plan_last, last_held.get(sku.id, plan_last))
-        sku_held, sku_arrivals = held[sku.id], arrivals[sku.id]
-
-        def steps(pools, sku_held=sku_held, sku_arrivals=sku_arrivals, last=last):
-            events: dict[int, int] = defaultdict(int)
-            for pool in pools:
-                for i, q in sku_arrivals.get(pool, {}).items():
-                    if i <= last:
-                        events[i] += q
-                for i, q in sku_held.get(pool, {}).items():
-                    if 0 <= i <= last:
-                        events[i] -= q
-            return events
-
-        series = {
-            pool: _StockSeries(snap.on_hand.get((sku.id, pool), 0), steps([pool]), 0, a0, n, last)
-            for pool, _ in pool_shares
-            if pool is not NETWORK
-        }
-        network = _StockSeries(
-            total_on_hand[sku.id] - sku.safety_stock,
-            steps(stock_pools),
-            sku.baseline_units_per_day,
-            a0,
-            n,
-            last,
-        )
+        if sku.id not in by_sku:
+            last = max(plan_last, last_held.get(sku.id, plan_last))
+            series = {
+                pool: _StockSeries(snap.on_hand.get((sku.id, pool), 0), pool_events[(sku.id, pool)], 0, a0, n, last)
+                for pool, _ in pool_shares
+                if pool is not NETWORK
+            }
+            start = total_on_hand[sku.id] - sku.safety_stock
+            network = _StockSeries(start, network_events[sku.id], sku.baseline_units_per_day, a0, n, last)
+            by_sku[sku.id] = (series, network)
+        series, network = by_sku[sku.id]
         pools = [(pool, plan.units_per_order * line.share * share) for pool, share in pool_shares]
         out.append(_SkuStock(sku, pools, series, network))
     ctx.stock = out
@@ -696,6 +733,8 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     # With one warehouse and no pooled regions the network total is that warehouse's:
     # checking it again would only repeat the same finding.
     network_matters = pooled_share > 0 or len(snap.warehouses) > 1
+    lowest: dict[int, int] = {}
+    lowest_network: int | None = None
     for day, held_network, frees in ctx.dispatch_days():
         network_free = -held_network
         for wh_id, free, why in frees:
@@ -704,13 +743,19 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 network_free -= demand[wh_id]
                 if demand[wh_id] > free:
                     short.setdefault(wh_id, [day, demand[wh_id], max(free, 0), why, 0])[4] += 1
-                bound = min(bound, _volume_bound(free, 1, ctx.pool_share[wh_id]))
+                lowest[wh_id] = min(lowest.get(wh_id, free), free)
         # Warehouse-specific and pooled demand together must fit what the network
         # can still dispatch (pooled holds are not tied to one warehouse).
         own = sum(demand.values())
         if pooled > network_free and (network_matters or held_network > 0):
             short.setdefault(NETWORK, [day, pooled + own, max(network_free + own, 0), "", 0])[4] += 1
-        bound = min(bound, _volume_bound(network_free + own, 1, sum(ctx.pool_share.values(), Fraction(0))))
+        if lowest_network is None or network_free + own < lowest_network:
+            lowest_network = network_free + own
+    # The volume bound grows with what is free: the day with least free capacity sets it.
+    for wh_id, free in lowest.items():
+        bound = min(bound, _volume_bound(free, 1, ctx.pool_share[wh_id]))
+    if lowest_network is not None:
+        bound = min(bound, _volume_bound(lowest_network, 1, sum(ctx.pool_share.values(), Fraction(0))))
     for wh_id, (day, needed, available, why, count) in short.items():
         more = f" (and {count - 1} more day{'s' if count > 2 else ''})" if count > 1 else ""
         if wh_id is NETWORK:
@@ -763,16 +808,20 @@ def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
             continue
         first_short = first_cod_short = None
         short_days = cod_short_days = 0
-        for day, total, cod_total in ctx.region_free(region.id):
+        frees = ctx.region_free(region.id)
+        for day, total, cod_total in frees:
             if needed > total:
                 short_days += 1
                 first_short = first_short or (day, total)
             if needed_cod > cod_total:
                 cod_short_days += 1
                 first_cod_short = first_cod_short or (day, cod_total)
-            bound = min(bound, _volume_bound(total, 1, line.share))
+        if frees:
+            # The volume bound grows with what is free: the day with least free capacity sets it.
+            bound = min(bound, _volume_bound(min(total for _, total, _ in frees), 1, line.share))
             if plan.cod_share > 0:
                 # ceil(ceil(V·s)·c) ≤ G  ⇔  V·s ≤ floor(G / c)
+                cod_total = min(cod for _, _, cod in frees)
                 cod_fit = cod_total * plan.cod_share.denominator // plan.cod_share.numerator
                 bound = min(bound, _volume_bound(cod_fit, 1, line.share))
         if first_short:
