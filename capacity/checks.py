@@ -570,13 +570,14 @@ class _StockSeries:
 class _SkuStock:
     """Per-SKU-line stock data of the inventory check that does not depend on the volume."""
 
-    __slots__ = ("sku", "pools", "series", "network")
+    __slots__ = ("sku", "pools", "total", "series", "network")
 
-    def __init__(self, sku: SkuInfo, pools: list[tuple[int | None, Fraction]], series, network: _StockSeries):
+    def __init__(self, sku: SkuInfo, pools: list[tuple[int | None, Fraction]], total: Fraction, series, network):
         self.sku = sku
         self.pools = pools  # (pool, units per order of the plan in it), pools with a share
+        self.total = total  # the sum of those units per order, all pools
         self.series = series  # warehouse pool -> _StockSeries
-        self.network = network
+        self.network = network  # _StockSeries
 
 
 def _inventory_data(ctx: _Context) -> list[_SkuStock]:
@@ -590,6 +591,7 @@ def _inventory_data(ctx: _Context) -> list[_SkuStock]:
     plan_last = (plan.ends_on - today).days
     wanted = {line.sku_id for line in plan.skus}
     pool_shares = [(pool, share) for pool, share in ctx.pool_share.items() if share > 0]
+    total_share = sum((share for _, share in pool_shares), Fraction(0))
     plan_pools = {pool for pool, _ in pool_shares if pool is not NETWORK}
     stock_pools = set(_stock_pools(snap))
     # Changes of free stock by day index (from today): per SKU for the whole network,
@@ -599,11 +601,14 @@ def _inventory_data(ctx: _Context) -> list[_SkuStock]:
     # Stock is used up: a unit this plan takes now is missing for what other campaigns
     # already hold later, so look as far as the last day anything is held.
     last_held: dict[int, int] = {}
+    index: dict[date, int] = {}
     for source, sign in ((snap.reserved_stock, 1), (snap.own_stock, -1)):
         for (sku_id, pool, day), q in source.items():
             if sku_id not in wanted:
                 continue
-            i = (day - today).days
+            i = index.get(day)
+            if i is None:
+                i = index[day] = (day - today).days
             if sign > 0 and i > last_held.get(sku_id, i - 1):
                 last_held[sku_id] = i
             if i < 0 or not q:
@@ -640,8 +645,9 @@ def _inventory_data(ctx: _Context) -> list[_SkuStock]:
             network = _StockSeries(start, network_events[sku.id], sku.baseline_units_per_day, a0, n, last)
             by_sku[sku.id] = (series, network)
         series, network = by_sku[sku.id]
-        pools = [(pool, plan.units_per_order * line.share * share) for pool, share in pool_shares]
-        out.append(_SkuStock(sku, pools, series, network))
+        per_order = plan.units_per_order * line.share
+        pools = [(pool, per_order * share) for pool, share in pool_shares]
+        out.append(_SkuStock(sku, pools, per_order * total_share, series, network))
     ctx.stock = out
     return out
 
@@ -681,7 +687,7 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 shortfalls.append((short[0], order, pool, short))
             bound = min(bound, _volume_bound(series.floor_min, 1, coeff))
         network_short = item.network.first_short(sum(units.values()))
-        bound = min(bound, _volume_bound(item.network.floor_min, 1, sum((c for _, c in item.pools), Fraction(0))))
+        bound = min(bound, _volume_bound(item.network.floor_min, 1, item.total))
         for _, _, wh_id, (i, needed, available) in sorted(shortfalls, key=lambda s: s[:2]):
             wh = snap.warehouses[wh_id]
             day = snap.today + timedelta(days=i)
