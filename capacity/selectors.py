@@ -6,6 +6,7 @@ from datetime import date
 from fractions import Fraction
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Q, Sum
 
 from capacity import checks
@@ -91,11 +92,11 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
             queries.append(held.values_list(*fields).annotate(total=Sum("quantity")).order_by())
         return queries[0].union(*queries[1:], all=True)
 
-    totals = _split_holds(summed(by_campaign=False))
+    totals = _split_holds(_plain_rows(summed(by_campaign=False)))
     own: dict[int, tuple[dict, dict, dict]] = {key: ({}, {}, {}) for key in campaign_ids}
     if campaign_ids and len(plans) > 1:
         by_campaign: dict[int, list] = {}
-        for campaign_id, *row in summed(by_campaign=True):
+        for campaign_id, *row in _plain_rows(summed(by_campaign=True)):
             by_campaign.setdefault(campaign_id, []).append(row)
         own.update({key: _split_holds(found) for key, found in by_campaign.items()})
 
@@ -125,10 +126,22 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
     return snapshots
 
 
+def _plain_rows(queryset) -> list[tuple]:
+    """The rows of a values_list queryset, fetched at once as the driver returns them:
+    the holds are thousands of rows, and Django's chunked iteration with per-row
+    converters costs as much as the query. Dates may come back as ISO strings (SQLite)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _split_holds(rows) -> tuple[dict, dict, dict]:
     """(kind, sku_id, warehouse_id, lane_id, day, total) rows by kind and resource."""
     stock, dispatch, lane = {}, {}, {}
     for kind, sku_id, warehouse_id, lane_id, day, total in rows:
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
         if kind == Reservation.Kind.STOCK:
             stock[(sku_id, warehouse_id, day)] = total
         elif kind == Reservation.Kind.DISPATCH:
