@@ -74,7 +74,13 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
     parts = (
         Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today),
         Q(kind=Reservation.Kind.DISPATCH, day__gte=window_start, day__lte=window_end),
-        Q(kind=Reservation.Kind.LANE, lane__region_id__in=region_ids, day__gte=window_start, day__lte=window_end),
+        # By lane id (the lanes just read), so that the (lane, day) index serves it.
+        Q(
+            kind=Reservation.Kind.LANE,
+            lane_id__in=[lane.id for lane in lanes],
+            day__gte=window_start,
+            day__lte=window_end,
+        ),
     )
     columns = ("kind", "sku_id", "warehouse_id", "lane_id", "day")
     campaign_ids = [key for key in plans if key is not None]
