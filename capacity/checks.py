@@ -596,37 +596,33 @@ def _inventory_data(ctx: _Context) -> list[_SkuStock]:
     stock_pools = set(_stock_pools(snap))
     # Changes of free stock by day index (from today): per SKU for the whole network,
     # and per SKU and warehouse for the warehouses the plan ships from.
-    network_events: dict[int, dict[int, int]] = {s: {} for s in wanted}
-    pool_events: dict[tuple[int, int | None], dict[int, int]] = {(s, p): {} for s in wanted for p in plan_pools}
+    network_events: dict[int, dict[int, int]] = {s: defaultdict(int) for s in wanted}
+    pool_events = {(s, p): defaultdict(int) for s in wanted for p in plan_pools}
     # Stock is used up: a unit this plan takes now is missing for what other campaigns
     # already hold later, so look as far as the last day anything is held.
-    last_held: dict[int, int] = {}
+    last_held: dict[int, date] = {}
     index: dict[date, int] = {}
-    for source, sign in ((snap.reserved_stock, 1), (snap.own_stock, -1)):
+    for source, sign in ((snap.reserved_stock, -1), (snap.own_stock, 1)):
         for (sku_id, pool, day), q in source.items():
             if sku_id not in wanted:
                 continue
+            if sign < 0 and (sku_id not in last_held or day > last_held[sku_id]):
+                last_held[sku_id] = day
             i = index.get(day)
             if i is None:
                 i = index[day] = (day - today).days
-            if sign > 0 and i > last_held.get(sku_id, i - 1):
-                last_held[sku_id] = i
-            if i < 0 or not q:
+            if i < 0:
                 continue
             if pool in stock_pools:
-                events = network_events[sku_id]
-                events[i] = events.get(i, 0) - sign * q
+                network_events[sku_id][i] += sign * q
             if pool in plan_pools:
-                events = pool_events[(sku_id, pool)]
-                events[i] = events.get(i, 0) - sign * q
+                pool_events[(sku_id, pool)][i] += sign * q
     for sku_id, wh_id, expected_on, qty in snap.inbound:
         if sku_id in wanted and wh_id in snap.warehouses:
             i = (max(expected_on, today) - today).days
-            events = network_events[sku_id]
-            events[i] = events.get(i, 0) + qty
+            network_events[sku_id][i] += qty
             if wh_id in plan_pools:
-                events = pool_events[(sku_id, wh_id)]
-                events[i] = events.get(i, 0) + qty
+                pool_events[(sku_id, wh_id)][i] += qty
     total_on_hand: dict[int, int] = defaultdict(int)
     for (sku_id, _), q in snap.on_hand.items():
         total_on_hand[sku_id] += q
@@ -635,7 +631,7 @@ def _inventory_data(ctx: _Context) -> list[_SkuStock]:
     for line in plan.skus:
         sku = snap.skus[line.sku_id]
         if sku.id not in by_sku:
-            last = max(plan_last, last_held.get(sku.id, plan_last))
+            last = max(plan_last, (last_held[sku.id] - today).days if sku.id in last_held else plan_last)
             series = {
                 pool: _StockSeries(snap.on_hand.get((sku.id, pool), 0), pool_events[(sku.id, pool)], 0, a0, n, last)
                 for pool, _ in pool_shares
