@@ -145,9 +145,9 @@ def _plain_rows(queryset) -> list[tuple]:
 def _split_holds(rows) -> tuple[dict, dict, dict]:
     """(kind, sku_id, warehouse_id, lane_id, day, total) rows by kind and resource."""
     stock, dispatch, lane = {}, {}, {}
+    if rows and isinstance(rows[0][4], str):
+        rows = [(*row[:4], date.fromisoformat(row[4]), row[5]) for row in rows]
     for kind, sku_id, warehouse_id, lane_id, day, total in rows:
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
         if kind == Reservation.Kind.STOCK:
             stock[(sku_id, warehouse_id, day)] = total
         elif kind == Reservation.Kind.DISPATCH:
