@@ -9,6 +9,14 @@ Demand is linear in the plan's orders/day, so the largest volume that fits is
 found analytically and then confirmed by one more evaluation. Per-day demand is
 rounded up to whole units/orders with exact fractions (never floats), so the
 reservations written for an approval are exactly the demand the check accepted.
+
+Cost: what does not depend on the volume (free stock over time, free lane and
+dispatch capacity per day) is computed once per check and shared by every volume
+tried. Free stock is kept per SKU and pool as a step function of the days on which
+something arrives or is held (`_StockSeries`), not walked day by day to the last
+hold; comparisons use integers (cross-multiplied) where a Fraction would be exact
+but slow. tests/check_reference.py keeps the day-by-day check this replaced, and
+tests/test_check_fast_path.py shows both give the same results.
 """
 
 from __future__ import annotations
