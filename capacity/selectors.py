@@ -68,41 +68,29 @@ def load_snapshots(plans: dict[int | None, checks.Plan], *, today: date) -> dict
         )
     )
     constraints = constraint_infos(start=window_start, end=window_end)
-    # One query for the three kinds of holds, as a UNION ALL of one part per kind, so
-    # that each part uses its own index (an OR of the three would read every lane hold
-    # in the window and filter by region afterwards).
-    parts = (
-        Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today),
-        Q(kind=Reservation.Kind.DISPATCH, day__gte=window_start, day__lte=window_end),
-        # By lane id (the lanes just read), so that the (lane, day) index serves it.
-        Q(
+    held = Reservation.objects.filter(
+        Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today)
+        | Q(kind=Reservation.Kind.DISPATCH, day__gte=window_start, day__lte=window_end)
+        # By the ids of the lanes just read (the lane/day index serves it), rather than a
+        # join on their region that reads every lane hold in the window.
+        | Q(
             kind=Reservation.Kind.LANE,
             lane_id__in=[lane.id for lane in lanes],
             day__gte=window_start,
             day__lte=window_end,
-        ),
+        )
     )
     columns = ("kind", "sku_id", "warehouse_id", "lane_id", "day")
     campaign_ids = [key for key in plans if key is not None]
-
-    def summed(*, by_campaign: bool):
-        queries = []
-        for part in parts:
-            held = Reservation.objects.filter(part)
-            if by_campaign:
-                held = held.filter(campaign_id__in=campaign_ids)
-            elif len(plans) == 1:
-                # One plan: leave its own holds out in SQL and skip the per-campaign query.
-                held = held.exclude(campaign_id__in=campaign_ids)
-            fields = ("campaign_id", *columns) if by_campaign else columns
-            queries.append(held.values_list(*fields).annotate(total=Sum("quantity")).order_by())
-        return queries[0].union(*queries[1:], all=True)
-
-    totals = _split_holds(_plain_rows(summed(by_campaign=False)))
+    if len(plans) == 1:
+        # One plan: leave its own holds out in SQL and skip the per-campaign query.
+        held = held.exclude(campaign_id__in=campaign_ids)
+    totals = _split_holds(_plain_rows(held.values_list(*columns).annotate(total=Sum("quantity")).order_by()))
     own: dict[int, tuple[dict, dict, dict]] = {key: ({}, {}, {}) for key in campaign_ids}
     if campaign_ids and len(plans) > 1:
+        rows = held.filter(campaign_id__in=campaign_ids).values_list("campaign_id", *columns)
         by_campaign: dict[int, list] = {}
-        for campaign_id, *row in _plain_rows(summed(by_campaign=True)):
+        for campaign_id, *row in _plain_rows(rows.annotate(total=Sum("quantity")).order_by()):
             by_campaign.setdefault(campaign_id, []).append(row)
         own.update({key: _split_holds(found) for key, found in by_campaign.items()})
 
