@@ -9,10 +9,19 @@ Demand is linear in the plan's orders/day, so the largest volume that fits is
 found analytically and then confirmed by one more evaluation. Per-day demand is
 rounded up to whole units/orders with exact fractions (never floats), so the
 reservations written for an approval are exactly the demand the check accepted.
+
+Cost: what does not depend on the volume (free stock over time, free lane and
+dispatch capacity per day) is computed once per check and shared by every volume
+tried. Free stock is kept per SKU and pool as a step function of the days on which
+something arrives or is held (`_StockSeries`), not walked day by day to the last
+hold; comparisons use integers (cross-multiplied) where a Fraction would be exact
+but slow. tests/check_reference.py keeps the day-by-day check this replaced, and
+tests/test_check_fast_path.py shows both give the same results.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -264,29 +273,34 @@ def constraint_factor(
     for c in constraints:
         if not c.covers(day):
             continue
-        if warehouse_id is not None and c.warehouse_id == warehouse_id:
-            hit = True
-        elif courier_id is not None and c.courier_id == courier_id:
-            hit = c.region_id is None or c.region_id == region_id
-        elif region_id is not None and c.courier_id is None and c.warehouse_id is None:
-            hit = c.region_id == region_id
-        else:
-            hit = False
-        if hit and c.factor < best:
+        if _applies(c, warehouse_id, courier_id, region_id) and c.factor < best:
             best, why = c.factor, (c.note or c.kind.replace("_", " "))
     return best, why
+
+
+def _applies(c: ConstraintInfo, warehouse_id, courier_id, region_id) -> bool:
+    """Whether constraint `c` limits the resource, on the days it covers."""
+    if warehouse_id is not None and c.warehouse_id == warehouse_id:
+        return True
+    if courier_id is not None and c.courier_id == courier_id:
+        return c.region_id is None or c.region_id == region_id
+    if region_id is not None and c.courier_id is None and c.warehouse_id is None:
+        return c.region_id == region_id
+    return False
 
 
 def lane_capacity(lane: LaneInfo, day: date, constraints: Iterable[ConstraintInfo]) -> int:
     """Orders a lane can take on `day` for campaigns: capacity × constraints − business as usual."""
     factor, _ = constraint_factor(constraints, day, courier_id=lane.courier_id, region_id=lane.region_id)
-    return math.floor(lane.daily_capacity * factor) - lane.baseline_orders_per_day
+    # floor(capacity × factor), in integers
+    return lane.daily_capacity * factor.numerator // factor.denominator - lane.baseline_orders_per_day
 
 
 def dispatch_capacity(warehouse: WarehouseInfo, day: date, constraints: Iterable[ConstraintInfo]) -> tuple[int, str]:
     """Orders a warehouse can dispatch on `day` for campaigns, and the constraint that limits it."""
     factor, why = constraint_factor(constraints, day, warehouse_id=warehouse.id)
-    capacity = math.floor(warehouse.daily_dispatch_capacity * factor) - warehouse.baseline_orders_per_day
+    capacity = warehouse.daily_dispatch_capacity * factor.numerator // factor.denominator
+    capacity -= warehouse.baseline_orders_per_day
     return capacity, (why if factor < 1 else "")
 
 
@@ -308,6 +322,22 @@ class _Context:
             self.lanes_by_region[lane.region_id].append(lane)
         for lanes in self.lanes_by_region.values():
             lanes.sort(key=lambda lane: lane.id)
+        # Volume-independent data, built on first use and shared by every volume tried.
+        self.stock: list[_SkuStock] | None = None
+        self._dispatch_days: list | None = None
+        self._region_free: dict[int, list[tuple[date, int, int]]] = {}
+        self._constraints: dict[tuple, list[ConstraintInfo]] = {}
+
+    def constraints_for(self, *, warehouse_id=None, courier_id=None, region_id=None) -> list[ConstraintInfo]:
+        """The snapshot's constraints that apply to a resource (in their order, so the
+        factor and its reason come out as from all of them)."""
+        key = (warehouse_id, courier_id, region_id)
+        found = self._constraints.get(key)
+        if found is None:
+            found = self._constraints[key] = [
+                c for c in self.snap.constraints if _applies(c, warehouse_id, courier_id, region_id)
+            ]
+        return found
 
     def factor(self, day: date, *, warehouse_id=None, courier_id=None, region_id=None) -> tuple[Fraction, str]:
         return constraint_factor(
@@ -315,11 +345,52 @@ class _Context:
         )
 
     def lane_free(self, lane: LaneInfo, day: date) -> int:
-        return lane_capacity(lane, day, self.snap.constraints) - self.snap.lane_held(lane.id, day)
+        constraints = self.constraints_for(courier_id=lane.courier_id, region_id=lane.region_id)
+        return lane_capacity(lane, day, constraints) - self.snap.lane_held(lane.id, day)
 
     def dispatch_free(self, warehouse: WarehouseInfo, day: date) -> tuple[int, str]:
-        capacity, why = dispatch_capacity(warehouse, day, self.snap.constraints)
+        capacity, why = dispatch_capacity(warehouse, day, self.constraints_for(warehouse_id=warehouse.id))
         return capacity - self.snap.dispatch_held(warehouse.id, day), why
+
+    def dispatch_days(self) -> list[tuple[date, int, list[tuple[int, int, str]]]]:
+        """Per active day: pooled dispatch held by others, and (warehouse, free, why) for each warehouse."""
+        if self._dispatch_days is None:
+            warehouses = list(self.snap.warehouses.items())
+            self._dispatch_days = [
+                (
+                    day,
+                    self.snap.dispatch_held(NETWORK, day),
+                    [(i, *self.dispatch_free(wh, day)) for i, wh in warehouses],
+                )
+                for day in self.active_days
+            ]
+        return self._dispatch_days
+
+    def region_free(self, region_id: int) -> list[tuple[date, int, int]]:
+        """Per active day: orders the region's lanes can still take, all and cash-on-delivery."""
+        found = self._region_free.get(region_id)
+        if found is None:
+            days = self.active_days
+            totals, cod_totals = [0] * len(days), [0] * len(days)
+            reserved, own = self.snap.reserved_lane, self.snap.own_lane
+            for lane in self.lanes_by_region.get(region_id, []):
+                # lane_free for every day, with the constraint lookups only where they apply
+                constraints = self.constraints_for(courier_id=lane.courier_id, region_id=lane.region_id)
+                usual = lane.daily_capacity - lane.baseline_orders_per_day
+                limited = {
+                    day: lane_capacity(lane, day, constraints)
+                    for c in (constraints if days else [])
+                    for day in _days(max(c.starts_on, days[0]), min(c.ends_on, days[-1]))
+                }
+                for j, day in enumerate(days):
+                    capacity = limited.get(day, usual)
+                    free = capacity - reserved.get((lane.id, day), 0) + own.get((lane.id, day), 0)
+                    if free > 0:
+                        totals[j] += free
+                        if lane.cod_supported:
+                            cod_totals[j] += free
+            found = self._region_free[region_id] = list(zip(days, totals, cod_totals, strict=True))
+        return found
 
 
 # --------------------------------------------------------------------------- demand
@@ -351,7 +422,7 @@ def run_check(plan: Plan, snap: Snapshot, dimensions: Iterable[str] = SIGN_OFF_D
     if INVENTORY in dimensions:
         found, bound = _check_inventory(ctx, plan.orders_per_day)
         findings += found
-        bounds[INVENTORY] = _confirm(bound, lambda v: not _check_inventory(ctx, v)[0])
+        bounds[INVENTORY] = _confirm(bound, lambda v: _inventory_fits(ctx, v))
     if COURIER in dimensions:
         found_d, bound_d = _check_dispatch(ctx, plan.orders_per_day)
         found_c, bound_c = _check_courier(ctx, plan.orders_per_day)
@@ -402,58 +473,228 @@ def _confirm(bound: int, fits) -> int:
     return low
 
 
-def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
+def _stock_pools(snap: Snapshot) -> list[int | None]:
+    return [*snap.warehouses.keys(), NETWORK]
+
+
+def _volume_bound(available: int, days: int, coeff: Fraction) -> int:
+    """Largest volume V with days × ceil(V × coeff) ≤ available."""
+    if coeff <= 0:
+        return _UNBOUNDED
+    if available < 0:
+        return 0
+    # floor((available // days) / coeff), in integers.
+    return (available // days) * coeff.denominator // coeff.numerator
+
+
+def _ceil_times(volume: int, coeff: Fraction) -> int:
+    """ceil(volume × coeff) in integers (what `daily_units` computes with fractions)."""
+    return -(-volume * coeff.numerator // coeff.denominator)
+
+
+class _StockSeries:
+    """Free stock of one SKU in one pool over the days that matter to a plan.
+
+    Day indices count from the snapshot's today. The series runs from the plan's
+    first active day `a0` to `last` (the last day anything is held). Free stock is
+    a step function (arrivals and holds change it on some days) less `slope` units
+    every day (business as usual, network only); the plan has used `needed × k`
+    units by day i, where k grows by one a day while the plan runs and then stays
+    at `n` (its active days). So the series is kept as segments of constant steps;
+    within one, free ÷ k and free − needed × k are monotonic, and their endpoints
+    decide every day in between.
+    """
+
+    __slots__ = ("a0", "n", "slope", "last", "first_value", "cuts", "events", "floor_min")
+
+    def __init__(self, start: int, events: dict[int, int], slope: int, a0: int, n: int, last: int):
+        """`start` free before any event, `events` day index → change (not changed afterwards)."""
+        self.a0, self.n, self.slope, self.last, self.events = a0, n, slope, last, events
+        tail = a0 + n
+        value = start
+        cuts = []
+        for i in sorted(events):
+            if i <= a0:
+                value += events[i]  # in the free stock of the first active day
+            elif i <= last:
+                cuts.append(i)
+            else:
+                break
+        if a0 < tail <= last and tail not in events:
+            bisect.insort(cuts, tail)  # where the plan stops adding to what it needs
+        self.first_value, self.cuts = value, cuts
+        # min over days of floor(free / k): fits at a daily need u ⇔ u ≤ floor_min. On a
+        # segment [s, e] of constant steps c, free = c − slope × (i + 1). While the plan
+        # runs, k = i − a0 + 1 and free ÷ k = (c − slope × a0) ÷ k − slope; afterwards k = n.
+        # Either way the minimum is at one end of the segment, known from the signs.
+        best = None
+        s, c = a0, value
+        for cut in [*cuts, last + 1]:
+            e = cut - 1
+            if s < tail:
+                i = e if c >= slope * a0 else s
+                q = (c - slope * (i + 1)) // (i - a0 + 1)
+            else:
+                i = e if slope >= 0 else s
+                q = (c - slope * (i + 1)) // n
+            if best is None or q < best:
+                best = q
+            c += events.get(cut, 0)
+            s = cut
+        self.floor_min = best
+
+    def segments(self):
+        """(first day, last day, steps) of each run of days with no event."""
+        s, c = self.a0, self.first_value
+        for cut in self.cuts:
+            yield s, cut - 1, c
+            c += self.events.get(cut, 0)
+            s = cut
+        yield s, self.last, c
+
+    def k(self, i: int) -> int:
+        return min(i - self.a0 + 1, self.n)
+
+    def first_short(self, needed: int) -> tuple[int, int, int] | None:
+        """The first day index on which `needed` a day does not fit, with the units
+        needed by then and the free stock then; None when every day fits."""
+        if needed <= self.floor_min:
+            return None
+        slope, tail = self.slope, self.a0 + self.n
+        for s, e, c in self.segments():
+            gap_s = c - slope * (s + 1) - needed * self.k(s)
+            if gap_s < 0:
+                i = s
+            else:
+                gap_e = c - slope * (e + 1) - needed * self.k(e)
+                if gap_e >= 0:
+                    continue
+                drop = slope + (needed if s < tail else 0)  # the gap shrinks by this a day
+                i = s + gap_s // drop + 1
+            return i, needed * self.k(i), c - slope * (i + 1)
+        return None  # pragma: no cover - floor_min says some day is short
+
+
+class _SkuStock:
+    """Per-SKU-line stock data of the inventory check that does not depend on the volume."""
+
+    __slots__ = ("sku", "pools", "total", "series", "network")
+
+    def __init__(self, sku: SkuInfo, pools: list[tuple[int | None, Fraction]], total: Fraction, series, network):
+        self.sku = sku
+        self.pools = pools  # (pool, units per order of the plan in it), pools with a share
+        self.total = total  # the sum of those units per order, all pools
+        self.series = series  # warehouse pool -> _StockSeries
+        self.network = network  # _StockSeries
+
+
+def _inventory_data(ctx: _Context) -> list[_SkuStock]:
+    """Built once per context: the check at any volume only compares with it."""
+    if ctx.stock is not None:
+        return ctx.stock
     plan, snap = ctx.plan, ctx.snap
+    today = snap.today
+    a0 = (ctx.active_days[0] - today).days
+    n = len(ctx.active_days)
+    plan_last = (plan.ends_on - today).days
+    wanted = {line.sku_id for line in plan.skus}
+    pool_shares = [(pool, share) for pool, share in ctx.pool_share.items() if share > 0]
+    total_share = sum((share for _, share in pool_shares), Fraction(0))
+    plan_pools = {pool for pool, _ in pool_shares if pool is not NETWORK}
+    stock_pools = set(_stock_pools(snap))
+    # Changes of free stock by day index (from today): per SKU for the whole network,
+    # and per SKU and warehouse for the warehouses the plan ships from.
+    network_events: dict[int, dict[int, int]] = {s: defaultdict(int) for s in wanted}
+    pool_events = {(s, p): defaultdict(int) for s in wanted for p in plan_pools}
+    # Stock is used up: a unit this plan takes now is missing for what other campaigns
+    # already hold later, so look as far as the last day anything is held.
+    last_held: dict[int, date] = {}
+    index: dict[date, int] = {}
+    for source, sign in ((snap.reserved_stock, -1), (snap.own_stock, 1)):
+        for (sku_id, pool, day), q in source.items():
+            if sku_id not in wanted:
+                continue
+            if sign < 0 and (sku_id not in last_held or day > last_held[sku_id]):
+                last_held[sku_id] = day
+            i = index.get(day)
+            if i is None:
+                i = index[day] = (day - today).days
+            if i < 0:
+                continue
+            if pool in stock_pools:
+                network_events[sku_id][i] += sign * q
+            if pool in plan_pools:
+                pool_events[(sku_id, pool)][i] += sign * q
+    for sku_id, wh_id, expected_on, qty in snap.inbound:
+        if sku_id in wanted and wh_id in snap.warehouses:
+            i = (max(expected_on, today) - today).days
+            network_events[sku_id][i] += qty
+            if wh_id in plan_pools:
+                pool_events[(sku_id, wh_id)][i] += qty
+    total_on_hand: dict[int, int] = defaultdict(int)
+    for (sku_id, _), q in snap.on_hand.items():
+        total_on_hand[sku_id] += q
+    by_sku: dict[int, tuple[dict, _StockSeries]] = {}
+    out = []
+    for line in plan.skus:
+        sku = snap.skus[line.sku_id]
+        if sku.id not in by_sku:
+            last = max(plan_last, (last_held[sku.id] - today).days if sku.id in last_held else plan_last)
+            series = {
+                pool: _StockSeries(snap.on_hand.get((sku.id, pool), 0), pool_events[(sku.id, pool)], 0, a0, n, last)
+                for pool, _ in pool_shares
+                if pool is not NETWORK
+            }
+            start = total_on_hand[sku.id] - sku.safety_stock
+            network = _StockSeries(start, network_events[sku.id], sku.baseline_units_per_day, a0, n, last)
+            by_sku[sku.id] = (series, network)
+        series, network = by_sku[sku.id]
+        per_order = plan.units_per_order * line.share
+        pools = [(pool, per_order * share) for pool, share in pool_shares]
+        out.append(_SkuStock(sku, pools, per_order * total_share, series, network))
+    ctx.stock = out
+    return out
+
+
+def _inventory_fits(ctx: _Context, volume: int) -> bool:
+    """Whether `volume` raises no inventory finding (what `_check_inventory` would say)."""
+    if not ctx.active_days:
+        return True
+    for item in _inventory_data(ctx):
+        total = 0
+        for pool, coeff in item.pools:
+            units = _ceil_times(volume, coeff)
+            total += units
+            if pool is not NETWORK and units > item.series[pool].floor_min:
+                return False
+        if total > item.network.floor_min:
+            return False
+    return True
+
+
+def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
+    snap = ctx.snap
     findings: list[Finding] = []
     bound = _UNBOUNDED
     if not ctx.active_days:
         return findings, bound
-    first_active, last_active = ctx.active_days[0], ctx.active_days[-1]
-    # Stock is used up: a unit this plan takes now is missing for what other campaigns
-    # already hold later, so look as far as the last day anything is held.
-    last_held: dict[int, date] = {}
-    for sku_id, _, day in snap.reserved_stock:
-        if day > last_held.get(sku_id, day - timedelta(days=1)):
-            last_held[sku_id] = day
-    inbound_by = defaultdict(int)
-    for sku_id, wh_id, expected_on, qty in snap.inbound:
-        inbound_by[(sku_id, wh_id, max(expected_on, snap.today))] += qty
-    for line in plan.skus:
-        sku = snap.skus[line.sku_id]
-        pools = {pool: share for pool, share in ctx.pool_share.items() if share > 0}
-        units = {pool: daily_units(plan, line.share, share, volume) for pool, share in pools.items()}
-        coeff = {pool: plan.units_per_order * line.share * share for pool, share in pools.items()}
-        # Running availability per warehouse pool, and for the whole network.
-        avail = {pool: snap.on_hand.get((sku.id, pool), 0) for pool in pools if pool is not NETWORK}
-        network = sum(q for (s, _), q in snap.on_hand.items() if s == sku.id) - sku.safety_stock
-        shortfall: dict[int | None, tuple[date, int, int]] = {}
-        network_short: tuple[date, int, int] | None = None
-        active = 0
-        for day in _days(snap.today, max(plan.ends_on, last_held.get(sku.id, plan.ends_on))):
-            for wh_id in snap.warehouses:
-                arrived = inbound_by.get((sku.id, wh_id, day), 0)
-                network += arrived
-                if wh_id in avail:
-                    avail[wh_id] += arrived
-            network -= sku.baseline_units_per_day
-            network -= sum(snap.stock_held(sku.id, pool, day) for pool in _stock_pools(snap))
-            for wh_id in avail:
-                avail[wh_id] -= snap.stock_held(sku.id, wh_id, day)
-            if first_active <= day <= last_active:
-                active += 1
-            if active == 0:
+    for item in _inventory_data(ctx):
+        sku = item.sku
+        units = {pool: _ceil_times(volume, coeff) for pool, coeff in item.pools}
+        shortfalls = []
+        for order, (pool, coeff) in enumerate(item.pools):
+            if pool is NETWORK:
                 continue
-            for wh_id, available in avail.items():
-                needed = units[wh_id] * active
-                if wh_id not in shortfall and needed > available:
-                    shortfall[wh_id] = (day, needed, available)
-                bound = min(bound, _volume_bound(available, active, coeff[wh_id]))
-            needed_network = sum(units.values()) * active
-            if network_short is None and needed_network > network:
-                network_short = (day, needed_network, network)
-            bound = min(bound, _volume_bound(network, active, sum(coeff.values(), Fraction(0))))
-        for wh_id, (day, needed, available) in shortfall.items():
+            series = item.series[pool]
+            short = series.first_short(units[pool])
+            if short is not None:
+                shortfalls.append((short[0], order, pool, short))
+            bound = min(bound, _volume_bound(series.floor_min, 1, coeff))
+        network_short = item.network.first_short(sum(units.values()))
+        bound = min(bound, _volume_bound(item.network.floor_min, 1, item.total))
+        for _, _, wh_id, (i, needed, available) in sorted(shortfalls, key=lambda s: s[:2]):
             wh = snap.warehouses[wh_id]
+            day = snap.today + timedelta(days=i)
             findings.append(
                 Finding(
                     INVENTORY,
@@ -468,7 +709,8 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 )
             )
         if network_short is not None:
-            day, needed, available = network_short
+            i, needed, available = network_short
+            day = snap.today + timedelta(days=i)
             findings.append(
                 Finding(
                     INVENTORY,
@@ -483,19 +725,6 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 )
             )
     return findings, bound
-
-
-def _stock_pools(snap: Snapshot) -> list[int | None]:
-    return [*snap.warehouses.keys(), NETWORK]
-
-
-def _volume_bound(available: int, days: int, coeff: Fraction) -> int:
-    """Largest volume V with days × ceil(V × coeff) ≤ available."""
-    if coeff <= 0:
-        return _UNBOUNDED
-    if available < 0:
-        return 0
-    return math.floor(Fraction(available // days) / coeff)
 
 
 def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
@@ -514,22 +743,29 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     # With one warehouse and no pooled regions the network total is that warehouse's:
     # checking it again would only repeat the same finding.
     network_matters = pooled_share > 0 or len(snap.warehouses) > 1
-    for day in ctx.active_days:
-        network_free = -snap.dispatch_held(NETWORK, day)
-        for wh_id, wh in snap.warehouses.items():
-            free, why = ctx.dispatch_free(wh, day)
+    lowest: dict[int, int] = {}
+    lowest_network: int | None = None
+    for day, held_network, frees in ctx.dispatch_days():
+        network_free = -held_network
+        for wh_id, free, why in frees:
             network_free += max(free, 0)
             if wh_id in demand:
                 network_free -= demand[wh_id]
                 if demand[wh_id] > free:
                     short.setdefault(wh_id, [day, demand[wh_id], max(free, 0), why, 0])[4] += 1
-                bound = min(bound, _volume_bound(free, 1, ctx.pool_share[wh_id]))
+                lowest[wh_id] = min(lowest.get(wh_id, free), free)
         # Warehouse-specific and pooled demand together must fit what the network
         # can still dispatch (pooled holds are not tied to one warehouse).
         own = sum(demand.values())
-        if pooled > network_free and (network_matters or snap.dispatch_held(NETWORK, day) > 0):
+        if pooled > network_free and (network_matters or held_network > 0):
             short.setdefault(NETWORK, [day, pooled + own, max(network_free + own, 0), "", 0])[4] += 1
-        bound = min(bound, _volume_bound(network_free + own, 1, sum(ctx.pool_share.values(), Fraction(0))))
+        if lowest_network is None or network_free + own < lowest_network:
+            lowest_network = network_free + own
+    # The volume bound grows with what is free: the day with least free capacity sets it.
+    for wh_id, free in lowest.items():
+        bound = min(bound, _volume_bound(free, 1, ctx.pool_share[wh_id]))
+    if lowest_network is not None:
+        bound = min(bound, _volume_bound(lowest_network, 1, sum(ctx.pool_share.values(), Fraction(0))))
     for wh_id, (day, needed, available, why, count) in short.items():
         more = f" (and {count - 1} more day{'s' if count > 2 else ''})" if count > 1 else ""
         if wh_id is NETWORK:
@@ -582,20 +818,22 @@ def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
             continue
         first_short = first_cod_short = None
         short_days = cod_short_days = 0
-        for day in ctx.active_days:
-            frees = [(lane, max(ctx.lane_free(lane, day), 0)) for lane in lanes]
-            total = sum(f for _, f in frees)
-            cod_total = sum(f for lane, f in frees if lane.cod_supported)
+        frees = ctx.region_free(region.id)
+        for day, total, cod_total in frees:
             if needed > total:
                 short_days += 1
                 first_short = first_short or (day, total)
             if needed_cod > cod_total:
                 cod_short_days += 1
                 first_cod_short = first_cod_short or (day, cod_total)
-            bound = min(bound, _volume_bound(total, 1, line.share))
+        if frees:
+            # The volume bound grows with what is free: the day with least free capacity sets it.
+            bound = min(bound, _volume_bound(min(total for _, total, _ in frees), 1, line.share))
             if plan.cod_share > 0:
                 # ceil(ceil(V·s)·c) ≤ G  ⇔  V·s ≤ floor(G / c)
-                bound = min(bound, _volume_bound(math.floor(Fraction(cod_total) / plan.cod_share), 1, line.share))
+                cod_total = min(cod for _, _, cod in frees)
+                cod_fit = cod_total * plan.cod_share.denominator // plan.cod_share.numerator
+                bound = min(bound, _volume_bound(cod_fit, 1, line.share))
         if first_short:
             day, total = first_short
             more = f" (short on {short_days} days)" if short_days > 1 else ""

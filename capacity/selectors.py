@@ -6,6 +6,7 @@ from datetime import date
 from fractions import Fraction
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import Q, Sum
 
 from capacity import checks
@@ -73,7 +74,14 @@ def load_snapshots(
     held = Reservation.objects.filter(
         Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today)
         | Q(kind=Reservation.Kind.DISPATCH, day__gte=window_start, day__lte=window_end)
-        | Q(kind=Reservation.Kind.LANE, lane__region_id__in=region_ids, day__gte=window_start, day__lte=window_end)
+        # By the ids of the lanes just read (the lane/day index serves it), rather than a
+        # join on their region that reads every lane hold in the window.
+        | Q(
+            kind=Reservation.Kind.LANE,
+            lane_id__in=[lane.id for lane in lanes],
+            day__gte=window_start,
+            day__lte=window_end,
+        )
     )
     columns = ("kind", "sku_id", "warehouse_id", "lane_id", "day")
     campaign_ids = [key for key in plans if key is not None]
@@ -81,13 +89,13 @@ def load_snapshots(
     if single:
         # One plan: leave its own holds out in SQL and skip the per-campaign query.
         held = held.exclude(campaign_id__in=campaign_ids)
-    totals = _split_holds(held.values(*columns).annotate(total=Sum("quantity")).order_by())
+    totals = _split_holds(_plain_rows(held.values_list(*columns).annotate(total=Sum("quantity")).order_by()))
     own: dict[int, tuple[dict, dict, dict]] = {key: ({}, {}, {}) for key in campaign_ids}
     if campaign_ids and not single:
-        rows = held.filter(campaign_id__in=campaign_ids).values("campaign_id", *columns).annotate(total=Sum("quantity"))
+        rows = held.filter(campaign_id__in=campaign_ids).values_list("campaign_id", *columns)
         by_campaign: dict[int, list] = {}
-        for row in rows.order_by():
-            by_campaign.setdefault(row["campaign_id"], []).append(row)
+        for campaign_id, *row in _plain_rows(rows.annotate(total=Sum("quantity")).order_by()):
+            by_campaign.setdefault(campaign_id, []).append(row)
         own.update({key: _split_holds(found) for key, found in by_campaign.items()})
 
     ndr = Fraction(str(settings.MOPSYNC_NDR_THRESHOLD))
@@ -116,15 +124,28 @@ def load_snapshots(
     return snapshots
 
 
+def _plain_rows(queryset) -> list[tuple]:
+    """The rows of a values_list queryset, fetched at once as the driver returns them:
+    the holds are thousands of rows, and Django's chunked iteration with per-row
+    converters costs as much as the query. Dates may come back as ISO strings (SQLite)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _split_holds(rows) -> tuple[dict, dict, dict]:
+    """(kind, sku_id, warehouse_id, lane_id, day, total) rows by kind and resource."""
     stock, dispatch, lane = {}, {}, {}
-    for row in rows:
-        if row["kind"] == Reservation.Kind.STOCK:
-            stock[(row["sku_id"], row["warehouse_id"], row["day"])] = row["total"]
-        elif row["kind"] == Reservation.Kind.DISPATCH:
-            dispatch[(row["warehouse_id"], row["day"])] = row["total"]
+    if rows and isinstance(rows[0][4], str):
+        rows = [(*row[:4], date.fromisoformat(row[4]), row[5]) for row in rows]
+    for kind, sku_id, warehouse_id, lane_id, day, total in rows:
+        if kind == Reservation.Kind.STOCK:
+            stock[(sku_id, warehouse_id, day)] = total
+        elif kind == Reservation.Kind.DISPATCH:
+            dispatch[(warehouse_id, day)] = total
         else:
-            lane[(row["lane_id"], row["day"])] = row["total"]
+            lane[(lane_id, day)] = total
     return stock, dispatch, lane
 
 
