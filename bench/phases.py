@@ -184,6 +184,7 @@ def phase_check(repeats: int, budget_s: float = 150.0) -> dict:
 
 
 def phase_credentials() -> dict:
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
@@ -195,7 +196,7 @@ def phase_credentials() -> dict:
         token, _ = Token.objects.get_or_create(user=user)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the one that loads users
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         out[username] = {"token": token.key, "session": session.session_key}

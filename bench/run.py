@@ -411,6 +411,9 @@ def _http_rows(res, row):
             r = med(rec["ratio_me"])
             target = name in ("queue", "calendar_api", "calendar_page")
             row(f"   {name} ÷ /me/", f"{r:.0%}", "≥ 25%" if target else "(no target)", (r >= 0.25) if target else None)
+    not_ok = sorted(n for n, rec in http.items() if any(str(s) != "200" for s in rec["statuses"]))
+    row("   every endpoint answered 200 (signed in, nothing redirected)", ", ".join(not_ok) or "all", "all",
+        not not_ok)  # fmt: skip
     sweep = res["http"]["sweep"]
     fivexx = sum(v["5xx"] for s in sweep.values() for v in s.values()) + sum(
         sum(n for s, n in rec["statuses"].items() if int(s) >= 500) for rec in http.values()
