@@ -29,6 +29,7 @@ from rest_framework.test import APIClient
 
 from campaigns import calendar
 from mopsync.logs import REDACTED, RedactSecrets, redact
+from tests.celery_support import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FEED_TOKEN = "Zq3-fake_feed-token-aaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -250,9 +251,7 @@ def test_gunicorn_as_the_procfile_runs_it_never_logs_the_feed_token(tmp_path):
             except OSError:
                 time.sleep(0.2)  # not listening yet
         assert status is not None, "gunicorn did not answer"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and f"/calendar/{REDACTED}.ics HTTP/1.1" not in _read(out):
-            time.sleep(0.1)
+        wait_for(lambda: f"/calendar/{REDACTED}.ics HTTP/1.1" in _read(out), "the access log line", deadline=10)
     finally:
         process.terminate()
         process.wait(timeout=30)
