@@ -109,6 +109,15 @@ def _ids(campaigns) -> list[int]:
     return [c.pk for c in campaigns] or [0]
 
 
+def _in_range(queryset, f: Filters, field: str = "date"):
+    """Rows whose `field` falls within the filters' start and end (either may be open)."""
+    if f.start:
+        queryset = queryset.filter(**{f"{field}__gte": f.start})
+    if f.end:
+        queryset = queryset.filter(**{f"{field}__lte": f.end})
+    return queryset
+
+
 def _rate(numerator, denominator, places: int = 4) -> float | None:
     if not denominator:
         return None
@@ -271,10 +280,7 @@ def delivery_days_by_region(f: Filters) -> list[dict]:
 
 def _returns(f: Filters):
     records = ReturnRecord.objects.all()
-    if f.start:
-        records = records.filter(date__gte=f.start)
-    if f.end:
-        records = records.filter(date__lte=f.end)
+    records = _in_range(records, f)
     if f.region:
         records = records.filter(region__code=f.region)
     if f.sku:
@@ -393,10 +399,7 @@ def forecast_vs_actual(f: Filters) -> list[dict]:
     campaigns = list(_campaigns(f, (Status.LIVE, Status.PAUSED)))
     actual: dict[tuple[int, dt.date], int] = {}
     rows = ActualOrders.objects.filter(campaign_id__in=_ids(campaigns))
-    if f.start:
-        rows = rows.filter(date__gte=f.start)
-    if f.end:
-        rows = rows.filter(date__lte=f.end)
+    rows = _in_range(rows, f)
     for row in rows.values("campaign_id", "date").annotate(orders=Sum("orders")).order_by():
         actual[(row["campaign_id"], row["date"])] = row["orders"]
     result = []
@@ -435,10 +438,7 @@ def _return_rates(campaigns: list[Campaign]) -> dict[int, Fraction]:
 
 def _money_by_campaign(model, field: str, campaigns: list[Campaign], f: Filters) -> dict[int, Decimal]:
     rows = model.objects.filter(campaign_id__in=_ids(campaigns))
-    if f.start:
-        rows = rows.filter(date__gte=f.start)
-    if f.end:
-        rows = rows.filter(date__lte=f.end)
+    rows = _in_range(rows, f)
     return dict(rows.values("campaign_id").annotate(total=Sum(field)).order_by().values_list("campaign_id", "total"))
 
 
@@ -484,10 +484,7 @@ def cost_per_delivered_order(f: Filters) -> list[dict]:
     spend = _money_by_campaign(CampaignSpend, "spend", campaigns, f)
     perf, lanes = _region_performance(Filters(start=f.start, end=f.end))
     rows = ActualOrders.objects.filter(campaign_id__in=_ids(campaigns)).select_related("sku")
-    if f.start:
-        rows = rows.filter(date__gte=f.start)
-    if f.end:
-        rows = rows.filter(date__lte=f.end)
+    rows = _in_range(rows, f)
     totals: dict[int, dict[str, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
     by_id = {c.pk: c for c in campaigns}
     for row in rows.only("campaign_id", "region_id", "orders", "sku__return_rate"):
@@ -522,10 +519,7 @@ def cost_per_delivered_order(f: Filters) -> list[dict]:
 def fulfilment_cost_by_channel(f: Filters) -> list[dict]:
     """Fulfilment cost per order by channel, from actual orders. 1 query."""
     rows = ActualOrders.objects.all()
-    if f.start:
-        rows = rows.filter(date__gte=f.start)
-    if f.end:
-        rows = rows.filter(date__lte=f.end)
+    rows = _in_range(rows, f)
     if f.region:
         rows = rows.filter(region__code=f.region)
     if f.sku:
@@ -550,10 +544,7 @@ def approval_cycle_time(f: Filters) -> list[dict]:
     A sign-off is timed from the latest submission (or scale-up request) of its
     campaign before it: a resubmission after changes restarts the clock."""
     signoffs = SignOff.objects.all()
-    if f.start:
-        signoffs = signoffs.filter(created_at__date__gte=f.start)
-    if f.end:
-        signoffs = signoffs.filter(created_at__date__lte=f.end)
+    signoffs = _in_range(signoffs, f, "created_at__date")
     if f.channel:
         signoffs = signoffs.filter(campaign__channel=f.channel)
     if f.campaign:
