@@ -579,14 +579,20 @@ def main() -> None:
         if res.get("rerun")
         else ""
     )
+    http = res.get("http")
+    http_setup = (
+        f"load from `bench/loadgen.py` (closed loop, {http['concurrency']} clients,\n"
+        f"  {http['rounds']} rounds × {http['seconds']} s per endpoint, endpoints interleaved per round)."
+        if http
+        else "HTTP not measured in this run."
+    )
     md = f"""# Benchmark results
 
 - Date: {run["started_at"]}
 - Machine: {run["machine"]}
 - Command: `{command}` — took {run["elapsed"] / 60:.1f} minutes ({dbs}){rerun}
 - Scale: {SCALE:g} (BENCH_SCALE); gunicorn `mopsync.wsgi --workers {WORKERS}` as the Procfile runs it, DEBUG=0,
-  on 127.0.0.1; load from `bench/loadgen.py` (closed loop, {res["http"]["concurrency"]} clients,
-  {res["http"]["rounds"]} rounds × {res["http"]["seconds"]} s per endpoint, endpoints interleaved per round).
+  on 127.0.0.1; {http_setup}
 - Medians and p95 are over repeated runs in the same process; ratios are taken within a round, then the median.
   The machine was shared with other work while this ran: absolute figures are noisy, ratios less so.
 

@@ -326,6 +326,7 @@ class _Context:
         self.stock: list[_SkuStock] | None = None
         self._dispatch_days: list | None = None
         self._region_free: dict[int, list[tuple[date, int, int]]] = {}
+        self._lane_holds: dict[int, list[tuple[int, int]]] | None = None
         self._constraints: dict[tuple, list[ConstraintInfo]] = {}
 
     def constraints_for(self, *, warehouse_id=None, courier_id=None, region_id=None) -> list[ConstraintInfo]:
@@ -355,16 +356,45 @@ class _Context:
     def dispatch_days(self) -> list[tuple[date, int, list[tuple[int, int, str]]]]:
         """Per active day: pooled dispatch held by others, and (warehouse, free, why) for each warehouse."""
         if self._dispatch_days is None:
-            warehouses = list(self.snap.warehouses.items())
+            days = self.active_days
+            per_warehouse = [
+                [(wh_id, free, why) for free, why in self._warehouse_free(wh)]
+                for wh_id, wh in self.snap.warehouses.items()
+            ]
             self._dispatch_days = [
-                (
-                    day,
-                    self.snap.dispatch_held(NETWORK, day),
-                    [(i, *self.dispatch_free(wh, day)) for i, wh in warehouses],
-                )
-                for day in self.active_days
+                (day, self.snap.dispatch_held(NETWORK, day), [frees[j] for frees in per_warehouse])
+                for j, day in enumerate(days)
             ]
         return self._dispatch_days
+
+    def _warehouse_free(self, warehouse: WarehouseInfo) -> list[tuple[int, str]]:
+        """`dispatch_free` on every active day, with the constraint lookups only on the days
+        a constraint covers and the holds looked up only where there are any."""
+        days = self.active_days
+        constraints = self.constraints_for(warehouse_id=warehouse.id)
+        usual = warehouse.daily_dispatch_capacity - warehouse.baseline_orders_per_day
+        free = [(usual, "")] * len(days)
+        for c in constraints if days else []:
+            for day in _days(max(c.starts_on, days[0]), min(c.ends_on, days[-1])):
+                free[(day - days[0]).days] = dispatch_capacity(warehouse, day, constraints)
+        held = self.snap.dispatch_held
+        return [(capacity - held(warehouse.id, day), why) for (capacity, why), day in zip(free, days, strict=True)]
+
+    def lane_holds(self) -> dict[int, list[tuple[int, int]]]:
+        """Per lane: (active day index, orders others hold) for each active day with holds.
+
+        One pass over the snapshot's lane holds, so that `region_free` touches only the
+        days that have any instead of looking every lane up on every day."""
+        if self._lane_holds is None:
+            index = {day: j for j, day in enumerate(self.active_days)}
+            holds: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for source, sign in ((self.snap.reserved_lane, 1), (self.snap.own_lane, -1)):
+                for (lane_id, day), q in source.items():
+                    j = index.get(day)
+                    if j is not None:
+                        holds[lane_id].append((j, sign * q))
+            self._lane_holds = holds
+        return self._lane_holds
 
     def region_free(self, region_id: int) -> list[tuple[date, int, int]]:
         """Per active day: orders the region's lanes can still take, all and cash-on-delivery."""
@@ -372,23 +402,21 @@ class _Context:
         if found is None:
             days = self.active_days
             totals, cod_totals = [0] * len(days), [0] * len(days)
-            reserved, own = self.snap.reserved_lane, self.snap.own_lane
+            holds = self.lane_holds()
             for lane in self.lanes_by_region.get(region_id, []):
-                # lane_free for every day, with the constraint lookups only where they apply
+                # lane_free for every day: capacity less business as usual, constraints on
+                # the days they cover, less what others hold
+                free = [lane.daily_capacity - lane.baseline_orders_per_day] * len(days)
                 constraints = self.constraints_for(courier_id=lane.courier_id, region_id=lane.region_id)
-                usual = lane.daily_capacity - lane.baseline_orders_per_day
-                limited = {
-                    day: lane_capacity(lane, day, constraints)
-                    for c in (constraints if days else [])
-                    for day in _days(max(c.starts_on, days[0]), min(c.ends_on, days[-1]))
-                }
-                for j, day in enumerate(days):
-                    capacity = limited.get(day, usual)
-                    free = capacity - reserved.get((lane.id, day), 0) + own.get((lane.id, day), 0)
-                    if free > 0:
-                        totals[j] += free
-                        if lane.cod_supported:
-                            cod_totals[j] += free
+                for c in constraints if days else []:
+                    for day in _days(max(c.starts_on, days[0]), min(c.ends_on, days[-1])):
+                        j = (day - days[0]).days
+                        free[j] = lane_capacity(lane, day, constraints)
+                for j, q in holds.get(lane.id, ()):
+                    free[j] -= q
+                totals = [t + f if f > 0 else t for t, f in zip(totals, free, strict=True)]
+                if lane.cod_supported:
+                    cod_totals = [t + f if f > 0 else t for t, f in zip(cod_totals, free, strict=True)]
             found = self._region_free[region_id] = list(zip(days, totals, cod_totals, strict=True))
         return found
 
