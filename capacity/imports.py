@@ -829,22 +829,60 @@ def _report_repeats(job: ImportJob, cleaner: _ReturnsCleaner, repeated: dict, re
 
 
 def _write_returns(packed: _Packed) -> dict:
-    """Upsert every row, a batch at a time: what each batch's keys hold is read in one
-    query (locked), new rows are inserted with one statement run for many rows (COPY on
-    PostgreSQL), changed rows updated the same way, and a row equal to what is stored is
-    not written (importing a file twice changes nothing). No model instance per row."""
+    """Upsert every row; a row equal to what is stored is not written (importing a file
+    twice changes nothing). No model instance per row."""
+    if connection.vendor == "postgresql":
+        counts = _upsert_returns_pg(packed)
+    else:
+        counts = _upsert_returns_batched(packed)
+    counts["skus_updated"] = refresh_return_rates(set(packed.skus))
+    return counts
+
+
+def _upsert_returns_pg(packed: _Packed) -> dict:
+    """PostgreSQL: COPY the rows into a temporary table (no index, no constraint to
+    maintain while loading), then one INSERT … ON CONFLICT merges them by the table's
+    unique key, updating only rows whose figures differ, and counts what it inserted
+    (`xmax = 0`) and updated. No per-batch lookups: the unique index does the matching.
+    The file's keys are distinct (repeats were refused before), so no row is hit twice."""
+    table = connection.ops.quote_name(ReturnRecord._meta.db_table)
+    columns = "date, sku_id, channel, region_id, orders, returned"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.mopsync_returns_load")  # left by an enclosing transaction
+        cursor.execute(
+            "CREATE TEMPORARY TABLE mopsync_returns_load (date date, sku_id bigint, channel varchar(20), "
+            "region_id bigint, orders integer, returned integer) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY mopsync_returns_load ({columns}) FROM STDIN") as load:
+            for rows in packed.batches():
+                for values in rows:
+                    load.write_row(values)
+        cursor.execute(
+            f"WITH merged AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM mopsync_returns_load "  # noqa: S608 - names, not input
+            "ON CONFLICT ON CONSTRAINT returns_unique_key DO UPDATE "
+            "SET orders = EXCLUDED.orders, returned = EXCLUDED.returned "
+            f"WHERE ({table}.orders, {table}.returned) IS DISTINCT FROM (EXCLUDED.orders, EXCLUDED.returned) "
+            "RETURNING xmax = 0 AS created) "
+            "SELECT COUNT(*) FILTER (WHERE created), COUNT(*) FILTER (WHERE NOT created) FROM merged"
+        )
+        created, updated = cursor.fetchone()
+    versions.written(connection, versions.scopes_of(ReturnRecord))  # the statement starts with WITH, not INSERT
+    return {"created": created, "updated": updated, "unchanged": len(packed) - created - updated}
+
+
+def _upsert_returns_batched(packed: _Packed) -> dict:
+    """Other databases: a batch at a time, what the batch's keys hold is read in one
+    query (locked), new rows inserted and changed rows updated with one statement each
+    run for many rows."""
     tally = _Tally()
-    sku_ids: set[int] = set()
     table = connection.ops.quote_name(ReturnRecord._meta.db_table)
     insert = (
         f"INSERT INTO {table} (date, sku_id, channel, region_id, orders, returned) "  # noqa: S608 - names, not input
         "VALUES (%s, %s, %s, %s, %s, %s)"
     )
     update = f"UPDATE {table} SET orders = %s, returned = %s WHERE id = %s"  # noqa: S608
-    copy = f"COPY {table} (date, sku_id, channel, region_id, orders, returned) FROM STDIN"
     for rows in packed.batches():
         skus = {v[1] for v in rows}
-        sku_ids |= skus
         existing = {
             (day, sku, channel, region): (pk, orders, returned)
             for pk, day, sku, channel, region, orders, returned in ReturnRecord.objects.filter(
@@ -862,22 +900,14 @@ def _write_returns(packed: _Packed) -> dict:
             elif found[1:] != values[4:]:
                 changed.append((values[4], values[5], found[0]))
         with connection.cursor() as cursor:
-            if new and connection.vendor == "postgresql":
-                # COPY: PostgreSQL's bulk load, several times faster than INSERTs.
-                with cursor.cursor.copy(copy) as load:
-                    for values in new:
-                        load.write_row(values)
-                versions.written(connection, versions.scopes_of(ReturnRecord))  # COPY bypasses Django's cursor
-            elif new:
+            if new:
                 cursor.executemany(insert, new)
             if changed:
                 cursor.executemany(update, changed)
         tally.counts["created"] += len(new)
         tally.counts["updated"] += len(changed)
         tally.counts["unchanged"] += len(rows) - len(new) - len(changed)
-    counts = tally.counts
-    counts["skus_updated"] = refresh_return_rates(sku_ids)
-    return counts
+    return tally.counts
 
 
 def refresh_return_rates(sku_ids: Iterable[int]) -> int:

@@ -226,6 +226,29 @@ def test_returns_same_file_twice_changes_nothing(world, ishaan):
     assert data() == before
 
 
+def test_returns_again_creates_updates_and_leaves_rows_by_their_key(world, ishaan):
+    """PostgreSQL merges through a loading table and ON CONFLICT, other databases batch
+    by batch: the counts and the rows must come out the same on both."""
+    run(ishaan, "returns", RETURNS)
+    again = (
+        "date,sku,channel,region,orders,returned\n"
+        "2025-10-01,TEE-01,meta,MUM,100,25\n"  # unchanged
+        "2025-10-01,TEE-01,google,MUM,120,15\n"  # changed
+        "2025-10-03,CAP-01,meta,PUN,40,4\n"  # new
+    )
+    job = run(ishaan, "returns", again)
+
+    assert job.status == "succeeded", job.errors
+    assert {k: job.summary[k] for k in ("created", "updated", "unchanged")} == {
+        "created": 1, "updated": 1, "unchanged": 1,
+    }  # fmt: skip
+    rows = set(ReturnRecord.objects.values_list("date", "channel", "orders", "returned"))
+    assert rows == {
+        (dt.date(2025, 10, 1), "meta", 100, 25), (dt.date(2025, 10, 1), "google", 120, 15),
+        (dt.date(2025, 10, 2), "meta", 50, 2), (dt.date(2025, 10, 3), "meta", 40, 4),
+    }  # fmt: skip
+
+
 # --------------------------------------------------------------------------- actual orders and spend
 
 
