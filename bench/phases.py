@@ -247,9 +247,14 @@ def phase_queries() -> dict:
     from mopsync import versions
 
     for _kind, url in page_urls(today):
-        # Cold: the first request after a write (what pages keep is forgotten); warm: the
-        # same request again, answered from what the process keeps (mopsync.versions).
+        # After a reference write (SKUs, lanes...: everything pages keep is forgotten); cold:
+        # the first request after a write of campaigns or stock, the steady stream (what
+        # pages keep under the data's version is forgotten, reference rows are kept); warm:
+        # the same request again, answered from what the process keeps (mopsync.versions).
         versions.clear()
+        with CaptureQueriesContext(connection) as cold_ref:
+            client.get(url)
+        versions.written(connection, (versions.DATA,))  # what any such write bumps
         with CaptureQueriesContext(connection) as cold:
             client.get(url)
         with CaptureQueriesContext(connection) as ctx:
@@ -257,6 +262,7 @@ def phase_queries() -> dict:
         out[url] = {
             "queries": len(ctx.captured_queries),
             "cold": len(cold.captured_queries),
+            "cold_ref": len(cold_ref.captured_queries),
             "status": response.status_code,
         }
     return out

@@ -449,9 +449,11 @@ def _query_rows(res, row):
     for url in q10:
         a, b = q10[url]["queries"], q1000.get(url, {}).get("queries")
         ca, cb = q10[url].get("cold", "?"), q1000.get(url, {}).get("cold", "?")
+        ra, rb = q10[url].get("cold_ref", "?"), q1000.get(url, {}).get("cold_ref", "?")
         st = {q10[url]["status"], q1000.get(url, {}).get("status")}
-        row(f"4. queries {url}", f"{a} at 10 rows, {b} at 1,000 (first request after a write: {ca} and {cb}; "
-            f"HTTP {'/'.join(map(str, sorted(st)))})", "equal, ≤ 8", a == b and max(a, b or 0) <= 8)  # fmt: skip
+        row(f"4. queries {url}", f"{a} at 10 rows, {b} at 1,000 (first request after a write of campaigns or "
+            f"stock: {ca} and {cb}; after a reference write: {ra} and {rb}; HTTP {'/'.join(map(str, sorted(st)))})",
+            "equal, ≤ 8", a == b and max(a, b or 0) <= 8)  # fmt: skip
     row("   pages and lists with unequal counts / over 8", f"{len(unequal)} / {len(over8)}", "0 / 0",
         not unequal and not over8)  # fmt: skip
 

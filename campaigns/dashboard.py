@@ -25,7 +25,7 @@ from campaigns.models import Campaign, Status
 from capacity import checks
 from capacity.checks import dispatch_capacity, lane_capacity
 from capacity.models import InboundShipment, Reservation, StockLevel
-from capacity.selectors import constraint_infos, lane_infos, warehouse_infos
+from capacity.selectors import reference
 
 HORIZON_DAYS = 14  # capacity use shown on the dashboard
 WEEK_DAYS = 7  # "this week": today and the six days after it
@@ -185,11 +185,12 @@ class DayUse:
 
 def capacity_use(*, today: date, days: int = HORIZON_DAYS) -> list[DayUse]:
     """Per day from `today`: capacity after constraints, business-as-usual load and what
-    campaigns hold (reservations). Four queries whatever the number of lanes or warehouses."""
+    campaigns hold (reservations). One query whatever the number of lanes or warehouses,
+    and four when the reference rows the process keeps are out of date (a page's read:
+    `capacity.selectors.reference`)."""
     end = today + timedelta(days=days - 1)
-    lanes = lane_infos()
-    warehouses = warehouse_infos()
-    constraints = constraint_infos(start=today, end=end)
+    ref = reference(start=today, end=end, cached=True)
+    lanes, warehouses, constraints = ref.lanes, list(ref.warehouses.values()), ref.constraints
     held = {
         (row["kind"], row["day"]): row["total"]
         for row in Reservation.objects.filter(
@@ -484,7 +485,7 @@ def dashboard(*, today: date | None = None) -> Dashboard:
     # Ops decide the shown plans this morning: their regions' risks count too.
     checked = drawing + [c for c, _ in shown if c not in drawing]
     checked.sort(key=lambda c: (c.starts_on, c.pk))
-    results = selectors.capacity_checks(checked, today=today)
+    results = selectors.capacity_checks(checked, today=today, cached=True)
     pending = []
     for c, dims in shown:
         scale_up = c.status in (Status.LIVE, Status.PAUSED)

@@ -40,11 +40,12 @@ def plan_for(campaign: Campaign) -> checks.Plan:
 
 
 def campaign_capacity_check(
-    campaign: Campaign, *, today: date | None = None, dimensions=checks.SIGN_OFF_DIMENSIONS
+    campaign: Campaign, *, today: date | None = None, dimensions=checks.SIGN_OFF_DIMENSIONS, cached: bool = False
 ) -> checks.CheckResult:
-    """Run the check for a campaign against everything other campaigns hold."""
+    """Run the check for a campaign against everything other campaigns hold. `cached`:
+    for a page, with the reference rows the process keeps (`capacity.selectors.reference`)."""
     plan = plan_for(campaign)
-    snap = load_snapshot(plan, today=today or timezone.localdate(), exclude_campaign_id=campaign.pk)
+    snap = load_snapshot(plan, today=today or timezone.localdate(), exclude_campaign_id=campaign.pk, cached=cached)
     return checks.run_check(plan, snap, dimensions=dimensions)
 
 
@@ -52,15 +53,16 @@ def capacity_checks(campaigns, *, today: date | None = None, cached: bool = Fals
     """The check for many campaigns (a queue page, a dashboard) in a fixed number of queries.
 
     The campaigns must come from `campaign_list()` so that their lines are prefetched.
-    `cached`: for pages, kept in the process until any data changes (`mopsync.versions`);
-    never for a decision (services read fresh, under their locks).
+    `cached`: for pages, kept in the process until any data changes (`mopsync.versions`),
+    and computed with the reference rows the process keeps; never for a decision
+    (services read fresh, under their locks).
     """
     today = today or timezone.localdate()
     campaigns = list(campaigns)
 
     def run() -> dict[int, checks.CheckResult]:
         plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
-        snapshots = load_snapshots(plans, today=today, batch=True)
+        snapshots = load_snapshots(plans, today=today, batch=True, cached=cached)
         return {key: checks.run_check(plan, snapshots[key]) for key, plan in plans.items()}
 
     if not cached:

@@ -182,7 +182,10 @@ def campaign_detail(request, pk: int):
     result, reservations = versions.memo(
         "campaign_detail",
         (campaign.pk, today),
-        lambda: (selectors.campaign_capacity_check(campaign, today=today), selectors.reservation_summary(campaign)),
+        lambda: (
+            selectors.campaign_capacity_check(campaign, today=today, cached=True),
+            selectors.reservation_summary(campaign),
+        ),
     )
     return render(
         request,

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
+from functools import partial, wraps
 
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -195,10 +196,12 @@ def home(request):
     section its first rows with a link to the full, filterable list."""
     today = timezone.localdate()
     context = {
-        # The same for everyone and changed only by writes: kept until the data changes.
+        # The same for everyone and changed only by writes: kept until the data changes;
+        # the reference sections (warehouses, lanes, constraints) until reference rows do.
         **versions.memo("capacity_overview", today, lambda: _overview(today)),
-        "stock_filter": forms.StockFilterForm(),
-        "lane_filter": forms.LaneFilterForm(),
+        **versions.memo("capacity_overview_reference", today, lambda: _overview_reference(today), scope=versions.REF),
+        "stock_filter": _kept_choices(forms.StockFilterForm()),
+        "lane_filter": _kept_choices(forms.LaneFilterForm()),
         **_list_context(),
         **_permissions(request.user),
     }
@@ -206,22 +209,39 @@ def home(request):
 
 
 def _overview(today: dt.date) -> dict:
+    """Stock and the arrivals ahead: what writes of stock and campaigns change."""
     stock = _page(_stock_levels(), per_page=OVERVIEW_ROWS)
     pooled = _add_holds(stock.object_list, today)
-    lanes = _page(_lanes(), per_page=OVERVIEW_ROWS)
-    _add_flags(lanes.object_list)
-    lane_counts = CourierLane.objects.aggregate(total=Count("id"), flagged=Count("id", filter=_flag_q()))
     horizon = today + dt.timedelta(days=INBOUND_HORIZON_DAYS)
     return {
         "today": today,
         "stock": stock,
         "pooled": pooled,
+        # The first rows only (the page shows no count): no COUNT query.
+        "arrivals": list(_inbound().filter(expected_on__gte=today, expected_on__lte=horizon)[:OVERVIEW_ROWS]),
+    }
+
+
+def _overview_reference(today: dt.date) -> dict:
+    """Warehouses, lanes and constraints: reference rows, changed only by their own writes."""
+    lanes = _page(_lanes(), per_page=OVERVIEW_ROWS)
+    _add_flags(lanes.object_list)
+    return {
         "warehouses": _page(_warehouses(), per_page=OVERVIEW_ROWS),
         "lanes": lanes,
-        "lane_counts": lane_counts,
-        "constraints": _page(_constraints().filter(ends_on__gte=today), per_page=OVERVIEW_ROWS),
-        "arrivals": _page(_inbound().filter(expected_on__gte=today, expected_on__lte=horizon), per_page=OVERVIEW_ROWS),
+        "lane_counts": CourierLane.objects.aggregate(total=Count("id"), flagged=Count("id", filter=_flag_q())),
+        "constraints": list(_constraints().filter(ends_on__gte=today)[:OVERVIEW_ROWS]),
     }
+
+
+def _kept_choices(form: django_forms.Form) -> django_forms.Form:
+    """An unbound filter form whose choices of warehouses or couriers come from what the
+    process keeps: reference rows, changed only by their own writes (`versions.REF`)."""
+    for name, field in form.fields.items():
+        if isinstance(field, django_forms.ModelChoiceField):
+            key = (type(form).__name__, name)
+            field.choices = versions.memo("filter_choices", key, partial(list, field.choices), scope=versions.REF)
+    return form
 
 
 def _list_context() -> dict[str, object]:

@@ -176,8 +176,9 @@ class Brand:
         return case.path.format(submitted=self.submitted.pk, draft=self.draft.pk)
 
 
-def request(brand: Brand, case: Case) -> tuple[int, list[str], bytes]:
-    """Queries, their SQL and the body of the second of two identical requests."""
+def request(brand: Brand, case: Case, *, after_write: bool = False) -> tuple[int, list[str], bytes]:
+    """Queries, their SQL and the body of the second of two identical requests;
+    `after_write`: with a write of campaign or stock data between them."""
     if case.api:
         client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=brand.users[case.user])[0].key}")
     else:
@@ -185,6 +186,8 @@ def request(brand: Brand, case: Case) -> tuple[int, list[str], bytes]:
         client.force_login(brand.users[case.user])
     url = brand.url(case)
     assert client.get(url).status_code == 200  # warm up
+    if after_write:
+        versions.written(connection, (versions.DATA,))  # what any write of those tables bumps
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, response.content[:500]
@@ -202,15 +205,16 @@ def brand(maya, mark, ishaan, lata, omar):
     return Brand({"maya": maya, "mark": mark, "ishaan": ishaan, "lata": lata, "omar": omar})
 
 
-def measure_all(brand: Brand, cases: list[Case]) -> dict[Case, tuple[int, list[str]]]:
-    return {case: request(brand, case)[:2] for case in cases}
+def measure_all(brand: Brand, cases: list[Case], **how) -> dict[Case, tuple[int, list[str]]]:
+    return {case: request(brand, case, **how)[:2] for case in cases}
 
 
-def check(brand: Brand, cases: list[Case]) -> None:
+def check(brand: Brand, cases: list[Case], budgets: dict[Case, int] | None = None, **how) -> None:
+    budgets = budgets or {}
     brand.grow(SMALL)
-    few = measure_all(brand, cases)
+    few = measure_all(brand, cases, **how)
     brand.grow(LARGE - SMALL)
-    many = measure_all(brand, cases)
+    many = measure_all(brand, cases, **how)
     problems = []
     for case in cases:
         (n_few, sql_few), (n_many, sql_many) = few[case], many[case]
@@ -218,8 +222,9 @@ def check(brand: Brand, cases: list[Case]) -> None:
         if n_few != n_many:
             grown = Counter(shape(q) for q in sql_many) - Counter(shape(q) for q in sql_few)
             problems.append(f"{case}: {n_few} queries with {SMALL}, {n_many} with {LARGE}; {grown.most_common(2)}")
-        elif n_many > BUDGET:
-            problems.append(f"{case}: {n_many} queries > {BUDGET}:\n  " + "\n  ".join(q[:200] for q in sql_many))
+        elif n_many > budgets.get(case, BUDGET):
+            budget = budgets.get(case, BUDGET)
+            problems.append(f"{case}: {n_many} queries > {budget}:\n  " + "\n  ".join(q[:200] for q in sql_many))
     assert not problems, "\n".join(problems)
 
 
@@ -229,3 +234,20 @@ def test_pages_run_a_fixed_number_of_queries_within_budget(brand):
 
 def test_api_lists_run_a_fixed_number_of_queries_within_budget(brand):
     check(brand, ENDPOINTS)
+
+
+# The first request after a write of campaigns or stock (most requests under a steady
+# stream of sign-offs and edits): what pages keep under the data's version is gone, the
+# reference rows (SKUs, warehouses, regions, lanes, constraints) are kept.
+AFTER_A_WRITE = {
+    Case("/capacity/", "omar"): BUDGET,
+    # Still above the budget: the dashboard's sections and metrics read campaigns, holds,
+    # stock and orders, each its own query; the campaign page reads the campaign, its lines,
+    # sign-offs, events and holds besides the check's stock, inbound and holds.
+    Case("/", "omar"): 26,
+    Case("/campaigns/{submitted}/", "omar"): 12,
+}
+
+
+def test_pages_after_a_write_run_a_fixed_number_of_queries(brand):
+    check(brand, list(AFTER_A_WRITE), AFTER_A_WRITE, after_write=True)
