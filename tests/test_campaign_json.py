@@ -187,6 +187,12 @@ def test_the_api_answers_the_serializers_json(varied):
     assert [row["id"] for row in filtered["results"]] == [c.pk for c in expected]
     assert JSONRenderer().render(filtered["results"]) == as_serializer(list(expected))
 
+    sku = varied[0].sku_lines.first().sku.code  # a filter that joins lines (DISTINCT), another order
+    by_sku = client.get(API + f"campaigns/?sku={sku}&search=a&ordering=-name").json()
+    expected = Campaign.objects.filter(sku_lines__sku__code=sku, name__icontains="a").distinct().order_by("-name")
+    assert by_sku["count"] == len(expected) > 1
+    assert JSONRenderer().render(by_sku["results"]) == as_serializer(list(expected))
+
     campaign = varied[-1]
     detail = client.get(API + f"campaigns/{campaign.pk}/").json()
     assert JSONRenderer().render([detail]) == as_serializer([campaign])
