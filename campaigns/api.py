@@ -16,7 +16,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_4
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from campaigns import filters, selectors, services
+from campaigns import filters, representations, selectors, services
 from campaigns import serializers as s
 from campaigns.errors import NotPermitted
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
@@ -29,11 +29,6 @@ ERRORS = {
     404: OpenApiResponse(ERROR, description="No such campaign."),
     409: OpenApiResponse(CONFLICT, description="A workflow rule refused (illegal transition, capacity taken)."),
 }
-
-
-def campaigns_for_api():
-    """campaign_list() plus who signed off: the serializer shows each current approval's actor."""
-    return selectors.campaign_list()
 
 
 ROLE_OF = {"inventory": OPS_INVENTORY, "courier": OPS_LOGISTICS}
@@ -100,7 +95,7 @@ class CampaignViewSet(
     serializer_class = s.CampaignSerializer
     permission_classes = [CampaignPermission]
     filterset_class = filters.CampaignFilter
-    filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
+    filter_backends = [filters.FilterBackend, OrderingFilter]
     ordering_fields = ["starts_on", "ends_on", "created_at", "orders_per_day", "name", "signoff_due_at"]
     ordering = ["starts_on", "id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -108,7 +103,16 @@ class CampaignViewSet(
 
     def get_queryset(self):
         # Every role reads every campaign (DESIGN.md); users without a role are refused by HasRole.
-        return campaigns_for_api()
+        if self.action in ("list", "retrieve"):
+            return Campaign.objects.all()  # read as rows and rendered by campaigns.representations
+        return selectors.campaign_list()  # the actions hand the instance (lines prefetched) to services
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(representations.campaign_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(representations.campaigns_json(page))
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._out(self.get_object())
 
     def _input(self, *, partial: bool) -> dict:
         serializer = s.CampaignInputSerializer(data=self.request.data, partial=partial)
@@ -120,8 +124,8 @@ class CampaignViewSet(
         return data
 
     def _out(self, campaign, code=status.HTTP_200_OK) -> Response:
-        campaign = campaigns_for_api().get(pk=campaign.pk)
-        return Response(s.CampaignSerializer(campaign).data, status=code)
+        """The campaign as it is now in the database (what the service wrote, fully)."""
+        return Response(representations.campaign_json(campaign.pk), status=code)
 
     def create(self, request, *args, **kwargs):
         campaign = services.campaign_create(actor=request.user, data=self._input(partial=False))

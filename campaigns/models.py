@@ -4,6 +4,7 @@ Models hold data and derived read-only helpers; every write and transition lives
 in `campaigns.services`.
 """
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -109,23 +110,38 @@ class Campaign(models.Model):
         return (self.ends_on - self.starts_on).days + 1
 
     def valid_from(self, dimension: str) -> int:
-        return self.inventory_valid_from if dimension == Dimension.INVENTORY else self.courier_valid_from
+        return getattr(self, VALID_FROM[dimension])
 
     def current_approvals(self) -> dict[str, SignOff]:
         """The approved sign-off that currently covers each dimension, if any.
 
         Uses the prefetched `signoffs` when present, so lists stay at a fixed query count.
         """
-        found: dict[str, SignOff] = {}
-        for signoff in self.signoffs.all():
-            if signoff.decision != SignOff.Decision.APPROVED:
-                continue
-            if signoff.plan_version < self.valid_from(signoff.dimension):
-                continue
-            best = found.get(signoff.dimension)
-            if best is None or signoff.plan_version > best.plan_version:
-                found[signoff.dimension] = signoff
-        return found
+        return covering_approvals(self.signoffs.all(), self.valid_from)
+
+
+# The field that holds, per dimension, the first plan version whose sign-off counts.
+VALID_FROM = {Dimension.INVENTORY: "inventory_valid_from", Dimension.COURIER: "courier_valid_from"}
+
+
+def covering_approvals(signoffs: Iterable, valid_from: Callable[[str], int]) -> dict:
+    """Of one campaign's sign-offs, the approval that currently covers each dimension: approved,
+    for a plan version at or after `valid_from(dimension)` (rule 3 voids older ones), the latest.
+
+    One rule for model instances (`Campaign.current_approvals`) and for the named rows the
+    API's list reads (`campaigns.representations`): anything with `dimension`, `decision`
+    and `plan_version`.
+    """
+    found: dict = {}
+    for signoff in signoffs:
+        if signoff.decision != SignOff.Decision.APPROVED:
+            continue
+        if signoff.plan_version < valid_from(signoff.dimension):
+            continue
+        best = found.get(signoff.dimension)
+        if best is None or signoff.plan_version > best.plan_version:
+            found[signoff.dimension] = signoff
+    return found
 
 
 class CampaignSku(models.Model):

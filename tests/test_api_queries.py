@@ -182,15 +182,15 @@ def test_list_queries_do_not_grow_with_rows(endpoint: Endpoint):
     assert many == few, f"{few} queries for {rows_few} rows, {many} for {rows_many}; repeated: {grown.most_common(3)}"
 
 
-def test_the_campaign_list_reads_through_the_selector(monkeypatch):
-    """Lists are built on campaigns.selectors.campaign_list() (lines and sign-offs prefetched)."""
-    from campaigns import selectors
+def test_the_campaign_list_is_rendered_from_rows(monkeypatch):
+    """The list is built by campaigns.representations from `.values()` rows (no model
+    instances; issue 7), the one representation tests/test_campaign_json.py checks."""
+    from campaigns import representations
 
     calls = []
-    original = selectors.campaign_list
-    monkeypatch.setattr(selectors, "campaign_list", lambda: calls.append(1) or original())
+    original = representations.campaigns_json
+    monkeypatch.setattr(representations, "campaigns_json", lambda rows: calls.append(rows) or original(rows))
     world = make_world()
     _campaigns(world, 1, approve=False)
-    calls.clear()
     assert client_for("maya").get(API + "campaigns/").status_code == 200
-    assert calls
+    assert len(calls) == 1 and all(isinstance(row, dict) for row in calls[0])

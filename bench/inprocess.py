@@ -1,0 +1,88 @@
+"""In-process timing of the campaign list against its two yardsticks (no server).
+
+For a quick before/after on a shared machine without `make bench`: the median
+milliseconds per request of `/api/v1/me/`, the plain view and the campaign list over
+interleaved rounds, and the list's requests/s as a share of the others' (the targets of
+issue 7). Reads only (GET) as `lead01`, against the benchmark database (`BENCH_DB`,
+built by `make bench`).
+
+    .venv/bin/python bench/inprocess.py [rounds] [--profile NAME]
+
+`--profile NAME` runs cProfile over the rounds of endpoint NAME instead and prints the
+top functions by cumulative and by own time.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import DB, child_env, med  # noqa: E402
+
+# As the benchmark's server runs (DEBUG=0, bench views on); REDIS_URL, if set, wins.
+os.environ.update(child_env(DB, **{key: os.environ[key] for key in ("REDIS_URL",) if key in os.environ}))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.test import Client  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+USER = "lead01"
+URLS = {
+    "me": "/api/v1/me/",
+    "plain": "/bench/campaigns/?page_size=50",
+    "campaigns": "/api/v1/campaigns/?page_size=50",
+}
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    profile = None
+    if "--profile" in args:
+        at = args.index("--profile")
+        profile = args[at + 1]
+        del args[at : at + 2]
+    rounds = int(args[0]) if args else 30
+    key = Token.objects.get(user__username=USER).key  # made by `bench/phases.py credentials`
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT="application/json")
+
+    def get(url: str) -> float:
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (url, response.status_code)
+        return elapsed
+
+    for url in URLS.values():  # warm up: imports, connections, caches
+        for _ in range(3):
+            get(url)
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(rounds):
+            get(URLS[profile])
+        profiler.disable()
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(40)
+        stats.sort_stats("tottime").print_stats(30)
+        return
+    times: dict[str, list[float]] = {name: [] for name in URLS}
+    for _ in range(rounds):
+        for name, url in URLS.items():
+            times[name].append(get(url))
+    ms = {name: med(values) * 1000 for name, values in times.items()}
+    for name, url in URLS.items():
+        print(f"{name:10} {ms[name]:8.2f} ms median  {1000 / ms[name]:8.1f} req/s  {url}")
+    print(f"campaigns ÷ plain: {ms['plain'] / ms['campaigns']:.0%}   campaigns ÷ me: {ms['me'] / ms['campaigns']:.0%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""How a campaign becomes the API's JSON: from `.values()` rows, not model instances.
+
+`CampaignSerializer` declares the shape (and the OpenAPI schema). Building its output
+through model instances, prefetch caches and DRF's attribute lookup per field took most
+of a 50-campaign list's time (issue 7: a page of 50 campaigns with ~800 lines and their
+sign-offs was ~1,100 model instances). Here a page is four flat queries — campaigns,
+SKU lines, region lines, approvals — and each value is formatted as the field the
+serializer declares for it formats it (its own `to_representation`, or for decimals and
+date-times a shortcut with the same output), so the JSON is the serializer's, byte for
+byte: tests/test_campaign_json.py compares the two on varied campaigns and timezones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from functools import cache, lru_cache, partial
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+from rest_framework import ISO_8601
+from rest_framework import fields as drf
+from rest_framework.serializers import Serializer
+from rest_framework.settings import api_settings
+
+from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, covering_approvals
+from campaigns.serializers import CampaignSerializer, SignOffSerializer
+from capacity.models import Dimension, SignOff
+
+# The field of each serializer that shows a user (`<relation>.get_username`): read into
+# the row as "<field>_name".
+USER_FIELD = {CampaignSerializer: "owner", SignOffSerializer: "actor"}
+# Values this module builds itself and puts in the row under the field's name.
+BUILT = ("skus", "regions", "sign_offs")
+DIMENSIONS = tuple(Dimension.values)  # the keys of `sign_offs`, in order
+
+# Fields whose `to_representation` gives back a database value unchanged: `int()` of an
+# int, `str()` of a str, a choice's own string, a bool. Skipping the call is the same output.
+AS_READ = (drf.IntegerField, drf.CharField, drf.ChoiceField, drf.BooleanField)
+
+
+@cache
+def _columns(serializer_class: type[Serializer]) -> tuple[str, ...]:
+    """The model columns to read for `serializer_class`: its fields but the user's name and
+    the values built here."""
+    skip = {*BUILT, USER_FIELD[serializer_class]}
+    return tuple(name for name in serializer_class().fields if name not in skip)
+
+
+@lru_cache(maxsize=64)
+def _formats(serializer_class: type[Serializer], tz) -> tuple[tuple[str, str, Callable | None], ...]:
+    """The serializer's fields in order, each as (name, key in the row, the function that
+    renders the row's value as the field's `to_representation` does, or None where the
+    value is already what it renders)."""
+    user = USER_FIELD[serializer_class]
+    formats = []
+    for name, field in serializer_class().fields.items():
+        if name == user:
+            formats.append((name, f"{user}_name", None))
+        elif name in BUILT or type(field) in AS_READ:
+            formats.append((name, name, None))
+        else:
+            formats.append((name, name, _formatter(field, tz)))
+    return tuple(formats)
+
+
+def _formatter(field: drf.Field, tz) -> Callable:
+    """`field.to_representation`, or a shortcut with the same output for what the database
+    gives back, where DRF's general path was most of a page's rendering: decimals (already
+    at the field's places) and aware date-times (DRF looks the current timezone up again
+    for each; here it is `tz`, looked up once per page)."""
+    if type(field) is drf.DecimalField and _prints_plain(field):
+        exponent = Decimal(1).scaleb(-field.decimal_places)
+        return lambda value: format(value.quantize(exponent), "f")
+    if type(field) is drf.DateTimeField and tz is not None and _iso_8601(field):
+        return partial(_datetime_text, tz=tz)
+    return field.to_representation
+
+
+def _prints_plain(field: drf.DecimalField) -> bool:
+    coerce = getattr(field, "coerce_to_string", None)
+    as_string = api_settings.COERCE_DECIMAL_TO_STRING if coerce is None else coerce
+    return as_string and field.decimal_places is not None and not field.localize and not field.normalize_output
+
+
+def _iso_8601(field: drf.DateTimeField) -> bool:
+    output = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    return isinstance(output, str) and output.lower() == ISO_8601
+
+
+def _datetime_text(value: datetime, tz) -> str:
+    """DRF's DateTimeField output for an aware date-time: ISO 8601 in `tz`, "Z" for UTC."""
+    text = value.astimezone(tz).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _render(row: dict, serializer_class: type[Serializer], tz) -> dict:
+    """`row` as `serializer_class` renders it: same keys in the same order; None stays None."""
+    return {
+        name: value if value is None or to_json is None else to_json(value)
+        for name, key, to_json in _formats(serializer_class, tz)
+        for value in (row[key],)
+    }
+
+
+def _current_timezone():
+    """What DRF's `DateTimeField.default_timezone` answers now."""
+    return timezone.get_current_timezone() if settings.USE_TZ else None
+
+
+def campaign_rows(campaigns: QuerySet[Campaign]) -> QuerySet:
+    """`campaigns` (filtered and ordered; any prefetching dropped) as the rows that
+    `campaigns_json` renders: paginate these, then render the page.
+
+    The owner's name is a subquery, not a join, so that the paginator's COUNT(*) reads
+    the campaigns alone (Django leaves an unused annotation out of a count, not a join)."""
+    users = get_user_model().objects
+    owner_name = Subquery(users.filter(pk=OuterRef("owner_id")).values(users.model.USERNAME_FIELD))
+    rows = campaigns.prefetch_related(None).values(*_columns(CampaignSerializer), *VALID_FROM.values())
+    return rows.annotate(owner_name=owner_name)
+
+
+def campaigns_json(rows: Iterable[dict]) -> list[dict]:
+    """Rows of `campaign_rows` as `CampaignSerializer` renders them, in three more queries."""
+    rows = list(rows)
+    ids = [row["id"] for row in rows]
+    skus = _lines(CampaignSku, "sku", ids)
+    regions = _lines(CampaignRegion, "region", ids)
+    approvals = _approvals(ids)
+    tz = _current_timezone()
+    for row in rows:
+        row["skus"] = skus.get(row["id"], [])
+        row["regions"] = regions.get(row["id"], [])
+        row["sign_offs"] = _sign_offs(row, approvals.get(row["id"], ()), tz)
+    return [_render(row, CampaignSerializer, tz) for row in rows]
+
+
+def campaign_json(campaign_id: int) -> dict:
+    """One campaign as `CampaignSerializer` renders it (the detail and every action's answer)."""
+    return campaigns_json(campaign_rows(Campaign.objects.filter(pk=campaign_id)))[0]
+
+
+def _lines(model, reference: str, campaign_ids: list[int]) -> dict[int, list[dict]]:
+    """The campaigns' SKU or region lines as `{reference: code, "share": str}`, by campaign
+    id, in the model's own order (as `CampaignSerializer.get_skus` lists them)."""
+    lines: dict[int, list[dict]] = {}
+    rows = model.objects.filter(campaign_id__in=campaign_ids).values_list("campaign_id", f"{reference}__code", "share")
+    for campaign_id, code, share in rows:
+        lines.setdefault(campaign_id, []).append({reference: code, "share": str(share)})
+    return lines
+
+
+def _approvals(campaign_ids: list[int]) -> dict[int, list]:
+    """The campaigns' approved sign-offs (no other decision covers a dimension) by campaign
+    id, as named rows that `covering_approvals` reads like model instances."""
+    approved = SignOff.objects.filter(campaign_id__in=campaign_ids, decision=SignOff.Decision.APPROVED)
+    approved = approved.annotate(actor_name=F(f"actor__{get_user_model().USERNAME_FIELD}")).order_by()
+    found: dict[int, list] = {}
+    for row in approved.values_list(*_columns(SignOffSerializer), "actor_name", "campaign_id", named=True):
+        found.setdefault(row.campaign_id, []).append(row)
+    return found
+
+
+def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None]:
+    """`sign_offs` of a campaign row: per dimension, the approval that covers it, or None."""
+    covering = covering_approvals(approvals, lambda dimension: campaign[VALID_FROM[dimension]])
+    return {
+        dimension: _render(covering[dimension]._asdict(), SignOffSerializer, tz) if dimension in covering else None
+        for dimension in DIMENSIONS
+    }
