@@ -108,6 +108,9 @@ class Campaign(models.Model):
     def days(self) -> int:
         return (self.ends_on - self.starts_on).days + 1
 
+    # The field holding each dimension's `valid_from` mark (for queries that need it).
+    VALID_FROM_FIELDS = {Dimension.INVENTORY: "inventory_valid_from", Dimension.COURIER: "courier_valid_from"}
+
     def valid_from(self, dimension: str) -> int:
         return self.inventory_valid_from if dimension == Dimension.INVENTORY else self.courier_valid_from
 

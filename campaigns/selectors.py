@@ -1,9 +1,26 @@
 """Reads shared by the web views, the API and the tasks."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
@@ -51,7 +68,8 @@ def campaign_capacity_check(
 def capacity_checks(campaigns, *, today: date | None = None, cached: bool = False) -> dict[int, checks.CheckResult]:
     """The check for many campaigns (a queue page, a dashboard) in a fixed number of queries.
 
-    The campaigns must come from `campaign_list()` so that their lines are prefetched.
+    Their lines are loaded here (two queries) unless they come with them (`campaign_list()`):
+    a page that shows no lines loads them only when the check is not kept already.
     `cached`: for pages, kept in the process until any data changes (`mopsync.versions`);
     never for a decision (services read fresh, under their locks).
     """
@@ -59,6 +77,7 @@ def capacity_checks(campaigns, *, today: date | None = None, cached: bool = Fals
     campaigns = list(campaigns)
 
     def run() -> dict[int, checks.CheckResult]:
+        prefetch_related_objects(campaigns, "sku_lines", "region_lines")  # none for those prefetched
         plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
         snapshots = load_snapshots(plans, today=today, batch=True)
         return {key: checks.run_check(plan, snapshots[key]) for key, plan in plans.items()}
@@ -76,13 +95,19 @@ class QueueEntry:
     waiting_since: object
 
 
+SCALING = (Status.LIVE, Status.PAUSED)  # where a scale-up waits for its sign-offs
+
+
 def pending_dimensions(campaign: Campaign) -> list[str]:
-    """Dimensions that still need a decision for the campaign's current plan version."""
+    """Dimensions that still need a decision for the campaign's current plan version.
+
+    For one campaign in hand (its sign-offs prefetched or not); `pending_signoffs` is the
+    same rule in SQL, for lists."""
     if campaign.status == Status.SUBMITTED:
         approvals = campaign.current_approvals()
         decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
         return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in approvals and d not in decided]
-    if campaign.scale_up_pending and campaign.status in (Status.LIVE, Status.PAUSED):
+    if campaign.scale_up_pending and campaign.status in SCALING:
         decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
         return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in decided]
     return []
@@ -91,33 +116,89 @@ def pending_dimensions(campaign: Campaign) -> list[str]:
 SIGNOFF_ROLES = {checks.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, checks.COURIER: {OPS_LOGISTICS, OPS_LEAD}}
 
 
-def approval_queue(user) -> list[QueueEntry]:
-    """What `user` can sign off, most urgent first: late notice, then the earliest
-    sign-off deadline, then the longest wait. Segregation of duties applies: marketing
-    and owners see nothing to sign."""
+def signable_by(user) -> tuple[str, ...]:
+    """The dimensions `user`'s roles decide: none for marketing (segregation of duties)."""
     roles = user_roles(user)
-    if MARKETING in roles or not roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}:
-        return []
-    candidates = campaign_list().filter(
-        Q(status=Status.SUBMITTED) | Q(status__in=[Status.LIVE, Status.PAUSED], scale_up_pending=True)
-    )
-    entries = []
-    for campaign in candidates.exclude(owner=user):
-        mine = tuple(d for d in pending_dimensions(campaign) if roles & SIGNOFF_ROLES[d])
-        if mine:
-            waiting = campaign.submitted_at if campaign.status == Status.SUBMITTED else campaign.updated_at
-            entries.append(QueueEntry(campaign, mine, campaign.status != Status.SUBMITTED, waiting))
-    far = timezone.now() + timedelta(days=36500)
-    entries.sort(
-        key=lambda e: (
-            not e.campaign.late_notice,
-            e.campaign.signoff_due_at or far,
-            e.campaign.starts_on,
-            e.waiting_since or far,
-            e.campaign.pk,
+    if MARKETING in roles:
+        return ()
+    return tuple(d for d in checks.SIGN_OFF_DIMENSIONS if roles & SIGNOFF_ROLES[d])
+
+
+def _awaits_decision(dimension: str) -> Q:
+    """`pending_dimensions` for one dimension, as a condition on a campaign row.
+
+    A dimension waits when no sign-off (of any decision) exists for the current plan
+    version and, for a submitted plan, no approval still covers it (one given at or
+    after the dimension's `valid_from` version, see `Campaign.current_approvals`); a
+    live or paused campaign waits only while a scale-up is pending."""
+    signoffs = SignOff.objects.filter(campaign=OuterRef("pk"), dimension=dimension)
+    decided = Exists(signoffs.filter(plan_version=OuterRef("plan_version")))
+    covered = Exists(
+        signoffs.filter(
+            decision=SignOff.Decision.APPROVED, plan_version__gte=OuterRef(Campaign.VALID_FROM_FIELDS[dimension])
         )
     )
-    return entries
+    submitted = Q(status=Status.SUBMITTED) & ~Q(covered)
+    scaling = Q(status__in=SCALING, scale_up_pending=True)
+    return (submitted | scaling) & ~Q(decided)
+
+
+def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
+    """`campaigns` (all by default) waiting for a decision on any of `dimensions`, found
+    in SQL by the rule of `pending_dimensions`; unordered.
+
+    Each comes annotated with `pending_<dimension>` for every sign-off dimension (false
+    for those not asked about) and `waiting_since` (when it was submitted or, for a
+    scale-up, last changed): `waiting_on` reads the dimensions back."""
+    campaigns = Campaign.objects.all() if campaigns is None else campaigns
+    if not dimensions:
+        return campaigns.none()
+    flags = {
+        f"pending_{d}": ExpressionWrapper(_awaits_decision(d), output_field=BooleanField())
+        if d in dimensions
+        else Value(False)
+        for d in checks.SIGN_OFF_DIMENSIONS
+    }
+    waits = Q()
+    for d in dimensions:
+        waits |= Q(**{f"pending_{d}": True})
+    waiting = Case(When(status=Status.SUBMITTED, then=F("submitted_at")), default=F("updated_at"))
+    return campaigns.annotate(**flags, waiting_since=waiting).filter(waits)
+
+
+def waiting_on(campaign: Campaign) -> tuple[str, ...]:
+    """The pending dimensions of a campaign read by `pending_signoffs`."""
+    return tuple(d for d in checks.SIGN_OFF_DIMENSIONS if getattr(campaign, f"pending_{d}"))
+
+
+# Most urgent first: late notice, then the earliest sign-off deadline (none: last).
+URGENT_FIRST = (F("late_notice").desc(), F("signoff_due_at").asc(nulls_last=True))
+# The queue breaks ties by the earliest start, then the longest wait (none: last).
+QUEUE_ORDER = (*URGENT_FIRST, F("starts_on").asc(), F("waiting_since").asc(nulls_last=True), F("pk").asc())
+
+
+def approval_queue(user, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
+    """What `user` can sign off, most urgent first (`QUEUE_ORDER`), as a query: count it
+    (`queue_counts`) and take a page in SQL, then make the page's entries (`queue_entries`).
+
+    Segregation of duties applies: marketing sees nothing, a user without an ops role
+    nothing, and nobody their own campaigns; only the dimensions the user's roles decide
+    count. `campaigns` says what comes with each campaign of the page (by default
+    `campaign_list()`: everything its JSON shows)."""
+    queue = pending_signoffs(signable_by(user), campaigns=campaign_list() if campaigns is None else campaigns)
+    return queue.exclude(owner=user).order_by(*QUEUE_ORDER)
+
+
+def queue_entries(campaigns) -> list[QueueEntry]:
+    """Entries of campaigns read through `approval_queue` (a page of it)."""
+    return [QueueEntry(c, waiting_on(c), c.status != Status.SUBMITTED, c.waiting_since) for c in campaigns]
+
+
+def queue_counts(queue: QuerySet[Campaign]) -> dict[str, int]:
+    """How many entries `approval_queue` holds and how many of them are late-notice
+    submissions (not scale-ups), in one query."""
+    late = Q(late_notice=True, status=Status.SUBMITTED)
+    return queue.aggregate(total=Count("pk"), late=Count("pk", filter=late))
 
 
 @dataclass(frozen=True)
