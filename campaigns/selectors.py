@@ -151,19 +151,20 @@ def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QueryS
     for those not asked about) and `waiting_since` (when it was submitted or, for a
     scale-up, last changed): `waiting_on` reads the dimensions back."""
     campaigns = Campaign.objects.all() if campaigns is None else campaigns
-    if not dimensions:
-        return campaigns.none()
     flags = {
         f"pending_{d}": ExpressionWrapper(_awaits_decision(d), output_field=BooleanField())
         if d in dimensions
         else Value(False)
         for d in checks.SIGN_OFF_DIMENSIONS
     }
+    waiting = Case(When(status=Status.SUBMITTED, then=F("submitted_at")), default=F("updated_at"))
+    campaigns = campaigns.annotate(**flags, waiting_since=waiting)
+    if not dimensions:
+        return campaigns.none()
     waits = Q()
     for d in dimensions:
         waits |= Q(**{f"pending_{d}": True})
-    waiting = Case(When(status=Status.SUBMITTED, then=F("submitted_at")), default=F("updated_at"))
-    return campaigns.annotate(**flags, waiting_since=waiting).filter(waits)
+    return campaigns.filter(waits)
 
 
 def waiting_on(campaign: Campaign) -> tuple[str, ...]:
