@@ -21,6 +21,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
@@ -124,23 +125,23 @@ def signable_by(user) -> tuple[str, ...]:
     return tuple(d for d in checks.SIGN_OFF_DIMENSIONS if roles & SIGNOFF_ROLES[d])
 
 
-def _awaits_decision(dimension: str) -> Q:
-    """`pending_dimensions` for one dimension, as a condition on a campaign row.
+# Plans whose sign-offs are awaited at all: submitted ones, and scale-ups of running ones.
+AWAITING = Q(status=Status.SUBMITTED) | Q(status__in=SCALING, scale_up_pending=True)
 
-    A dimension waits when no sign-off (of any decision) exists for the current plan
-    version and, for a submitted plan, no approval still covers it (one given at or
-    after the dimension's `valid_from` version, see `Campaign.current_approvals`); a
-    live or paused campaign waits only while a scale-up is pending."""
-    signoffs = SignOff.objects.filter(campaign=OuterRef("pk"), dimension=dimension)
-    decided = Exists(signoffs.filter(plan_version=OuterRef("plan_version")))
-    covered = Exists(
-        signoffs.filter(
-            decision=SignOff.Decision.APPROVED, plan_version__gte=OuterRef(Campaign.VALID_FROM_FIELDS[dimension])
-        )
+
+def _settled(dimension: str) -> Exists:
+    """Whether a sign-off settles `dimension` of the campaign's current plan: any decision
+    on the current version or, while the plan is submitted, an approval that still covers
+    it (given at or after the dimension's `valid_from` version, see
+    `Campaign.current_approvals`). The rule of `pending_dimensions`, as one EXISTS: per
+    campaign, a probe of the sign-off index, whatever the number of sign-offs."""
+    covering = Q(
+        Exact(OuterRef("status"), Status.SUBMITTED),
+        decision=SignOff.Decision.APPROVED,
+        plan_version__gte=OuterRef(Campaign.VALID_FROM_FIELDS[dimension]),
     )
-    submitted = Q(status=Status.SUBMITTED) & ~Q(covered)
-    scaling = Q(status__in=SCALING, scale_up_pending=True)
-    return (submitted | scaling) & ~Q(decided)
+    settling = Q(plan_version=OuterRef("plan_version")) | covering
+    return Exists(SignOff.objects.filter(settling, campaign=OuterRef("pk"), dimension=dimension))
 
 
 def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
@@ -152,7 +153,7 @@ def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QueryS
     scale-up, last changed): `waiting_on` reads the dimensions back."""
     campaigns = Campaign.objects.all() if campaigns is None else campaigns
     flags = {
-        f"pending_{d}": ExpressionWrapper(_awaits_decision(d), output_field=BooleanField())
+        f"pending_{d}": ExpressionWrapper(AWAITING & ~Q(_settled(d)), output_field=BooleanField())
         if d in dimensions
         else Value(False)
         for d in checks.SIGN_OFF_DIMENSIONS
