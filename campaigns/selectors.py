@@ -130,7 +130,7 @@ def signable_by(user) -> tuple[str, ...]:
 AWAITING = Q(status=Status.SUBMITTED) | Q(status__in=SCALING, scale_up_pending=True)
 
 
-@functools.cache  # built once: a query reads it (expressions are copied when used)
+@functools.cache  # built once per process: each query that uses it works on a copy
 def _settled(dimension: str) -> Exists:
     """Whether a sign-off settles `dimension` of the campaign's current plan: any decision
     on the current version or, while the plan is submitted, an approval that still covers
