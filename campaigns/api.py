@@ -233,7 +233,7 @@ class ApprovalQueueView(ListAPIView):
         responses={200: s.QueueEntrySerializer(many=True), 404: PAGE_NOT_FOUND},
     )
     def get(self, request, *args, **kwargs):
-        page = self.paginate_queryset(selectors.approval_queue(request.user))
+        page = selectors.queue_entries(self.paginate_queryset(selectors.approval_queue(request.user)))
         results = selectors.capacity_checks([entry.campaign for entry in page], cached=True)
         data = [
             {

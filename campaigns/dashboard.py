@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum, Window
 from django.utils import timezone
 
 from campaigns import selectors
@@ -121,14 +121,19 @@ def queue_page(
     not one shows the first page; one past the end, the last."""
     today = today or timezone.localdate()
     now = now or timezone.now()
-    entries = selectors.approval_queue(user)
-    shown = Paginator(entries, per_page or QUEUE_PAGE_SIZE).get_page(page)
-    results = selectors.capacity_checks([e.campaign for e in shown], today=today, cached=True)
+    # The rows show no lines: the check loads them only when it is not kept already.
+    queue = selectors.approval_queue(user, campaigns=Campaign.objects.select_related("owner"))
+    counts = selectors.queue_counts(queue)
+    paginator = Paginator(queue, per_page or QUEUE_PAGE_SIZE)
+    paginator.count = counts["total"]  # counted above with the late ones: no second COUNT
+    shown = paginator.get_page(page)
+    entries = selectors.queue_entries(shown)
+    results = selectors.capacity_checks([e.campaign for e in entries], today=today, cached=True)
     return QueuePage(
-        rows=[_queue_row(e, results.get(e.campaign.pk), today=today, now=now) for e in shown],
+        rows=[_queue_row(e, results.get(e.campaign.pk), today=today, now=now) for e in entries],
         page=shown,
-        total=len(entries),
-        late=sum(1 for e in entries if e.campaign.late_notice and not e.scale_up),
+        total=counts["total"],
+        late=counts["late"],
     )
 
 
@@ -462,35 +467,33 @@ def dashboard(*, today: date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     week_end = today + timedelta(days=WEEK_DAYS - 1)
     horizon_end = today + timedelta(days=HORIZON_DAYS - 1)
+    # The most urgent sign-offs, picked and counted (over all, before the limit) in one query.
+    urgent = selectors.pending_signoffs().annotate(total=Window(Count("pk"))).order_by(*selectors.URGENT_FIRST, "pk")
+    shown = {c.pk: c for c in urgent.only("pk")[:PENDING_SHOWN]}
+    pending_total = next(iter(shown.values())).total if shown else 0
     campaigns = list(
         selectors.campaign_list()
         .filter(
             Q(status__in=DRAWING, ends_on__gte=today, starts_on__lte=horizon_end)
-            | Q(status=Status.SUBMITTED)
+            | Q(pk__in=list(shown))
             | Q(status__in=NOT_APPROVED, starts_on__lte=today)
             | Q(status__in=[Status.DRAFT, Status.CHANGES_REQUESTED], starts_on__gte=today, starts_on__lte=week_end)
         )
         .order_by("starts_on", "id")
     )
     drawing = [c for c in campaigns if c.status in DRAWING and c.ends_on >= today and c.starts_on <= horizon_end]
-
-    waiting = []
-    for c in campaigns:
-        dims = selectors.pending_dimensions(c)
-        if dims:
-            waiting.append((c, dims))
-    far = timezone.now() + timedelta(days=36500)
-    waiting.sort(key=lambda p: (not p[0].late_notice, p[0].signoff_due_at or far, p[0].pk))
-    shown = waiting[:PENDING_SHOWN]
+    by_pk = {c.pk: c for c in campaigns}
+    waiting = [(by_pk[pk], found) for pk, found in shown.items() if pk in by_pk]  # unless deleted meanwhile
     # Ops decide the shown plans this morning: their regions' risks count too.
-    checked = drawing + [c for c, _ in shown if c not in drawing]
+    checked = drawing + [c for c, _ in waiting if c not in drawing]
     checked.sort(key=lambda c: (c.starts_on, c.pk))
     results = selectors.capacity_checks(checked, today=today, cached=True)
-    pending = []
-    for c, dims in shown:
-        scale_up = c.status in (Status.LIVE, Status.PAUSED)
-        since = c.updated_at if scale_up else c.submitted_at
-        pending.append(PendingSignoff(c, dims, since, scale_up, results.get(c.pk)))
+    pending = [
+        PendingSignoff(
+            c, list(selectors.waiting_on(found)), found.waiting_since, c.status in selectors.SCALING, results.get(c.pk)
+        )
+        for c, found in waiting
+    ]
 
     use = capacity_use(today=today)
     return Dashboard(
@@ -499,7 +502,7 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         launches_today=[c for c in campaigns if c.starts_on == today],
         launches_week=[c for c in campaigns if today < c.starts_on <= week_end],
         pending=pending,
-        pending_total=len(waiting),
+        pending_total=pending_total,
         due_unapproved=[c for c in campaigns if c.status in NOT_APPROVED and c.starts_on <= today],
         capacity=use,
         charts=[capacity_chart(use, "courier"), capacity_chart(use, "dispatch")],

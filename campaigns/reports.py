@@ -18,7 +18,7 @@ from fractions import Fraction
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -200,18 +200,16 @@ def build_daily_report(*, today: dt.date, now: dt.datetime | None = None) -> Dai
 def _pending(*, today: dt.date, now: dt.datetime | None) -> list[PendingSignoff]:
     """Every sign-off still awaited, most urgent first (late notice, then deadline)."""
     now = now or timezone.now()
-    candidates = selectors.campaign_list().filter(
-        Q(status=Status.SUBMITTED) | Q(status__in=[Status.LIVE, Status.PAUSED], scale_up_pending=True)
-    )
-    rows = []
-    for campaign in candidates:
-        dimensions = tuple(selectors.pending_dimensions(campaign))
-        if dimensions:
-            overdue = campaign.signoff_due_at is not None and campaign.signoff_due_at < now
-            rows.append(PendingSignoff(campaign, dimensions, campaign.status != Status.SUBMITTED, overdue))
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    rows.sort(key=lambda r: (not r.campaign.late_notice, r.campaign.signoff_due_at or far, r.campaign.pk))
-    return rows
+    waiting = selectors.pending_signoffs().order_by(*selectors.URGENT_FIRST, "pk")
+    return [
+        PendingSignoff(
+            campaign,
+            selectors.waiting_on(campaign),
+            campaign.status != Status.SUBMITTED,
+            campaign.signoff_due_at is not None and campaign.signoff_due_at < now,
+        )
+        for campaign in waiting
+    ]
 
 
 def _factor(constraints: list[dict], day: dt.date, *, warehouse_id=None, lane: dict | None = None) -> Fraction:

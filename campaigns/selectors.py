@@ -1,12 +1,31 @@
 """Reads shared by the web views, the API and the tasks."""
 
+import functools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
+from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
 from capacity.selectors import frac, load_snapshot, load_snapshots
@@ -52,7 +71,8 @@ def campaign_capacity_check(
 def capacity_checks(campaigns, *, today: date | None = None, cached: bool = False) -> dict[int, checks.CheckResult]:
     """The check for many campaigns (a queue page, a dashboard) in a fixed number of queries.
 
-    The campaigns must come from `campaign_list()` so that their lines are prefetched.
+    Their lines are loaded here (two queries) unless they come with them (`campaign_list()`):
+    a page that shows no lines loads them only when the check is not kept already.
     `cached`: for pages, kept in the process until any data changes (`mopsync.versions`),
     and computed with the reference rows the process keeps; never for a decision
     (services read fresh, under their locks).
@@ -61,6 +81,7 @@ def capacity_checks(campaigns, *, today: date | None = None, cached: bool = Fals
     campaigns = list(campaigns)
 
     def run() -> dict[int, checks.CheckResult]:
+        prefetch_related_objects(campaigns, "sku_lines", "region_lines")  # none for those prefetched
         plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
         snapshots = load_snapshots(plans, today=today, batch=True, cached=cached)
         return {key: checks.run_check(plan, snapshots[key]) for key, plan in plans.items()}
@@ -78,13 +99,19 @@ class QueueEntry:
     waiting_since: object
 
 
+SCALING = (Status.LIVE, Status.PAUSED)  # where a scale-up waits for its sign-offs
+
+
 def pending_dimensions(campaign: Campaign) -> list[str]:
-    """Dimensions that still need a decision for the campaign's current plan version."""
+    """Dimensions that still need a decision for the campaign's current plan version.
+
+    For one campaign in hand (its sign-offs prefetched or not); `pending_signoffs` is the
+    same rule in SQL, for lists."""
     if campaign.status == Status.SUBMITTED:
         approvals = campaign.current_approvals()
         decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
         return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in approvals and d not in decided]
-    if campaign.scale_up_pending and campaign.status in (Status.LIVE, Status.PAUSED):
+    if campaign.scale_up_pending and campaign.status in SCALING:
         decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
         return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in decided]
     return []
@@ -93,33 +120,91 @@ def pending_dimensions(campaign: Campaign) -> list[str]:
 SIGNOFF_ROLES = {checks.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, checks.COURIER: {OPS_LOGISTICS, OPS_LEAD}}
 
 
-def approval_queue(user) -> list[QueueEntry]:
-    """What `user` can sign off, most urgent first: late notice, then the earliest
-    sign-off deadline, then the longest wait. Segregation of duties applies: marketing
-    and owners see nothing to sign."""
+def signable_by(user) -> tuple[str, ...]:
+    """The dimensions `user`'s roles decide: none for marketing (segregation of duties)."""
     roles = user_roles(user)
-    if MARKETING in roles or not roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}:
-        return []
-    candidates = campaign_list().filter(
-        Q(status=Status.SUBMITTED) | Q(status__in=[Status.LIVE, Status.PAUSED], scale_up_pending=True)
+    if MARKETING in roles:
+        return ()
+    return tuple(d for d in checks.SIGN_OFF_DIMENSIONS if roles & SIGNOFF_ROLES[d])
+
+
+# Plans whose sign-offs are awaited at all: submitted ones, and scale-ups of running ones.
+AWAITING = Q(status=Status.SUBMITTED) | Q(status__in=SCALING, scale_up_pending=True)
+
+
+@functools.cache  # built once per process: each query that uses it works on a copy
+def _settled(dimension: str) -> Exists:
+    """Whether a sign-off settles `dimension` of the campaign's current plan: any decision
+    on the current version or, while the plan is submitted, an approval that still covers
+    it (given at or after the dimension's `valid_from` version, see
+    `Campaign.current_approvals`). The rule of `pending_dimensions`, as one EXISTS: per
+    campaign, a probe of the sign-off index, whatever the number of sign-offs."""
+    covering = Q(
+        Exact(OuterRef("status"), Status.SUBMITTED),
+        decision=SignOff.Decision.APPROVED,
+        plan_version__gte=OuterRef(VALID_FROM[dimension]),
     )
-    entries = []
-    for campaign in candidates.exclude(owner=user):
-        mine = tuple(d for d in pending_dimensions(campaign) if roles & SIGNOFF_ROLES[d])
-        if mine:
-            waiting = campaign.submitted_at if campaign.status == Status.SUBMITTED else campaign.updated_at
-            entries.append(QueueEntry(campaign, mine, campaign.status != Status.SUBMITTED, waiting))
-    far = timezone.now() + timedelta(days=36500)
-    entries.sort(
-        key=lambda e: (
-            not e.campaign.late_notice,
-            e.campaign.signoff_due_at or far,
-            e.campaign.starts_on,
-            e.waiting_since or far,
-            e.campaign.pk,
-        )
-    )
-    return entries
+    settling = Q(plan_version=OuterRef("plan_version")) | covering
+    return Exists(SignOff.objects.filter(settling, campaign=OuterRef("pk"), dimension=dimension))
+
+
+def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
+    """`campaigns` (all by default) waiting for a decision on any of `dimensions`, found
+    in SQL by the rule of `pending_dimensions`; unordered.
+
+    Each comes annotated with `pending_<dimension>` for every sign-off dimension (false
+    for those not asked about) and `waiting_since` (when it was submitted or, for a
+    scale-up, last changed): `waiting_on` reads the dimensions back."""
+    campaigns = Campaign.objects.all() if campaigns is None else campaigns
+    flags = {
+        f"pending_{d}": ExpressionWrapper(AWAITING & ~Q(_settled(d)), output_field=BooleanField())
+        if d in dimensions
+        else Value(False)
+        for d in checks.SIGN_OFF_DIMENSIONS
+    }
+    waiting = Case(When(status=Status.SUBMITTED, then=F("submitted_at")), default=F("updated_at"))
+    campaigns = campaigns.annotate(**flags, waiting_since=waiting)
+    if not dimensions:
+        return campaigns.none()
+    waits = Q()
+    for d in dimensions:
+        waits |= Q(**{f"pending_{d}": True})
+    return campaigns.filter(waits)
+
+
+def waiting_on(campaign: Campaign) -> tuple[str, ...]:
+    """The pending dimensions of a campaign read by `pending_signoffs`."""
+    return tuple(d for d in checks.SIGN_OFF_DIMENSIONS if getattr(campaign, f"pending_{d}"))
+
+
+# Most urgent first: late notice, then the earliest sign-off deadline (none: last).
+URGENT_FIRST = (F("late_notice").desc(), F("signoff_due_at").asc(nulls_last=True))
+# The queue breaks ties by the earliest start, then the longest wait (none: last).
+QUEUE_ORDER = (*URGENT_FIRST, F("starts_on").asc(), F("waiting_since").asc(nulls_last=True), F("pk").asc())
+
+
+def approval_queue(user, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
+    """What `user` can sign off, most urgent first (`QUEUE_ORDER`), as a query: count it
+    (`queue_counts`) and take a page in SQL, then make the page's entries (`queue_entries`).
+
+    Segregation of duties applies: marketing sees nothing, a user without an ops role
+    nothing, and nobody their own campaigns; only the dimensions the user's roles decide
+    count. `campaigns` says what comes with each campaign of the page (by default
+    `campaign_list()`: everything its JSON shows)."""
+    queue = pending_signoffs(signable_by(user), campaigns=campaign_list() if campaigns is None else campaigns)
+    return queue.exclude(owner=user).order_by(*QUEUE_ORDER)
+
+
+def queue_entries(campaigns) -> list[QueueEntry]:
+    """Entries of campaigns read through `approval_queue` (a page of it)."""
+    return [QueueEntry(c, waiting_on(c), c.status != Status.SUBMITTED, c.waiting_since) for c in campaigns]
+
+
+def queue_counts(queue: QuerySet[Campaign]) -> dict[str, int]:
+    """How many entries `approval_queue` holds and how many of them are late-notice
+    submissions (not scale-ups), in one query."""
+    late = Q(late_notice=True, status=Status.SUBMITTED)
+    return queue.aggregate(total=Count("pk"), late=Count("pk", filter=late))
 
 
 @dataclass(frozen=True)

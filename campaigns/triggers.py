@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns import selectors, services
@@ -158,16 +158,10 @@ def sla_overdue(*, now: dt.datetime) -> list[SlaItem]:
     than MOPSYNC_SLA_HOURS, or that launch within MOPSYNC_SLA_LAUNCH_HOURS."""
     waited = dt.timedelta(hours=settings.MOPSYNC_SLA_HOURS)
     soon = dt.timedelta(hours=settings.MOPSYNC_SLA_LAUNCH_HOURS)
-    candidates = selectors.campaign_list().filter(
-        Q(status=Status.SUBMITTED) | Q(status__in=[Status.LIVE, Status.PAUSED], scale_up_pending=True)
-    )
     items = []
-    for campaign in candidates.order_by("starts_on", "id"):
-        pending = tuple(selectors.pending_dimensions(campaign))
-        if not pending:
-            continue
+    for campaign in selectors.pending_signoffs().order_by("starts_on", "id"):
         reasons = []
-        since = campaign.submitted_at if campaign.status == Status.SUBMITTED else campaign.updated_at
+        since = campaign.waiting_since
         if since is not None and now - since > waited:
             hours = int((now - since).total_seconds() // 3600)
             reasons.append(f"waiting for sign-off for {hours} hours (the SLA is {settings.MOPSYNC_SLA_HOURS})")
@@ -175,7 +169,7 @@ def sla_overdue(*, now: dt.datetime) -> list[SlaItem]:
         if campaign.status == Status.SUBMITTED and start - now <= soon:
             reasons.append(f"launches {campaign.starts_on:%a %d %b} without both sign-offs")
         if reasons:
-            items.append(SlaItem(campaign, pending, tuple(reasons)))
+            items.append(SlaItem(campaign, selectors.waiting_on(campaign), tuple(reasons)))
     return items
 
 

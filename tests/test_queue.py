@@ -1,0 +1,215 @@
+"""The approval queue in SQL (`selectors.approval_queue`, `pending_signoffs`).
+
+1. It finds, orders and counts exactly what the Python queue it replaced did
+   (tests/queue_reference.py, the oracle), for every kind of user, over a dataset that
+   mixes every state a campaign's sign-offs can be in and ties on every sort key.
+2. The queue API and the queue page run the same number of queries with 10 and with
+   1,000 campaigns waiting, whether the page's checks are kept or not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from campaigns import dashboard, selectors
+from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
+from capacity.models import SignOff
+from mopsync import versions
+from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
+from tests import queue_reference as reference
+from tests.helpers import make_world
+
+TODAY = timezone.localdate()
+NOW = timezone.now().replace(microsecond=0)
+DIMENSIONS = ("inventory", "courier")
+
+
+def _user(username: str, *roles: str, superuser: bool = False) -> User:
+    user = User.objects.create_user(username=username, password="pw", is_superuser=superuser)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def _users() -> dict[str, User]:
+    """One user of every kind the queue tells apart."""
+    return {
+        "marketing": _user("maya", MARKETING),
+        "inventory": _user("ishaan", OPS_INVENTORY),
+        "logistics": _user("lata", OPS_LOGISTICS),
+        "lead": _user("omar", OPS_LEAD),
+        "both": _user("bea", OPS_INVENTORY, OPS_LOGISTICS),
+        "marketing_and_lead": _user("mo", MARKETING, OPS_LEAD),  # marketing wins: nothing
+        "no_role": _user("nina"),
+        "superuser": _user("root", superuser=True),  # acts as a lead
+    }
+
+
+def _varied_campaigns(users: dict[str, User], count: int, seed: int) -> None:
+    """`count` campaigns in random states (seeded): every status, plan versions whose
+    sign-offs are current, voided (valid_from moved past them) or of an older version
+    that still covers a dimension; scale-ups; and few distinct values of every sort
+    key (late notice, deadline, start, wait) so that ties are the rule, nulls included."""
+    rng = random.Random(seed)
+    owners = [users["marketing"], users["marketing"], users["lead"], users["inventory"], users["both"]]
+    actor = users["lead"]
+    statuses = [Status.SUBMITTED] * 5 + [Status.LIVE, Status.PAUSED] * 2 + list(Status)
+    moments = [None, NOW - dt.timedelta(days=2), NOW - dt.timedelta(hours=5), NOW + dt.timedelta(hours=20)]
+    for i in range(count):
+        status = rng.choice(statuses)
+        version = rng.randint(1, 3)
+        starts = TODAY + dt.timedelta(days=rng.choice([-3, 2, 2, 9]))
+        campaign = Campaign.objects.create(
+            name=f"C{i}",
+            channel="meta",
+            owner=rng.choice(owners),
+            starts_on=starts,
+            ends_on=starts + dt.timedelta(days=5),
+            orders_per_day=10,
+            status=status,
+            plan_version=version,
+            inventory_valid_from=rng.randint(1, version),
+            courier_valid_from=rng.randint(1, version),
+            scale_up_pending=rng.random() < 0.6,
+            late_notice=rng.random() < 0.3,
+            submitted_at=rng.choice(moments),
+            signoff_due_at=rng.choice(moments),
+        )
+        # `updated_at` is set on save: give it a few shared values too (QuerySet.update keeps them).
+        Campaign.objects.filter(pk=campaign.pk).update(updated_at=rng.choice(moments[1:]))
+        SignOff.objects.bulk_create(
+            SignOff(
+                campaign=campaign,
+                dimension=dimension,
+                decision=rng.choice(list(SignOff.Decision)),
+                actor=actor,
+                plan_version=v,
+            )
+            for dimension in DIMENSIONS
+            for v in range(1, version + 1)
+            if rng.random() < 0.45
+        )
+
+
+def _seen(entries) -> list[tuple]:
+    return [(e.campaign.pk, tuple(e.dimensions), e.scale_up, e.waiting_since) for e in entries]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_sql_queue_is_the_python_queue_for_every_user(seed):
+    users = _users()
+    _varied_campaigns(users, 160, seed)
+
+    for kind, user in users.items():
+        expected = reference.approval_queue(user)
+        queue = selectors.approval_queue(user)
+        assert _seen(selectors.queue_entries(queue)) == _seen(expected), kind
+        counts = selectors.queue_counts(queue)
+        late = sum(1 for e in expected if e.campaign.late_notice and not e.scale_up)
+        assert counts == {"total": len(expected), "late": late}, kind
+        # A page is the same slice of the same order.
+        assert _seen(selectors.queue_entries(queue[7:19])) == _seen(expected[7:19]), kind
+    assert len(reference.approval_queue(users["lead"])) > 20  # the dataset is not trivially empty
+    assert not selectors.approval_queue(users["marketing_and_lead"]).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [4, 5])
+def test_everyone_pending_is_the_python_list_of_the_dashboard_and_the_report(seed):
+    _varied_campaigns(_users(), 160, seed)
+    expected = reference.everyone_pending()
+
+    found = selectors.pending_signoffs().order_by(*selectors.URGENT_FIRST, "pk")
+
+    assert [(c.pk, selectors.waiting_on(c), c.waiting_since) for c in found] == [
+        (e.campaign.pk, e.dimensions, e.waiting_since) for e in expected
+    ]
+    board = dashboard.dashboard(today=TODAY)
+    assert board.pending_total == len(expected)
+    assert [(p.campaign.pk, tuple(p.dimensions), p.scale_up, p.waiting_since) for p in board.pending] == _seen(
+        expected[: dashboard.PENDING_SHOWN]
+    )
+
+
+# --------------------------------------------------------------------------- queries at 10 and 1,000
+
+
+def _waiting(world, owner, count: int, start: int) -> None:
+    """`count` more submitted campaigns, each with a line of each kind, some half signed."""
+    campaigns = Campaign.objects.bulk_create(
+        Campaign(
+            name=f"Waiting {i}",
+            channel="meta",
+            owner=owner,
+            orders_per_day=5,
+            status=Status.SUBMITTED,
+            starts_on=TODAY + dt.timedelta(days=3 + i % 30),
+            ends_on=TODAY + dt.timedelta(days=6 + i % 30),
+            late_notice=i % 7 == 0,
+            submitted_at=NOW - dt.timedelta(minutes=i),
+            signoff_due_at=NOW + dt.timedelta(hours=i % 50) if i % 3 else None,
+        )
+        for i in range(start, start + count)
+    )
+    CampaignSku.objects.bulk_create(CampaignSku(campaign=c, sku=world.sku, share=1) for c in campaigns)
+    CampaignRegion.objects.bulk_create(CampaignRegion(campaign=c, region=world.pune, share=1) for c in campaigns)
+    SignOff.objects.bulk_create(
+        SignOff(campaign=c, dimension="inventory", decision="approved", actor=owner, plan_version=1)
+        for c in campaigns[::2]
+    )
+
+
+def _count(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def _kept_and_after_a_write(client: Client, url: str) -> tuple[int, int]:
+    """Queries of a request whose page's checks are kept, and of the first after a write."""
+    client.get(url)
+    kept = _count(client, url)
+    PromoWindow.objects.create(name="A write", starts_on=TODAY, ends_on=TODAY)  # forgets what pages keep
+    return kept, _count(client, url)
+
+
+# Kept: the user (with roles; for the page also the session), the data's versions, the
+# queue's count (with the late ones on the page), its page; the API adds the page's SKU
+# lines, region lines and sign-offs (its JSON shows them). After a write the page loads
+# the SKU and region lines (2) for the check, and both run the batched check with the
+# reference rows the process keeps (4: stock, inbound, held capacity, each campaign's
+# own holds; capacity.selectors.load_snapshots).
+QUEUES = {"api": ("/api/v1/approval-queue/", (7, 11)), "page": ("/approvals/", (5, 11))}
+
+
+@pytest.mark.django_db(transaction=True)  # committed, as a server sees it: pages keep only committed data
+@pytest.mark.parametrize("name", list(QUEUES))
+def test_the_queue_runs_the_same_queries_with_10_and_1000_waiting(name):
+    versions.clear()
+    world = make_world()
+    maya, omar = _user("maya", MARKETING), _user("omar", OPS_LEAD)
+    if name == "api":
+        client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=omar).key}")
+    else:
+        client = Client()
+        client.force_login(omar)
+    url, pinned = QUEUES[name]
+
+    _waiting(world, maya, 10, start=0)
+    with_10 = _kept_and_after_a_write(client, url)
+    _waiting(world, maya, 990, start=10)
+    with_1000 = _kept_and_after_a_write(client, url)
+
+    assert with_10 == with_1000 == pinned
+    assert selectors.queue_counts(selectors.approval_queue(omar))["total"] == 1000
