@@ -233,19 +233,12 @@ class ApprovalQueueView(ListAPIView):
         responses={200: s.QueueEntrySerializer(many=True), 404: PAGE_NOT_FOUND},
     )
     def get(self, request, *args, **kwargs):
-        page = selectors.queue_entries(self.paginate_queryset(selectors.approval_queue(request.user)))
-        results = selectors.capacity_checks([entry.campaign for entry in page], cached=True)
-        data = [
-            {
-                "campaign": entry.campaign,
-                "dimensions": list(entry.dimensions),
-                "scale_up": entry.scale_up,
-                "waiting_since": entry.waiting_since,
-                "check": results[entry.campaign.pk].as_dict(),
-            }
-            for entry in page
-        ]
-        return self.get_paginated_response(s.QueueEntrySerializer(data, many=True).data)
+        # Rows, not model instances: the page's campaigns are read as the list reads them
+        # (campaigns.representations), and their checks are kept between requests.
+        queue = selectors.approval_queue(request.user, campaigns=Campaign.objects.all())
+        page = self.paginate_queryset(representations.queue_rows(queue))
+        results = selectors.capacity_checks_by_id([row["id"] for row in page], cached=True)
+        return self.get_paginated_response(representations.queue_json(page, results))
 
 
 class CalendarQuerySerializer(serializers.Serializer):

@@ -26,7 +26,7 @@ from rest_framework import fields as drf
 from rest_framework.serializers import Serializer
 from rest_framework.settings import api_settings
 
-from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, covering_approvals
+from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, Status, covering_approvals
 from campaigns.serializers import CampaignSerializer, SignOffSerializer
 from capacity.models import Dimension, SignOff
 
@@ -111,15 +111,16 @@ def _current_timezone():
     return timezone.get_current_timezone() if settings.USE_TZ else None
 
 
-def campaign_rows(campaigns: QuerySet[Campaign]) -> QuerySet:
+def campaign_rows(campaigns: QuerySet[Campaign], *extra: str) -> QuerySet:
     """`campaigns` (filtered and ordered; any prefetching dropped) as the rows that
     `campaigns_json` renders: paginate these, then render the page.
 
     The owner's name is a subquery, not a join, so that the paginator's COUNT(*) reads
-    the campaigns alone (Django leaves an unused annotation out of a count, not a join)."""
+    the campaigns alone (Django leaves an unused annotation out of a count, not a join).
+    `extra`: more columns or annotations of `campaigns` to read into each row."""
     users = get_user_model().objects
     owner_name = Subquery(users.filter(pk=OuterRef("owner_id")).values(users.model.USERNAME_FIELD))
-    rows = campaigns.prefetch_related(None).values(*_columns(CampaignSerializer), *VALID_FROM.values())
+    rows = campaigns.prefetch_related(None).values(*_columns(CampaignSerializer), *VALID_FROM.values(), *extra)
     return rows.annotate(owner_name=owner_name)
 
 
@@ -171,3 +172,26 @@ def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None
         dimension: _render(covering[dimension]._asdict(), SignOffSerializer, tz) if dimension in covering else None
         for dimension in DIMENSIONS
     }
+
+
+def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:
+    """`campaigns.selectors.approval_queue` as rows for `queue_json`: paginate these."""
+    return campaign_rows(queue, "waiting_since", *(f"pending_{dimension}" for dimension in DIMENSIONS))
+
+
+def queue_json(rows: Iterable[dict], results: dict) -> list[dict]:
+    """A page of `queue_rows` as `QueueEntrySerializer` renders it, with each campaign's
+    check from `results` (campaign id → `CheckResult`). A check's `as_dict()` is already
+    what `CapacityCheckSerializer` renders (tests/test_queue.py compares the two)."""
+    rows = list(rows)
+    waiting_since = _formatter(drf.DateTimeField(), _current_timezone())
+    return [
+        {
+            "campaign": campaign,
+            "dimensions": [dimension for dimension in DIMENSIONS if row[f"pending_{dimension}"]],
+            "scale_up": row["status"] != Status.SUBMITTED,
+            "waiting_since": None if row["waiting_since"] is None else waiting_since(row["waiting_since"]),
+            "check": results[row["id"]].as_dict(),
+        }
+        for row, campaign in zip(rows, campaigns_json(rows), strict=True)
+    ]

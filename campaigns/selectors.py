@@ -77,10 +77,22 @@ def capacity_checks(campaigns, *, today: date | None = None, cached: bool = Fals
     and computed with the reference rows the process keeps; never for a decision
     (services read fresh, under their locks).
     """
-    today = today or timezone.localdate()
     campaigns = list(campaigns)
+    return _capacity_checks([c.pk for c in campaigns], lambda: campaigns, today=today, cached=cached)
+
+
+def capacity_checks_by_id(ids, *, today: date | None = None, cached: bool = False) -> dict[int, checks.CheckResult]:
+    """`capacity_checks` of campaigns known by id (a page read as rows): the campaigns are
+    read only when their checks are not kept already."""
+    ids = list(ids)
+    return _capacity_checks(ids, lambda: list(Campaign.objects.filter(pk__in=ids)), today=today, cached=cached)
+
+
+def _capacity_checks(ids: list[int], load, *, today: date | None, cached: bool) -> dict[int, checks.CheckResult]:
+    today = today or timezone.localdate()
 
     def run() -> dict[int, checks.CheckResult]:
+        campaigns = load()
         prefetch_related_objects(campaigns, "sku_lines", "region_lines")  # none for those prefetched
         plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
         snapshots = load_snapshots(plans, today=today, batch=True, cached=cached)
@@ -88,7 +100,7 @@ def capacity_checks(campaigns, *, today: date | None = None, cached: bool = Fals
 
     if not cached:
         return run()
-    return versions.memo("capacity_checks", (today, tuple(sorted(c.pk for c in campaigns))), run)
+    return versions.memo("capacity_checks", (today, tuple(sorted(ids))), run)
 
 
 @dataclass(frozen=True)

@@ -186,11 +186,12 @@ def _kept_and_after_a_write(client: Client, url: str) -> tuple[int, int]:
 
 # Kept: the user (with roles; for the page also the session), the data's versions, the
 # queue's count (with the late ones on the page), its page; the API adds the page's SKU
-# lines, region lines and sign-offs (its JSON shows them). After a write the page loads
-# the SKU and region lines (2) for the check, and both run the batched check with the
-# reference rows the process keeps (4: stock, inbound, held capacity, each campaign's
-# own holds; capacity.selectors.load_snapshots).
-QUEUES = {"api": ("/api/v1/approval-queue/", (7, 11)), "page": ("/approvals/", (5, 11))}
+# lines, region lines and approvals (its JSON shows them). After a write the page loads
+# the SKU and region lines (2) for the check, the API the campaigns with those lines (3:
+# it reads the page as rows), and both run the batched check with the reference rows the
+# process keeps (4: stock, inbound, held capacity, each campaign's own holds;
+# capacity.selectors.load_snapshots).
+QUEUES = {"api": ("/api/v1/approval-queue/", (7, 14)), "page": ("/approvals/", (5, 11))}
 
 
 @pytest.mark.django_db(transaction=True)  # committed, as a server sees it: pages keep only committed data
@@ -213,3 +214,43 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_waiting(name):
 
     assert with_10 == with_1000 == pinned
     assert selectors.queue_counts(selectors.approval_queue(omar))["total"] == 1000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [6, 7])
+def test_the_queue_api_answers_what_its_serializer_renders(seed):
+    """The API renders a page from rows (campaigns.representations.queue_json); the oracle
+    is QueueEntrySerializer over model instances, each campaign's check included."""
+    from rest_framework.renderers import JSONRenderer
+
+    from campaigns.serializers import QueueEntrySerializer
+
+    users = _users()
+    world = make_world(stock=200, lane_capacity=5)  # short of what the plans need: findings
+    _varied_campaigns(users, 60, seed)
+    for campaign in Campaign.objects.all()[::2]:  # lines on half of them: checks with findings
+        CampaignSku.objects.create(campaign=campaign, sku=world.sku, share=1)
+        CampaignRegion.objects.create(campaign=campaign, region=world.mumbai, share=1)
+    user = users["lead"]
+    expected_entries = reference.approval_queue(user)
+    results = selectors.capacity_checks([e.campaign for e in expected_entries])
+    expected = QueueEntrySerializer(
+        [
+            {
+                "campaign": e.campaign,
+                "dimensions": list(e.dimensions),
+                "scale_up": e.scale_up,
+                "waiting_since": e.waiting_since,
+                "check": results[e.campaign.pk].as_dict(),
+            }
+            for e in expected_entries
+        ],
+        many=True,
+    ).data
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+    response = client.get("/api/v1/approval-queue/?page_size=200")
+
+    assert response.status_code == 200
+    assert len(expected) > 10 and any(entry["check"]["findings"] for entry in expected)
+    assert response.content.split(b'"results":', 1)[1][:-1] == JSONRenderer().render(expected)
