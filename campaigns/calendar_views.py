@@ -3,16 +3,22 @@ and `campaigns.calendar` only."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import calendar
@@ -24,10 +30,32 @@ from mopsync import versions
 FILTERS = ("channel", "region", "sku", "status")
 
 
+@functools.lru_cache(maxsize=16)
+def _option_tags(choices: tuple) -> tuple[tuple[str, str], ...]:
+    """(value, escaped <option> tag) of each choice, built once per list of choices."""
+    return tuple((str(key), f'<option value="{escape(key)}">{escape(label)}</option>') for key, label in choices)
+
+
+class ManyOptionsSelect(forms.Select):
+    """A <select> whose options are escaped once per list of choices and joined per
+    request, instead of a template rendered per option: the SKU filter of a large
+    brand has a thousand options, which Django's option templates take most of a
+    second to render, on every calendar page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = "".join(
+            tag.replace("<option ", "<option selected ", 1) if key in chosen else tag
+            for key, tag in _option_tags(tuple(self.choices))
+        )
+        attributes = flatatt({"name": name, **self.build_attrs(self.attrs, attrs)})
+        return mark_safe(f"<select{attributes}>{options}</select>")  # noqa: S308 - every value is escaped above
+
+
 class CalendarFilterForm(forms.Form):
     channel = forms.ChoiceField(required=False, choices=[("", "All channels"), *Channel.choices])
-    region = forms.ChoiceField(required=False)
-    sku = forms.ChoiceField(required=False, label="SKU")
+    region = forms.ChoiceField(required=False, widget=ManyOptionsSelect)
+    sku = forms.ChoiceField(required=False, label="SKU", widget=ManyOptionsSelect)
     status = forms.ChoiceField(required=False, label="Campaign status", choices=[("", "All"), *Status.choices])
 
     def __init__(self, data, *, regions, skus):
@@ -38,7 +66,14 @@ class CalendarFilterForm(forms.Form):
 
 def _period(query, today) -> tuple[calendar.Period, str | None]:
     """The period asked for, or this month with a reason when it was not understood."""
-    week, month = query.get("week", "").strip(), query.get("month", "").strip()
+    day, week, month = (query.get(name, "").strip() for name in ("day", "week", "month"))
+    if day:
+        period = calendar.parse_day(day)
+        if period is None:
+            return calendar.Period.month_of(
+                today
+            ), "That day was not understood (use e.g. 2026-12-03); showing this month."
+        return period, None
     if week:
         period = calendar.parse_week(week)
         if period is None:
@@ -80,6 +115,20 @@ def _choices() -> tuple[list, list]:
     )
 
 
+def _body(period: calendar.Period, *, today, filters: dict[str, str], page: str) -> str:
+    """The month or week grid, or a page of the day's list, as HTML. It depends only on
+    the data, the period, the filters and the page, so the calendar keeps it: a month
+    of a large brand takes far longer to render than to read."""
+    context = {"period": period, "filters": filters, "filter_query": urlencode(filters), "grid": None, "day": None}
+    if period.kind == "day":
+        day = calendar.calendar_day(period, **filters)
+        paginator = Paginator(day.entries, calendar.DAY_PAGE_SIZE)
+        context.update(day=day, day_page=paginator.get_page(page), self_url=_link(period, filters))
+    else:
+        context["grid"] = calendar.calendar_grid(period, today=today, **filters)
+    return render_to_string("calendar/_body.html", context)
+
+
 @reader
 def calendar_page(request):
     today = timezone.localdate()
@@ -89,15 +138,19 @@ def calendar_page(request):
     regions, skus = versions.memo("calendar_choices", None, _choices, scope=versions.REF)
     form = CalendarFilterForm(request.GET, regions=regions, skus=skus)
     filters = _filters(request, form)
-    # The grid changes only with the data: kept until it does (`mopsync.versions`).
-    grid = versions.memo(
-        "calendar_grid",
-        (period, today, tuple(sorted(filters.items()))),
-        lambda: calendar.calendar_grid(period, today=today, **filters),
+    # What the period shows changes only with the data: kept, as HTML, until it does (`mopsync.versions`).
+    page = request.GET.get("page", "") if period.kind == "day" else ""
+    body = versions.memo(
+        "calendar_body",
+        (period, today, tuple(sorted(filters.items())), page),
+        lambda: _body(period, today=today, filters=filters, page=page),
     )
     feed = calendar.calendar_feed_for(request.user)
 
-    if period.kind == "month":
+    if period.kind == "day":
+        today_period = calendar.Period.day_of(today)
+        other = calendar.Period.week_of(period.first)
+    elif period.kind == "month":
         today_period = calendar.Period.month_of(today)
         # The week to open from the month: this week when it is in the month, else the month's first.
         inside = period.first <= today <= period.last
@@ -109,7 +162,8 @@ def calendar_page(request):
         request,
         "calendar/calendar.html",
         {
-            "grid": grid,
+            "body": body,
+            "month_url": _link(calendar.Period.month_of(period.first), filters),
             "period": period,
             "form": form,
             "filters": filters,
