@@ -115,7 +115,16 @@ def _choices() -> tuple[list, list]:
     )
 
 
-def _body(period: calendar.Period, *, today, filters: dict[str, str], page: str) -> str:
+def _page_number(query) -> int:
+    """The page of a day's list asked for: 1 for anything that is not a page number."""
+    try:
+        number = int(query.get("page", "")[:7])
+    except ValueError:
+        return 1
+    return max(number, 1)
+
+
+def _body(period: calendar.Period, *, today, filters: dict[str, str], page: int) -> str:
     """The month or week grid, or a page of the day's list, as HTML. It depends only on
     the data, the period, the filters and the page, so the calendar keeps it: a month
     of a large brand takes far longer to render than to read."""
@@ -139,7 +148,7 @@ def calendar_page(request):
     form = CalendarFilterForm(request.GET, regions=regions, skus=skus)
     filters = _filters(request, form)
     # What the period shows changes only with the data: kept, as HTML, until it does (`mopsync.versions`).
-    page = request.GET.get("page", "") if period.kind == "day" else ""
+    page = _page_number(request.GET) if period.kind == "day" else 1
     body = versions.memo(
         "calendar_body",
         (period, today, tuple(sorted(filters.items())), page),

@@ -458,6 +458,13 @@ def test_a_day_that_is_not_understood_shows_the_current_month(as_maya, query):
     assert "November 2026" in response.content.decode() and "That day was not understood" in response.content.decode()
 
 
+@pytest.mark.parametrize("page", ["abc", "-3", "0", "²", "99999999999", ""])
+def test_a_page_that_is_not_understood_shows_a_page_never_a_500(as_maya, maya, page):
+    crowd(maya, 3, on=DEC[3])
+    response = as_maya.get(f"/calendar/?day=2026-12-03&page={page}")
+    assert response.status_code == 200 and len(hrefs(day_list(response.content.decode()))) == 3
+
+
 def test_most_important_by_day_is_the_sorted_cut_of_each_day():
     """The skipping fill gives what sorting each day's entries and cutting them would."""
     rng = random.Random(7)
