@@ -3,7 +3,6 @@ and `campaigns.calendar` only."""
 
 from __future__ import annotations
 
-import functools
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -17,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
@@ -30,23 +30,29 @@ from mopsync import versions
 FILTERS = ("channel", "region", "sku", "status")
 
 
-@functools.lru_cache(maxsize=16)
-def _option_tags(choices: tuple) -> tuple[tuple[str, str], ...]:
-    """(value, escaped <option> tag) of each choice, built once per list of choices."""
-    return tuple((str(key), f'<option value="{escape(key)}">{escape(label)}</option>') for key, label in choices)
+class PreparedChoices(BaseChoiceIterator):
+    """A long list of choices, normalised and escaped once and kept with the reference
+    data (`versions.memo`): Django would normalise a plain list again on every request
+    and render an option template per option, most of a calendar page's time at a
+    thousand SKUs. Being a choice iterator, Django takes it as it is."""
+
+    def __init__(self, choices):
+        self.choices = list(choices)
+        self.tags = [
+            (str(key), f'<option value="{escape(key)}">{escape(label)}</option>') for key, label in self.choices
+        ]
+
+    def __iter__(self):
+        return iter(self.choices)
 
 
-class ManyOptionsSelect(forms.Select):
-    """A <select> whose options are escaped once per list of choices and joined per
-    request, instead of a template rendered per option: the SKU filter of a large
-    brand has a thousand options, which Django's option templates take most of a
-    second to render, on every calendar page."""
+class PreparedSelect(forms.Select):
+    """A <select> of `PreparedChoices`: the chosen option is marked, the others joined as they are."""
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = set(self.format_value(value))
         options = "".join(
-            tag.replace("<option ", "<option selected ", 1) if key in chosen else tag
-            for key, tag in _option_tags(tuple(self.choices))
+            tag.replace("<option ", "<option selected ", 1) if key in chosen else tag for key, tag in self.choices.tags
         )
         attributes = flatatt({"name": name, **self.build_attrs(self.attrs, attrs)})
         return mark_safe(f"<select{attributes}>{options}</select>")  # noqa: S308 - every value is escaped above
@@ -54,14 +60,14 @@ class ManyOptionsSelect(forms.Select):
 
 class CalendarFilterForm(forms.Form):
     channel = forms.ChoiceField(required=False, choices=[("", "All channels"), *Channel.choices])
-    region = forms.ChoiceField(required=False, widget=ManyOptionsSelect)
-    sku = forms.ChoiceField(required=False, label="SKU", widget=ManyOptionsSelect)
+    region = forms.ChoiceField(required=False, widget=PreparedSelect)
+    sku = forms.ChoiceField(required=False, label="SKU", widget=PreparedSelect)
     status = forms.ChoiceField(required=False, label="Campaign status", choices=[("", "All"), *Status.choices])
 
-    def __init__(self, data, *, regions, skus):
+    def __init__(self, data, *, regions: PreparedChoices, skus: PreparedChoices):
         super().__init__(data)
-        self.fields["region"].choices = [("", "All regions"), *((code, f"{code} — {name}") for code, name in regions)]
-        self.fields["sku"].choices = [("", "All SKUs"), *((code, f"{code} — {name}") for code, name in skus)]
+        self.fields["region"].choices = regions
+        self.fields["sku"].choices = skus
 
 
 def _period(query, today) -> tuple[calendar.Period, str | None]:
@@ -108,10 +114,12 @@ def _link(period: calendar.Period | None, filters: dict[str, str]) -> str | None
     return "?" + urlencode({**period.param, **filters})
 
 
-def _choices() -> tuple[list, list]:
+def _choices() -> tuple[PreparedChoices, PreparedChoices]:
+    regions = Region.objects.order_by("code").values_list("code", "name")
+    skus = Sku.objects.order_by("code").values_list("code", "name")
     return (
-        list(Region.objects.order_by("code").values_list("code", "name")),
-        list(Sku.objects.order_by("code").values_list("code", "name")),
+        PreparedChoices([("", "All regions"), *((code, f"{code} — {name}") for code, name in regions)]),
+        PreparedChoices([("", "All SKUs"), *((code, f"{code} — {name}") for code, name in skus)]),
     )
 
 
