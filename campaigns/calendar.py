@@ -2,7 +2,9 @@
 courier capacity use, and each user's private iCalendar feed.
 
 Reads are bounded: a grid costs the entry queries of `selectors.calendar_entries`
-plus four for capacity use, whatever the number of campaigns or days shown.
+plus four for capacity use, whatever the number of campaigns or days shown. So is
+what a page shows: a crowded day shows its few most important entries and how many
+more there are, listed in full on the day's own page.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from itertools import accumulate
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Sum
@@ -21,7 +24,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from campaigns.models import CalendarFeed, Campaign, CampaignRegion, Channel, Status
-from campaigns.selectors import CalendarEntry, calendar_entries
+from campaigns.selectors import CALENDAR_KINDS, CalendarEntry, calendar_entries
 from capacity.checks import lane_capacity
 from capacity.models import CapacityConstraint, Reservation
 from capacity.selectors import constraint_infos, lane_infos
@@ -59,9 +62,10 @@ FEED_KINDS = ("campaign", "promo_window", "constraint")
 
 @dataclass(frozen=True)
 class Period:
-    """What a calendar page shows: a month (grid of whole weeks) or one ISO week."""
+    """What a calendar page shows: a month (grid of whole weeks), one ISO week, or one day
+    (the full list behind a cell's "+N more")."""
 
-    kind: str  # "month" | "week"
+    kind: str  # "month" | "week" | "day"
     first: date
     last: date
 
@@ -75,6 +79,10 @@ class Period:
     def week(cls, year: int, week: int) -> Period:
         monday = date.fromisocalendar(year, week, 1)
         return cls("week", monday, monday + timedelta(days=6))
+
+    @classmethod
+    def day_of(cls, day: date) -> Period:
+        return cls("day", day, day)
 
     @classmethod
     def month_of(cls, day: date) -> Period:
@@ -98,22 +106,27 @@ class Period:
         """The query parameter that bookmarks this period."""
         if self.kind == "month":
             return {"month": f"{self.first:%Y-%m}"}
+        if self.kind == "day":
+            return {"day": self.first.isoformat()}
         return {"week": iso_week(self.first)}
 
     @property
     def title(self) -> str:
         if self.kind == "month":
             return f"{self.first:%B %Y}"
+        if self.kind == "day":
+            return f"{self.first:%A} {self.first.day} {self.first:%B %Y}"
         year, week, _ = self.first.isocalendar()
         return f"Week {week}, {year} ({_span(self.first, self.last)})"
 
     def previous(self) -> Period | None:
-        before = self.first - timedelta(days=1)
-        return self._within(Period.month_of(before) if self.kind == "month" else Period.week_of(before))
+        return self._within(self._same_kind_of(self.first - timedelta(days=1)))
 
     def next(self) -> Period | None:
-        after = self.last + timedelta(days=1)
-        return self._within(Period.month_of(after) if self.kind == "month" else Period.week_of(after))
+        return self._within(self._same_kind_of(self.last + timedelta(days=1)))
+
+    def _same_kind_of(self, day: date) -> Period:
+        return {"month": Period.month_of, "week": Period.week_of, "day": Period.day_of}[self.kind](day)
 
     @staticmethod
     def _within(period: Period) -> Period | None:
@@ -135,6 +148,7 @@ def _span(first: date, last: date) -> str:
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _WEEK = re.compile(r"(\d{4})-[Ww](\d{1,2})")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_month(value: str) -> Period | None:
@@ -146,6 +160,17 @@ def parse_month(value: str) -> Period | None:
     if not (MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12):
         return None
     return Period.month(year, month)
+
+
+def parse_day(value: str) -> Period | None:
+    """`2026-12-03` → that day; None for anything else."""
+    if not _DAY.fullmatch(value):
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return Period._within(Period.day_of(day))
 
 
 def parse_week(value: str) -> Period | None:
@@ -347,13 +372,52 @@ class DayEntry:
         return _span(self.entry.starts_on, self.entry.ends_on)
 
 
+# Entries shown in one day of a grid; the rest are counted and listed on the day's page.
+# A month cell has room for about four chips; the week view shows details, so more.
+DAY_CAPS = {"month": 4, "week": 10}
+DAY_PAGE_SIZE = 50
+
+# What a planner and an ops lead must see first on a crowded day, most important first:
+# ops constraints (they cut what the couriers and warehouses can take that day) and promo
+# windows (the few marketing seasons everything else is planned around); then campaigns
+# waiting for a sign-off (submitted, or running with a scale-up), which decide whether
+# the day goes over capacity; then what runs or will run (live, paused, approved), which
+# fills the couriers; then what is still being planned; finished and dropped work last.
+CAMPAIGN_RANKS = {
+    Status.SUBMITTED: 2,
+    Status.LIVE: 3,
+    Status.PAUSED: 3,
+    Status.APPROVED: 4,
+    Status.CHANGES_REQUESTED: 6,
+    Status.DRAFT: 7,
+    Status.COMPLETED: 8,
+    Status.REJECTED: 9,
+    Status.CANCELLED: 9,
+}
+KIND_RANKS = {"constraint": 0, "promo_window": 1, "stock_arrival": 5}
+KIND_ORDER = {kind: index for index, kind in enumerate(CALENDAR_KINDS)}
+
+
+def importance(entry: CalendarEntry) -> tuple:
+    """Sort key of an entry on a crowded day, most important first (see CAMPAIGN_RANKS);
+    a late-notice plan comes first within its rank. Ties go to the earliest start, so
+    multi-day spans keep the same relative order on every day they cover."""
+    if entry.kind == "campaign":
+        scale_up = entry.scale_up_pending and entry.status in (Status.LIVE, Status.PAUSED)
+        rank = CAMPAIGN_RANKS[Status.SUBMITTED] if scale_up else CAMPAIGN_RANKS.get(entry.status, 7)
+    else:
+        rank = KIND_RANKS.get(entry.kind, 5)
+    return (rank, not entry.late_notice, entry.starts_on, KIND_ORDER.get(entry.kind, 0), entry.id)
+
+
 @dataclass(frozen=True)
 class CalendarDay:
     day: date
     in_period: bool
     is_today: bool
     use: DayUse
-    entries: list[DayEntry] = field(default_factory=list)
+    entries: list[DayEntry] = field(default_factory=list)  # the most important, at most the cap
+    more: int = 0  # entries covering the day that are not shown
 
 
 @dataclass(frozen=True)
@@ -367,7 +431,45 @@ class CalendarWeek:
 class CalendarGrid:
     period: Period
     weeks: list[CalendarWeek]
-    entries: list[CalendarEntry]
+    total: int  # entries in the grid's days
+
+
+def most_important_by_day(
+    entries: list[CalendarEntry], *, start: date, end: date, cap: int
+) -> tuple[list[list[CalendarEntry]], list[int]]:
+    """For each day of [start, end]: the `cap` most important entries covering it (in
+    order of importance) and how many entries cover it in all.
+
+    The work is bounded by the entries plus days × cap, not entries × days: entries are
+    taken most important first, each fills the days of its span that still have room,
+    and full days are skipped through a "next day with room" pointer (a disjoint-set
+    forest with path halving); the totals are a running sum of where spans start and end.
+    """
+    days = (end - start).days + 1
+    shown: list[list[CalendarEntry]] = [[] for _ in range(days)]
+    starts_minus_ends = [0] * (days + 1)
+    room = list(range(days + 1))  # room[i] leads to the first day at or after i with room; `days`: none
+
+    def with_room(i: int) -> int:
+        while room[i] != i:
+            room[i] = room[room[i]]
+            i = room[i]
+        return i
+
+    for entry in sorted(entries, key=importance):
+        first = max((entry.starts_on - start).days, 0)
+        last = min((entry.ends_on - start).days, days - 1)
+        if first > last:
+            continue
+        starts_minus_ends[first] += 1
+        starts_minus_ends[last + 1] -= 1
+        i = with_room(first)
+        while i <= last:
+            shown[i].append(entry)
+            if len(shown[i]) == cap:
+                room[i] = i + 1
+            i = with_room(i + 1)
+    return shown, list(accumulate(starts_minus_ends[:days]))
 
 
 def calendar_grid(
@@ -379,32 +481,61 @@ def calendar_grid(
     channel: str | None = None,
     status: str | None = None,
 ) -> CalendarGrid:
-    """The weeks of `period`, each day with the entries that cover it and its courier
+    """The weeks of `period`, each day with its most important entries (at most
+    `DAY_CAPS[period.kind]`, the number of the others in `more`) and its courier
     capacity use. Filters narrow the entries; capacity use is the network's, or the
     region's when a region is chosen (a channel, SKU or status does not change how
     full the couriers are)."""
     start, end = period.grid_start, period.grid_end
     entries = calendar_entries(start=start, end=end, region=region, sku=sku, channel=channel, status=status)
     use = capacity_use(start=start, end=end, region=region)
+    shown, covering = most_important_by_day(entries, start=start, end=end, cap=DAY_CAPS[period.kind])
     weeks = []
-    monday = start
-    while monday <= end:
+    for monday_index in range(0, len(shown), 7):
         days = []
-        for offset in range(7):
-            day = monday + timedelta(days=offset)
+        for index in range(monday_index, monday_index + 7):
+            day = start + timedelta(days=index)
             days.append(
                 CalendarDay(
                     day=day,
                     in_period=period.first <= day <= period.last,
                     is_today=day == today,
                     use=use[day],
-                    entries=[DayEntry(e, day) for e in entries if e.starts_on <= day <= e.ends_on],
+                    entries=[DayEntry(e, day) for e in shown[index]],
+                    more=covering[index] - len(shown[index]),
                 )
             )
-        year, number, _ = monday.isocalendar()
+        year, number, _ = days[0].day.isocalendar()
         weeks.append(CalendarWeek(f"{year}-W{number:02d}", number, days))
-        monday += timedelta(days=7)
-    return CalendarGrid(period, weeks, entries)
+    return CalendarGrid(period, weeks, len(entries))
+
+
+@dataclass(frozen=True)
+class CalendarDayList:
+    """One day in full: its capacity use and every entry covering it, most important first."""
+
+    period: Period
+    use: DayUse
+    entries: list[DayEntry]
+
+
+def calendar_day(
+    period: Period,
+    *,
+    region: str | None = None,
+    sku: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+) -> CalendarDayList:
+    """Everything on the day of `period` (the page behind a grid cell's "+N more"),
+    with the same filters and order of importance as the grids."""
+    day = period.first
+    entries = calendar_entries(start=day, end=day, region=region, sku=sku, channel=channel, status=status)
+    return CalendarDayList(
+        period,
+        capacity_use(start=day, end=day, region=region)[day],
+        [DayEntry(entry, day) for entry in sorted(entries, key=importance)],
+    )
 
 
 # --------------------------------------------------------------------------- private feed

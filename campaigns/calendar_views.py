@@ -9,10 +9,16 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.forms.utils import flatatt
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import calendar
@@ -24,21 +30,56 @@ from mopsync import versions
 FILTERS = ("channel", "region", "sku", "status")
 
 
+class PreparedChoices(BaseChoiceIterator):
+    """A long list of choices, normalised and escaped once and kept with the reference
+    data (`versions.memo`): Django would normalise a plain list again on every request
+    and render an option template per option, most of a calendar page's time at a
+    thousand SKUs. Being a choice iterator, Django takes it as it is."""
+
+    def __init__(self, choices):
+        self.choices = list(choices)
+        self.tags = [
+            (str(key), f'<option value="{escape(key)}">{escape(label)}</option>') for key, label in self.choices
+        ]
+
+    def __iter__(self):
+        return iter(self.choices)
+
+
+class PreparedSelect(forms.Select):
+    """A <select> of `PreparedChoices`: the chosen option is marked, the others joined as they are."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = "".join(
+            tag.replace("<option ", "<option selected ", 1) if key in chosen else tag for key, tag in self.choices.tags
+        )
+        attributes = flatatt({"name": name, **self.build_attrs(self.attrs, attrs)})
+        return mark_safe(f"<select{attributes}>{options}</select>")  # noqa: S308 - every value is escaped above
+
+
 class CalendarFilterForm(forms.Form):
     channel = forms.ChoiceField(required=False, choices=[("", "All channels"), *Channel.choices])
-    region = forms.ChoiceField(required=False)
-    sku = forms.ChoiceField(required=False, label="SKU")
+    region = forms.ChoiceField(required=False, widget=PreparedSelect)
+    sku = forms.ChoiceField(required=False, label="SKU", widget=PreparedSelect)
     status = forms.ChoiceField(required=False, label="Campaign status", choices=[("", "All"), *Status.choices])
 
-    def __init__(self, data, *, regions, skus):
+    def __init__(self, data, *, regions: PreparedChoices, skus: PreparedChoices):
         super().__init__(data)
-        self.fields["region"].choices = [("", "All regions"), *((code, f"{code} — {name}") for code, name in regions)]
-        self.fields["sku"].choices = [("", "All SKUs"), *((code, f"{code} — {name}") for code, name in skus)]
+        self.fields["region"].choices = regions
+        self.fields["sku"].choices = skus
 
 
 def _period(query, today) -> tuple[calendar.Period, str | None]:
     """The period asked for, or this month with a reason when it was not understood."""
-    week, month = query.get("week", "").strip(), query.get("month", "").strip()
+    day, week, month = (query.get(name, "").strip() for name in ("day", "week", "month"))
+    if day:
+        period = calendar.parse_day(day)
+        if period is None:
+            return calendar.Period.month_of(
+                today
+            ), "That day was not understood (use e.g. 2026-12-03); showing this month."
+        return period, None
     if week:
         period = calendar.parse_week(week)
         if period is None:
@@ -73,11 +114,36 @@ def _link(period: calendar.Period | None, filters: dict[str, str]) -> str | None
     return "?" + urlencode({**period.param, **filters})
 
 
-def _choices() -> tuple[list, list]:
+def _choices() -> tuple[PreparedChoices, PreparedChoices]:
+    regions = Region.objects.order_by("code").values_list("code", "name")
+    skus = Sku.objects.order_by("code").values_list("code", "name")
     return (
-        list(Region.objects.order_by("code").values_list("code", "name")),
-        list(Sku.objects.order_by("code").values_list("code", "name")),
+        PreparedChoices([("", "All regions"), *((code, f"{code} — {name}") for code, name in regions)]),
+        PreparedChoices([("", "All SKUs"), *((code, f"{code} — {name}") for code, name in skus)]),
     )
+
+
+def _page_number(query) -> int:
+    """The page of a day's list asked for: 1 for anything that is not a page number."""
+    try:
+        number = int(query.get("page", "")[:7])
+    except ValueError:
+        return 1
+    return max(number, 1)
+
+
+def _body(period: calendar.Period, *, today, filters: dict[str, str], page: int) -> str:
+    """The month or week grid, or a page of the day's list, as HTML. It depends only on
+    the data, the period, the filters and the page, so the calendar keeps it: a month
+    of a large brand takes far longer to render than to read."""
+    context = {"period": period, "filters": filters, "filter_query": urlencode(filters), "grid": None, "day": None}
+    if period.kind == "day":
+        day = calendar.calendar_day(period, **filters)
+        paginator = Paginator(day.entries, calendar.DAY_PAGE_SIZE)
+        context.update(day=day, day_page=paginator.get_page(page), self_url=_link(period, filters))
+    else:
+        context["grid"] = calendar.calendar_grid(period, today=today, **filters)
+    return render_to_string("calendar/_body.html", context)
 
 
 @reader
@@ -89,15 +155,19 @@ def calendar_page(request):
     regions, skus = versions.memo("calendar_choices", None, _choices, scope=versions.REF)
     form = CalendarFilterForm(request.GET, regions=regions, skus=skus)
     filters = _filters(request, form)
-    # The grid changes only with the data: kept until it does (`mopsync.versions`).
-    grid = versions.memo(
-        "calendar_grid",
-        (period, today, tuple(sorted(filters.items()))),
-        lambda: calendar.calendar_grid(period, today=today, **filters),
+    # What the period shows changes only with the data: kept, as HTML, until it does (`mopsync.versions`).
+    page = _page_number(request.GET) if period.kind == "day" else 1
+    body = versions.memo(
+        "calendar_body",
+        (period, today, tuple(sorted(filters.items())), page),
+        lambda: _body(period, today=today, filters=filters, page=page),
     )
     feed = calendar.calendar_feed_for(request.user)
 
-    if period.kind == "month":
+    if period.kind == "day":
+        today_period = calendar.Period.day_of(today)
+        other = calendar.Period.week_of(period.first)
+    elif period.kind == "month":
         today_period = calendar.Period.month_of(today)
         # The week to open from the month: this week when it is in the month, else the month's first.
         inside = period.first <= today <= period.last
@@ -109,7 +179,8 @@ def calendar_page(request):
         request,
         "calendar/calendar.html",
         {
-            "grid": grid,
+            "body": body,
+            "month_url": _link(calendar.Period.month_of(period.first), filters),
             "period": period,
             "form": form,
             "filters": filters,

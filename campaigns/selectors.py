@@ -229,6 +229,9 @@ class CalendarEntry:
     status: str = ""
     url: str = ""
     channel: str = ""
+    # What makes a campaign urgent on the calendar (`campaigns.calendar.importance`).
+    late_notice: bool = False
+    scale_up_pending: bool = False
 
 
 CALENDAR_KINDS = ("campaign", "promo_window", "constraint", "stock_arrival")
@@ -244,7 +247,13 @@ def calendar_entries(
     channel: str | None = None,
     status: str | None = None,
 ) -> list[CalendarEntry]:
-    """Every kind of calendar item overlapping [start, end], in four queries."""
+    """Every kind of calendar item overlapping [start, end], in four queries, ordered by
+    first day, kind, id.
+
+    A month of a large brand holds thousands of items, so each query reads only the
+    columns an entry shows (`values_list`, no model instances); ops constraints, a
+    handful, are read whole for their title.
+    """
     entries: list[CalendarEntry] = []
     if "campaign" in kinds:
         campaigns = Campaign.objects.filter(starts_on__lte=end, ends_on__gte=start)
@@ -256,18 +265,23 @@ def calendar_entries(
             campaigns = campaigns.filter(channel=channel)
         if status:
             campaigns = campaigns.filter(status=status)
-        for c in campaigns.distinct().order_by("starts_on", "id"):
-            entries.append(
-                CalendarEntry(
-                    "campaign", c.pk, c.name, c.starts_on, c.ends_on, c.status, f"/campaigns/{c.pk}/", c.channel
-                )
-            )
+        rows = (
+            campaigns.distinct()
+            .order_by()
+            .values_list("id", "name", "starts_on", "ends_on", "status", "channel", "late_notice", "scale_up_pending")
+        )
+        entries += [
+            CalendarEntry("campaign", pk, name, first, last, state, f"/campaigns/{pk}/", on, late, scale_up)
+            for pk, name, first, last, state, on, late, scale_up in rows
+        ]
     if "promo_window" in kinds and not (region or sku or status):
         windows = PromoWindow.objects.filter(starts_on__lte=end, ends_on__gte=start)
         if channel:
             windows = windows.filter(Q(channel=channel) | Q(channel=""))
-        for w in windows.order_by("starts_on", "id"):
-            entries.append(CalendarEntry("promo_window", w.pk, w.name, w.starts_on, w.ends_on, channel=w.channel))
+        rows = windows.order_by().values_list("id", "name", "starts_on", "ends_on", "channel")
+        entries += [
+            CalendarEntry("promo_window", pk, name, first, last, channel=on) for pk, name, first, last, on in rows
+        ]
     if "constraint" in kinds and not (sku or channel or status):
         constraints = CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).select_related(
             "warehouse", "courier", "region"
@@ -276,18 +290,19 @@ def calendar_entries(
             constraints = constraints.filter(
                 Q(region__code=region) | Q(warehouse__regions__code=region) | Q(courier__lanes__region__code=region)
             ).distinct()
-        for c in constraints.order_by("starts_on", "id"):
-            entries.append(CalendarEntry("constraint", c.pk, str(c), c.starts_on, c.ends_on, c.kind))
+        rows = constraints.order_by()
+        entries += [CalendarEntry("constraint", c.pk, str(c), c.starts_on, c.ends_on, c.kind) for c in rows]
     if "stock_arrival" in kinds and not (channel or status or region):
-        arrivals = InboundShipment.objects.filter(expected_on__gte=start, expected_on__lte=end).select_related(
-            "sku", "warehouse"
-        )
+        arrivals = InboundShipment.objects.filter(expected_on__gte=start, expected_on__lte=end)
         if sku:
             arrivals = arrivals.filter(sku__code=sku)
-        for a in arrivals.order_by("expected_on", "id"):
-            title = f"{a.quantity} × {a.sku.code} arrive at {a.warehouse.code}"
-            entries.append(CalendarEntry("stock_arrival", a.pk, title, a.expected_on, a.expected_on))
-    entries.sort(key=lambda e: (e.starts_on, CALENDAR_KINDS.index(e.kind), e.id))
+        rows = arrivals.order_by().values_list("id", "quantity", "sku__code", "warehouse__code", "expected_on")
+        entries += [
+            CalendarEntry("stock_arrival", pk, f"{quantity} × {code} arrive at {warehouse}", on, on)
+            for pk, quantity, code, warehouse, on in rows
+        ]
+    order = {kind: index for index, kind in enumerate(CALENDAR_KINDS)}
+    entries.sort(key=lambda e: (e.starts_on, order[e.kind], e.id))
     return entries
 
 

@@ -69,6 +69,7 @@ PAGES = [
     Case("/approvals/", "lata"),
     Case(f"/calendar/?month={MONTH}", "omar"),
     Case(f"/calendar/?week={WEEK}", "omar"),
+    Case(f"/calendar/?day={day(3)}", "omar"),
     Case(f"/calendar/?month={MONTH}&region=MUM", "maya"),
     Case("/capacity/", "omar"),
     Case("/capacity/stock/", "omar"),

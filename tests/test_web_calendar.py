@@ -6,6 +6,7 @@ and 3–5 Dec 2026 (Thu–Sat) fall in ISO week 2026-W49 (30 Nov – 6 Dec).
 
 import datetime as dt
 import logging
+import random
 import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,13 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
-from campaigns import calendar
-from campaigns.models import CalendarFeed, PromoWindow
-from capacity.models import CapacityConstraint
+from campaigns import calendar, selectors
+from campaigns.models import CalendarFeed, Campaign, PromoWindow, Status
+from capacity.models import CapacityConstraint, InboundShipment
 from tests.factories import InboundFactory
 from tests.helpers import approved, make_world, submitted
 
@@ -356,6 +358,267 @@ def test_month_page_query_count_does_not_grow_with_campaigns(as_maya, world, may
     # (capacity use); the feed. (As computed: inside a test's transaction that wrote,
     # what pages keep between requests is not used; tests/test_query_budget.py counts that.)
     assert len(ten) == len(two) == 13, [q["sql"] for q in ten.captured_queries]
+
+
+# --------------------------------------------------------------------------- crowded days
+
+
+def crowd(owner, n: int, *, on: dt.date, until: dt.date | None = None, **fields) -> list[Campaign]:
+    """`n` campaigns on the day `on` (to `until`), straight into the table: a day of a large brand."""
+    defaults = {"channel": "meta", "status": "draft", "orders_per_day": 1, **fields}
+    return Campaign.objects.bulk_create(
+        Campaign(name=f"Crowd {i:04d}", owner=owner, starts_on=on, ends_on=until or on, **defaults) for i in range(n)
+    )
+
+
+def hrefs(html: str) -> list[str]:
+    return re.findall(r'href="(/campaigns/\d+/)"', html)
+
+
+def more_link(cell: str) -> tuple[str, str] | None:
+    """(href, text) of a day cell's "+N more" link."""
+    match = re.search(r'<a class="cal-more" href="([^"]*)"[^>]*>([^<]*)</a>', cell)
+    return (match[1].replace("&amp;", "&"), match[2]) if match else None
+
+
+def day_list(html: str) -> str:
+    return re.search(r'<section class="card cal-day-list".*?</section>', html, flags=re.S)[0]
+
+
+def test_a_crowded_day_shows_its_most_important_entries_and_a_link_to_the_rest(as_maya, maya):
+    drafts = crowd(maya, 6, on=DEC[3])
+    (late,) = crowd(maya, 1, on=DEC[3], status="submitted", late_notice=True)
+    (on_time,) = crowd(maya, 1, on=DEC[2], until=DEC[4], status="submitted")
+    (running,) = crowd(maya, 1, on=DEC[1], until=DEC[5], status="live")
+    (dropped,) = crowd(maya, 1, on=DEC[3], status="cancelled")
+    PromoWindow.objects.create(name="Holiday sale", starts_on=DEC[1], ends_on=DEC[6])
+
+    html = as_maya.get("/calendar/?month=2026-12").content.decode()
+    cell = day_cells(html)[DEC[3]]
+
+    # The cap, most important first: the promo window, the plans waiting for a sign-off
+    # (late notice first), what is live; drafts and dropped plans wait behind "+N more".
+    assert cell.count('<li class="cal-entry') == calendar.DAY_CAPS["month"] == 4
+    assert "kind-promo_window" in cell.split("<li")[1]
+    assert hrefs(cell) == [f"/campaigns/{c.pk}/" for c in (late, on_time, running)]
+    assert more_link(cell) == ("?day=2026-12-03", "+7 more")
+    assert 'aria-label="7 more on Thursday 3 December: open the day"' in cell
+    # Spans keep their order on every day they cover; an uncrowded day shows all.
+    assert hrefs(day_cells(html)[DEC[4]]) == [f"/campaigns/{c.pk}/" for c in (on_time, running)]
+    assert more_link(day_cells(html)[DEC[4]]) is None
+
+    response = as_maya.get("/calendar/?day=2026-12-03")
+    assert response.status_code == 200
+    listing = day_list(response.content.decode())
+    assert "11 entries" in listing
+    assert hrefs(listing) == [f"/campaigns/{c.pk}/" for c in (late, on_time, running, *drafts, dropped)]
+    assert "Holiday sale" in listing.split("<li")[1]
+    page = response.content.decode()
+    assert "Thursday 3 December 2026" in page
+    assert 'href="?day=2026-12-02" rel="prev"' in page and 'href="?day=2026-12-04" rel="next"' in page
+    assert 'href="?week=2026-W49">Week view</a>' in page and 'href="?month=2026-12">Month view</a>' in page
+
+
+def test_the_more_link_and_the_day_keep_the_filters(as_maya, maya):
+    crowd(maya, 5, on=DEC[3], channel="email")
+    crowd(maya, 3, on=DEC[3], channel="meta")
+
+    html = as_maya.get("/calendar/?month=2026-12&channel=email").content.decode()
+
+    assert more_link(day_cells(html)[DEC[3]]) == ("?day=2026-12-03&channel=email", "+1 more")
+    listing = day_list(as_maya.get("/calendar/?day=2026-12-03&channel=email").content.decode())
+    assert len(hrefs(listing)) == 5 and "5 entries with these filters" in listing
+
+
+def test_the_week_view_shows_more_per_day_but_is_bounded_too(as_maya, maya):
+    crowd(maya, calendar.DAY_CAPS["week"] + 2, on=DEC[3])
+
+    cell = day_cells(as_maya.get("/calendar/?week=2026-W49").content.decode())[DEC[3]]
+
+    assert len(hrefs(cell)) == calendar.DAY_CAPS["week"]
+    assert more_link(cell) == ("?day=2026-12-03", "+2 more")
+
+
+def test_a_long_day_is_listed_in_pages(as_maya, maya):
+    crowd(maya, calendar.DAY_PAGE_SIZE + 3, on=DEC[3])
+
+    first = as_maya.get("/calendar/?day=2026-12-03&status=draft").content.decode()
+    second = as_maya.get("/calendar/?day=2026-12-03&status=draft&page=2").content.decode()
+
+    assert len(hrefs(day_list(first))) == calendar.DAY_PAGE_SIZE and "Page 1 of 2" in first
+    assert 'href="?day=2026-12-03&amp;status=draft&amp;page=2" rel="next"' in first
+    assert len(hrefs(day_list(second))) == 3
+    assert not set(hrefs(day_list(first))) & set(hrefs(day_list(second)))
+
+
+@pytest.mark.parametrize("query", ["day=2026-13-01", "day=2026-W49-1", "day=20261203", "day=0001-01-01"])
+def test_a_day_that_is_not_understood_shows_the_current_month(as_maya, query):
+    response = as_maya.get(f"/calendar/?{query}")
+    assert response.status_code == 200
+    assert "November 2026" in response.content.decode() and "That day was not understood" in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["abc", "-3", "0", "²", "99999999999", ""])
+def test_a_page_that_is_not_understood_shows_a_page_never_a_500(as_maya, maya, page):
+    crowd(maya, 3, on=DEC[3])
+    response = as_maya.get(f"/calendar/?day=2026-12-03&page={page}")
+    assert response.status_code == 200 and len(hrefs(day_list(response.content.decode()))) == 3
+
+
+def test_most_important_by_day_is_the_sorted_cut_of_each_day():
+    """The skipping fill gives what sorting each day's entries and cutting them would."""
+    rng = random.Random(7)
+    start, end = dt.date(2026, 11, 30), dt.date(2027, 1, 10)
+    statuses = ["draft", "submitted", "approved", "live", "paused", "completed", "cancelled", "changes_requested"]
+    entries = []
+    for i in range(400):
+        first = start + dt.timedelta(days=rng.randint(-10, 45))
+        kind = rng.choice([*["campaign"] * 6, "promo_window", "constraint", "stock_arrival"])
+        entries.append(
+            selectors.CalendarEntry(
+                kind, i, f"e{i}", first, first + dt.timedelta(days=rng.choice([0, 0, 1, 3, 9, 40])),
+                status=rng.choice(statuses) if kind == "campaign" else "",
+                late_notice=rng.random() < 0.1, scale_up_pending=rng.random() < 0.1,
+            )
+        )  # fmt: skip
+    for cap in (1, 4, 10):
+        shown, counts = calendar.most_important_by_day(entries, start=start, end=end, cap=cap)
+        for index in range((end - start).days + 1):
+            day = start + dt.timedelta(days=index)
+            covering = sorted((e for e in entries if e.starts_on <= day <= e.ends_on), key=calendar.importance)
+            assert shown[index] == covering[:cap] and counts[index] == len(covering)
+
+
+@pytest.mark.parametrize("url", ["/calendar/?month=2026-12", "/calendar/?week=2026-W49", "/calendar/?day=2026-12-03"])
+def test_calendar_pages_run_as_many_queries_with_10_as_with_1000_campaigns(as_maya, world, maya, url):
+    """As computed, i.e. the first request after a write (inside a test's transaction that
+    wrote, what pages keep is not used; tests/test_query_budget.py counts the kept path)."""
+    calendar.calendar_feed_for(maya)
+    crowd(maya, 10, on=DEC[3])
+    with CaptureQueriesContext(connection) as few:
+        assert as_maya.get(url).status_code == 200
+    crowd(maya, 990, on=DEC[1], until=DEC[5])
+    with CaptureQueriesContext(connection) as many:
+        assert as_maya.get(url).status_code == 200
+    assert len(few) == len(many) <= 13, [q["sql"] for q in many.captured_queries]
+
+
+# --------------------------------------------------------------------------- the API, as before
+
+
+def legacy_calendar_entries(
+    *, start, end, kinds=selectors.CALENDAR_KINDS, region=None, sku=None, channel=None, status=None
+):
+    """The entries as `selectors.calendar_entries` built them before it read value rows
+    (model instances, ordered per kind): the oracle that the API's output has not changed."""
+    entries = []
+    if "campaign" in kinds:
+        campaigns = Campaign.objects.filter(starts_on__lte=end, ends_on__gte=start)
+        if region:
+            campaigns = campaigns.filter(region_lines__region__code=region)
+        if sku:
+            campaigns = campaigns.filter(sku_lines__sku__code=sku)
+        if channel:
+            campaigns = campaigns.filter(channel=channel)
+        if status:
+            campaigns = campaigns.filter(status=status)
+        for c in campaigns.distinct().order_by("starts_on", "id"):
+            entries.append(
+                selectors.CalendarEntry(
+                    "campaign", c.pk, c.name, c.starts_on, c.ends_on, c.status, f"/campaigns/{c.pk}/", c.channel
+                )
+            )
+    if "promo_window" in kinds and not (region or sku or status):
+        windows = PromoWindow.objects.filter(starts_on__lte=end, ends_on__gte=start)
+        if channel:
+            windows = windows.filter(Q(channel=channel) | Q(channel=""))
+        for w in windows.order_by("starts_on", "id"):
+            entries.append(
+                selectors.CalendarEntry("promo_window", w.pk, w.name, w.starts_on, w.ends_on, channel=w.channel)
+            )
+    if "constraint" in kinds and not (sku or channel or status):
+        constraints = CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).select_related(
+            "warehouse", "courier", "region"
+        )
+        if region:
+            constraints = constraints.filter(
+                Q(region__code=region) | Q(warehouse__regions__code=region) | Q(courier__lanes__region__code=region)
+            ).distinct()
+        for c in constraints.order_by("starts_on", "id"):
+            entries.append(selectors.CalendarEntry("constraint", c.pk, str(c), c.starts_on, c.ends_on, c.kind))
+    if "stock_arrival" in kinds and not (channel or status or region):
+        arrivals = InboundShipment.objects.filter(expected_on__gte=start, expected_on__lte=end).select_related(
+            "sku", "warehouse"
+        )
+        if sku:
+            arrivals = arrivals.filter(sku__code=sku)
+        for a in arrivals.order_by("expected_on", "id"):
+            title = f"{a.quantity} × {a.sku.code} arrive at {a.warehouse.code}"
+            entries.append(selectors.CalendarEntry("stock_arrival", a.pk, title, a.expected_on, a.expected_on))
+    entries.sort(key=lambda e: (e.starts_on, selectors.CALENDAR_KINDS.index(e.kind), e.id))
+    return entries
+
+
+API_FIELDS = ("kind", "id", "title", "starts_on", "ends_on", "status", "url")
+
+
+@pytest.fixture
+def every_kind(world, maya):
+    """A December with every kind of entry, on shared days, for every filter."""
+    for i, state in enumerate(Status.values):
+        channel = "email" if i % 2 else "meta"
+        regions = (
+            [(world.pune, Decimal("1"))] if i % 3 else [(world.mumbai, Decimal("0.5")), (world.pune, Decimal("0.5"))]
+        )
+        campaign = crowd(maya, 1, on=DEC[1 + i % 4], until=DEC[3 + i], status=state, channel=channel)[0]
+        campaign.region_lines.create(region=regions[0][0], share=regions[0][1])
+        if len(regions) > 1:
+            campaign.region_lines.create(region=regions[1][0], share=regions[1][1])
+        campaign.sku_lines.create(sku=world.sku2 if i % 2 else world.sku, share=Decimal("1"))
+    crowd(maya, 5, on=DEC[2], until=DEC[2])  # same day, same kind: ids break the tie
+    PromoWindow.objects.create(name="All channels", starts_on=DEC[2], ends_on=DEC[9])
+    PromoWindow.objects.create(name="Email week", starts_on=DEC[2], ends_on=DEC[9], channel="email")
+    CapacityConstraint.objects.create(
+        kind="warehouse_blackout", warehouse=world.warehouse, starts_on=DEC[2], ends_on=DEC[2]
+    )
+    CapacityConstraint.objects.create(
+        kind="courier_holiday", courier=world.lane_mumbai.courier, starts_on=DEC[1], ends_on=DEC[3]
+    )
+    CapacityConstraint.objects.create(
+        kind="reduced_capacity", region=world.mumbai, starts_on=DEC[2], ends_on=DEC[4], capacity_factor="0.5"
+    )
+    for day, sku in ((2, world.sku), (2, world.sku2), (5, world.sku)):
+        InboundFactory(sku=sku, warehouse=world.warehouse, quantity=100 + day, expected_on=DEC[day])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{}, {"region": "MUM"}, {"region": "PUN"}, {"sku": "CAP-01"}, {"channel": "email"}, {"status": "draft"},
+     {"kinds": ("stock_arrival", "constraint")}, {"channel": "email", "status": "submitted"}],
+)  # fmt: skip
+def test_calendar_entries_are_those_of_before(every_kind, query):
+    new = selectors.calendar_entries(start=DEC[1], end=DEC[31], **query)
+    old = legacy_calendar_entries(start=DEC[1], end=DEC[31], **query)
+    assert [tuple(getattr(e, f) for f in API_FIELDS) for e in new] == [
+        tuple(getattr(e, f) for f in API_FIELDS) for e in old
+    ]
+    assert new  # every query finds something
+
+
+def test_the_calendar_api_pages_as_before(every_kind, client, maya):
+    client.force_login(maya)
+    expected = [
+        {"kind": e.kind, "id": e.id, "title": e.title, "starts_on": e.starts_on.isoformat(),
+         "ends_on": e.ends_on.isoformat(), "status": e.status, "url": e.url}
+        for e in legacy_calendar_entries(start=DEC[1], end=DEC[31])
+    ]  # fmt: skip
+    results, url, pages = [], "/api/v1/calendar/?start=2026-12-01&end=2026-12-31&page_size=4", 0
+    while url:
+        body = client.get(url).json()
+        assert body["count"] == len(expected)
+        results += body["results"]
+        url, pages = body["next"], pages + 1
+    assert results == expected and pages == -(-len(expected) // 4)
 
 
 # --------------------------------------------------------------------------- the private feed
