@@ -217,7 +217,8 @@ def page_urls(today) -> list[tuple[str, str]]:
     end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     pages = [
         "/", "/approvals/", "/campaigns/", f"/campaigns/{first.pk}/", f"/calendar/?month={month}",
-        f"/calendar/?week={iso_year}-W{iso_week:02d}", f"/calendar/?day={today.isoformat()}", "/inbox/", "/capacity/", "/capacity/stock/",
+        f"/calendar/?week={iso_year}-W{iso_week:02d}", f"/calendar/?day={today.isoformat()}", "/inbox/",
+        "/capacity/", "/capacity/stock/",
         "/capacity/inbound/", "/capacity/lanes/", "/capacity/warehouses/", "/capacity/constraints/",
         "/capacity/imports/",
     ]  # fmt: skip
