@@ -70,30 +70,24 @@ class CalendarFilterForm(forms.Form):
         self.fields["sku"].choices = skus
 
 
+# The periods a URL can ask for, the first one given wins: how to read each, and an example.
+PERIODS = (
+    ("day", calendar.parse_day, "2026-12-03"),
+    ("week", calendar.parse_week, "2026-W49"),
+    ("month", calendar.parse_month, "2026-12"),
+)
+
+
 def _period(query, today) -> tuple[calendar.Period, str | None]:
     """The period asked for, or this month with a reason when it was not understood."""
-    day, week, month = (query.get(name, "").strip() for name in ("day", "week", "month"))
-    if day:
-        period = calendar.parse_day(day)
-        if period is None:
-            return calendar.Period.month_of(
-                today
-            ), "That day was not understood (use e.g. 2026-12-03); showing this month."
-        return period, None
-    if week:
-        period = calendar.parse_week(week)
-        if period is None:
-            return calendar.Period.month_of(
-                today
-            ), "That week was not understood (use e.g. 2026-W49); showing this month."
-        return period, None
-    if month:
-        period = calendar.parse_month(month)
-        if period is None:
-            return calendar.Period.month_of(
-                today
-            ), "That month was not understood (use e.g. 2026-12); showing this month."
-        return period, None
+    for name, parse, example in PERIODS:
+        value = query.get(name, "").strip()
+        if value:
+            period = parse(value)
+            if period is None:
+                problem = f"That {name} was not understood (use e.g. {example}); showing this month."
+                return calendar.Period.month_of(today), problem
+            return period, None
     return calendar.Period.month_of(today), None
 
 
