@@ -17,7 +17,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -240,17 +239,17 @@ def test_gunicorn_as_the_procfile_runs_it_never_logs_the_feed_token(tmp_path):
         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        status = None
-        while time.monotonic() < deadline:
+
+        def answered():
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/calendar/{FEED_TOKEN}.ics", timeout=5)  # noqa: S310
             except urllib.error.HTTPError as exc:
-                status = exc.code
-                break
+                return exc.code
             except OSError:
-                time.sleep(0.2)  # not listening yet
-        assert status is not None, "gunicorn did not answer"
+                return None  # not listening yet
+            return None  # the feed cannot be found here: an answer is an HTTP error
+
+        wait_for(answered, "gunicorn to answer", deadline=60)
         wait_for(lambda: f"/calendar/{REDACTED}.ics HTTP/1.1" in _read(out), "the access log line", deadline=10)
     finally:
         process.terminate()
