@@ -3,7 +3,8 @@
     python bench/phases.py check <repeats>          capacity check vs hand-written SQL
     python bench/phases.py credentials              tokens and session cookies for the load
     python bench/phases.py queries                  query counts of every page and list
-    python bench/phases.py import <rows> <file>     one returns import: rows/s and peak RSS
+    python bench/phases.py import-upload <file>     a returns file uploaded: time, peak RSS, job id
+    python bench/phases.py import-process <job>     that job processed as the worker would: time, peak RSS
     python bench/phases.py contention-setup <n>     campaigns that compete for the same lanes
     python bench/phases.py contention-verify        reservations never exceed capacity
     python bench/phases.py contention-cleanup       remove what the contention run wrote
@@ -281,38 +282,60 @@ def _rss_kb() -> int:
     return 0
 
 
-def phase_import(rows: int, path: str) -> dict:
+def _peak_growth(rss_before_kb: int, peak_before_kb: int) -> tuple[float, float]:
+    """(peak RSS, its growth over the process before the work), in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024, (peak - max(peak_before_kb, rss_before_kb)) / 1024
+
+
+def phase_import_upload(path: str) -> dict:
+    """What the web process does with an upload (`import_create`): checked and stored."""
     from django.contrib.auth.models import User
+
+    from capacity import imports
+
+    user = User.objects.get(username="lead01")
+    data = open(path, "rb").read()  # noqa: SIM115
+    imports.publish = lambda job_id: None  # the processing is measured in its own process
+    rss_before, peak_before = _rss_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    job = imports.import_create(actor=user, kind="returns", file_name=f"bench-{path.rsplit('/', 1)[-1]}", data=data)
+    elapsed = time.perf_counter() - t0
+    peak, growth = _peak_growth(rss_before, peak_before)
+    return {"job": job.pk, "seconds": elapsed, "peak_growth_mb": growth, "file_mb": len(data) / 1e6}
+
+
+def phase_import_process(job_id: int) -> dict:
+    """What the worker does (`import_process`), in a process of its own so that its peak
+    memory is the worker's alone; then the imported rows and the job are deleted."""
+    from django.db import connection
 
     from capacity import imports
     from capacity.models import ImportJob, ReturnRecord
 
-    user = User.objects.get(username="lead01")
-    data = open(path, "rb").read()  # noqa: SIM115
-    imports.publish = lambda job_id: None  # measure the processing here, not a worker elsewhere
-    rss_before = _rss_kb()
-    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    connection.ensure_connection()  # a worker is connected before its task comes
+    rss_before, peak_before = _rss_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    job = imports.import_create(actor=user, kind="returns", file_name=f"bench-{rows}.csv", data=data)
-    imports.import_process(job.pk)
+    imports.import_process(job_id)
     elapsed = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    job.refresh_from_db()
+    peak, growth = _peak_growth(rss_before, peak_before)
+    job = ImportJob.objects.defer("content").get(pk=job_id)
     result = {
-        "rows": rows,
         "seconds": elapsed,
-        "rows_per_s": rows / elapsed,
         "status": job.status,
         "errors": job.errors[:3],
         "summary": job.summary,
         "rss_before_mb": rss_before / 1024,
-        "peak_rss_mb": peak / 1024,
-        "peak_growth_mb": (peak - max(peak_before, rss_before)) / 1024,
-        "file_mb": len(data) / 1e6,
+        "peak_rss_mb": peak,
+        "peak_growth_mb": growth,
     }
-    # Leave the database as built: the bench channel is only used by this file.
+    # Leave the database as built: the bench channel is only used by this file, and the
+    # vacuum clears the deleted rows out of the indexes (the next import would otherwise
+    # insert into bloated ones and vary from run to run).
     ReturnRecord.objects.filter(channel="marketplace").delete()
     ImportJob.objects.filter(file_name__startswith="bench-").delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {ReturnRecord._meta.db_table}")
     return result
 
 
@@ -439,8 +462,10 @@ def main() -> None:
         result = phase_credentials()
     elif name == "queries":
         result = phase_queries()
-    elif name == "import":
-        result = phase_import(int(args[0]), args[1])
+    elif name == "import-upload":
+        result = phase_import_upload(args[0])
+    elif name == "import-process":
+        result = phase_import_process(int(args[0]))
     elif name == "contention-setup":
         result = phase_contention_setup(int(args[0]))
     elif name == "contention-verify":

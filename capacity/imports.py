@@ -37,8 +37,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max, Q, Sum
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from campaigns.errors import DomainError, InvalidInput, NotPermitted
@@ -96,6 +97,7 @@ IMPORTERS: dict[str, frozenset[str]] = {
 RETURN_RATE_WINDOW_DAYS = 90
 MAX_ERRORS = 500  # stored per job; a file this broken needs fixing at the source anyway
 PROGRESS_EVERY = 500  # rows between progress writes
+PROGRESS_SECONDS = 0.5  # at most this often for a streamed (returns) file
 MAX_MONEY = Decimal("999999999999.99")
 MAX_DAYS = Decimal("999.99")
 
@@ -194,17 +196,44 @@ def _count_rows(text: str) -> int:
     return max(lines - blank - 1, 0)
 
 
-def _lines(text: str):
-    """The lines of `text` one at a time, each with its newline (what `csv.reader` reads
-    from a file): never a second copy of the whole text, nor a list of all its lines."""
-    start, size = 0, len(text)
+def _lines(text: str, start: int = 0, size: int | None = None):
+    """The lines of `text[start:size]` one at a time, each with its newline (what
+    `csv.reader` reads from a file): never a copy of the whole, nor a list of lines."""
+    size = len(text) if size is None else size
     while start < size:
-        end = text.find("\n", start)
+        end = text.find("\n", start, size)
         if end < 0:
-            yield text[start:]
+            yield text[start:size]
             return
         yield text[start : end + 1]
         start = end + 1
+
+
+READ_CHARS = 1 << 20  # characters of a stored file read from the database at a time
+
+
+def _file_lines(job: ImportJob):
+    """The lines of the job's file, read from the database `READ_CHARS` at a time, so a
+    worker holds about one piece of the file, never all of it (the job is loaded without
+    its `content`; a job that has it loaded is read from memory)."""
+    if "content" not in job.get_deferred_fields():
+        yield from _lines(job.content)
+        return
+    rows = ImportJob.objects.filter(pk=job.pk)
+    start, rest = 1, ""
+    while True:
+        piece = rows.annotate(piece=Substr("content", start, READ_CHARS)).values_list("piece", flat=True).get()
+        if not piece:
+            break
+        start += READ_CHARS
+        text = rest + piece
+        end = text.rfind("\n") + 1  # the last whole line; what follows waits for the next piece
+        yield from _lines(text, 0, end)
+        rest = text[end:]
+        if len(piece) < READ_CHARS:
+            break
+    if rest:
+        yield rest
 
 
 _broker_down_until = 0.0  # monotonic; per process
@@ -287,7 +316,7 @@ def import_process(job_id: int) -> ImportJob | None:
     )
     if not claimed:
         return None
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    job = ImportJob.objects.select_related("created_by").defer("content").get(pk=job_id)
     report = _Report()
     summary: dict = {}
     try:
@@ -357,25 +386,34 @@ def _rows(job: ImportJob, report: _Report, shape: _Shape):
     whether the header was right and how many data rows there were (it corrects
     `rows_total` when the upload's count differs)."""
     expected = HEADERS[job.kind]
+    for number, cells in _cells(job, report, shape):
+        yield number, dict(zip(expected, cells, strict=True))
+
+
+def _cells(job: ImportJob, report: _Report, shape: _Shape):
+    """What `_rows` reads, as (row number, [stripped cell, …]) in the header's order:
+    no dict per row, for the importers that read rows by position."""
+    expected = HEADERS[job.kind]
     width = len(expected)
-    reader = csv.reader(_lines(job.content))
+    reader = csv.reader(_file_lines(job))
     header_row = None
     try:
         for number, line in enumerate(reader, start=1):
-            if not any(cell.strip() for cell in line):
+            cells = [cell.strip() for cell in line]
+            if not any(cells):
                 continue
             if header_row is None:
                 header_row = number
-                if tuple(cell.strip() for cell in line) != expected:
+                if tuple(cells) != expected:
                     report.add(number, None, f"The header must be exactly: {','.join(expected)}.")
                     return
                 shape.header_ok = True
                 continue
             shape.rows += 1
-            if len(line) != width:
-                report.add(number, None, f"Expected {width} columns, found {len(line)}.")
+            if len(cells) != width:
+                report.add(number, None, f"Expected {width} columns, found {len(cells)}.")
                 continue
-            yield number, dict(zip(expected, (cell.strip() for cell in line), strict=True))
+            yield number, cells
     except csv.Error as exc:
         report.add(None, None, f"Not a readable CSV file: {exc}.")
         shape.header_ok = False
@@ -676,7 +714,8 @@ def refresh_lanes(lane_ids: Iterable[int]) -> int:
 BATCH = 2000  # rows cleaned, looked up and written together
 
 
-def _batches(rows, size: int = BATCH):
+def _batches(rows, size: int | None = None):
+    size = size or BATCH
     batch = []
     for row in rows:
         batch.append(row)
@@ -685,6 +724,9 @@ def _batches(rows, size: int = BATCH):
             batch = []
     if batch:
         yield batch
+
+
+_PLAIN_COUNTS = re.compile(r"[0-9]{1,9},[0-9]{1,9}").fullmatch  # two counts in plain ASCII digits
 
 
 class _ReturnsCleaner:
@@ -720,18 +762,27 @@ class _ReturnsCleaner:
         return _count(value, column, errors)
 
     def clean(self, batch, report: _Report) -> list[tuple[int, tuple]]:
-        """(row number, (date, sku id, channel, region id, orders, returned)) of each clean row."""
-        self._look_up(Sku, self.skus, {raw["sku"] for _, raw in batch})
-        self._look_up(Region, self.regions, {raw["region"] for _, raw in batch})
+        """(row number, (date, sku id, channel, region id, orders, returned)) of each clean
+        row of `batch`, rows of cells in the order of the returns header (`_cells`)."""
+        self._look_up(Sku, self.skus, {cells[1] for _, cells in batch})
+        self._look_up(Region, self.regions, {cells[3] for _, cells in batch})
         cleaned = []
-        for number, raw in batch:
+        dates, skus, regions, channels = self.dates, self.skus, self.regions, self.channels
+        for number, (raw_date, raw_sku, raw_channel, raw_region, raw_orders, raw_returned) in batch:
+            # The common row, every value well-formed and known: no error collector, no call.
+            day, sku, region = dates.get(raw_date), skus.get(raw_sku), regions.get(raw_region)
+            if day and sku and region and raw_channel in channels and _PLAIN_COUNTS(raw_orders + "," + raw_returned):
+                orders, returned = int(raw_orders), int(raw_returned)
+                if returned <= orders:
+                    cleaned.append((number, (day, sku, raw_channel, region, orders, returned)))
+                    continue
             errors = FieldErrors()
-            day = self._date(raw["date"], errors)
-            sku = _ref(raw["sku"], self.skus, column="sku", what="SKU", errors=errors)
-            channel = raw["channel"] if raw["channel"] in self.channels else _channel(raw["channel"], "channel", errors)
-            region = _ref(raw["region"], self.regions, column="region", what="region", errors=errors)
-            orders = self._count(raw["orders"], "orders", errors)
-            returned = self._count(raw["returned"], "returned", errors)
+            day = self._date(raw_date, errors)
+            sku = _ref(raw_sku, self.skus, column="sku", what="SKU", errors=errors)
+            channel = raw_channel if raw_channel in self.channels else _channel(raw_channel, "channel", errors)
+            region = _ref(raw_region, self.regions, column="region", what="region", errors=errors)
+            orders = self._count(raw_orders, "orders", errors)
+            returned = self._count(raw_returned, "returned", errors)
             if orders is not None and returned is not None and returned > orders:
                 errors.add("returned", "Cannot be more than orders.")
             if errors:
@@ -786,88 +837,161 @@ class _Packed:
 
 
 def _stream_returns(job: ImportJob, report: _Report) -> dict:
-    """A returns file, streamed: one pass reads and checks every row (progress in
-    `rows_done`; duplicates by key) and keeps the clean ones packed (`_Packed`, no
-    object per row); only if there is no error are they written, in batches, in one
+    """A returns file, streamed: one pass reads it a piece at a time (`_file_lines`),
+    checks every row (progress in `rows_done`) and hands the clean ones to a loader
+    (`_LoadTable` on PostgreSQL, `_InMemory` elsewhere); repeated keys are reported
+    after the pass; only if there is no error does the loader merge its rows, in one
     transaction."""
     cleaner = _ReturnsCleaner()
     shape = _Shape()
-    packed = _Packed(sorted(cleaner.channels))
-    seen: set[int] = set()
-    repeated: dict[int, list[int]] = {}
-    done = 0
-    for batch in _batches(_rows(job, report, shape)):
-        for number, values in cleaner.clean(batch, report):
-            key = packed.add(values)
-            if key in seen:
-                repeated.setdefault(key, []).append(number)
+    load = _LoadTable() if connection.vendor == "postgresql" else _InMemory(sorted(cleaner.channels))
+    try:
+        done, shown = 0, time.monotonic()
+        for batch in _batches(_cells(job, report, shape)):
+            load.add(cleaner.clean(batch, report))
+            done += len(batch)
+            if time.monotonic() - shown >= PROGRESS_SECONDS:  # each write is a commit: not one per batch
+                ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
+                shown = time.monotonic()
+        if load.report_repeats(job, cleaner, report):
+            report.errors.sort(key=lambda e: (e["row"] is None, e["row"] or 0))
+        if report.errors or not shape.header_ok:
+            return {}
+        return _apply(Importer(None, lambda j, _, r: load.write()), job, [], report)
+    finally:
+        load.close()
+
+
+def _repeat_error(report: _Report, number: int, original: int) -> None:
+    report.add(number, "date", f"Duplicate row: the same key as row {original}.")
+
+
+class _LoadTable:
+    """PostgreSQL: clean rows are COPYed, a batch at a time as they are read, into a
+    temporary table of the session with their row numbers; repeats are found and rows
+    merged there, in SQL. The worker keeps no row in memory, whatever the file's size.
+    The table outlives the pass's progress commits and is dropped at the end (or with
+    the session, if the worker is lost)."""
+
+    TABLE = "pg_temp.mopsync_returns_load"
+    COLUMNS = "date, sku_id, channel, region_id, orders, returned"
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.skus: set[int] = set()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {self.TABLE.split('.')[1]} (file_row integer, date date, "
+                "sku_id bigint, channel varchar(20), region_id bigint, orders integer, returned integer)"
+            )
+
+    def add(self, cleaned: list[tuple[int, tuple]]) -> None:
+        if not cleaned:
+            return
+        # COPY's text format written directly: every value is a number, a date or a channel
+        # code (`Channel`: lower-case letters), none of which COPY would need escaped.
+        text = "".join(
+            f"{number}\t{day.isoformat()}\t{sku}\t{channel}\t{region}\t{orders}\t{returned}\n"
+            for number, (day, sku, channel, region, orders, returned) in cleaned
+        )
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {self.TABLE} (file_row, {self.COLUMNS}) FROM STDIN") as load,
+        ):
+            load.write(text)
+        self.skus.update(values[1] for _, values in cleaned)
+        self.rows += len(cleaned)
+
+    def report_repeats(self, job: ImportJob, cleaner: _ReturnsCleaner, report: _Report) -> bool:
+        """Each row whose key an earlier row has, naming the first (as many as the report
+        keeps, and the count of the rest)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT file_row, first, COUNT(*) OVER () FROM (SELECT file_row, MIN(file_row) OVER "  # noqa: S608 - names, not input
+                f"(PARTITION BY date, sku_id, channel, region_id) AS first FROM {self.TABLE}) AS keyed "
+                "WHERE file_row <> first ORDER BY file_row LIMIT %s",
+                [MAX_ERRORS],
+            )
+            found = cursor.fetchall()
+        for number, original, _ in found:
+            _repeat_error(report, number, original)
+        if found:
+            report.dropped += found[0][2] - len(found)
+        return bool(found)
+
+    def write(self) -> dict:
+        """One INSERT … ON CONFLICT merges the rows by the table's unique key, updating
+        only rows whose figures differ, and counts what it inserted (`xmax = 0`) and
+        updated. The keys are distinct (repeats were refused), so no row is hit twice."""
+        table = connection.ops.quote_name(ReturnRecord._meta.db_table)
+        columns = self.COLUMNS
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH merged AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM {self.TABLE} "  # noqa: S608 - names, not input
+                "ON CONFLICT ON CONSTRAINT returns_unique_key DO UPDATE "
+                "SET orders = EXCLUDED.orders, returned = EXCLUDED.returned "
+                f"WHERE ({table}.orders, {table}.returned) IS DISTINCT FROM (EXCLUDED.orders, EXCLUDED.returned) "
+                "RETURNING xmax = 0 AS created) "
+                "SELECT COUNT(*) FILTER (WHERE created), COUNT(*) FILTER (WHERE NOT created) FROM merged"
+            )
+            created, updated = cursor.fetchone()
+        versions.written(connection, versions.scopes_of(ReturnRecord))  # the statement starts with WITH, not INSERT
+        return {
+            "created": created,
+            "updated": updated,
+            "unchanged": self.rows - created - updated,
+            "skus_updated": refresh_return_rates(self.skus),
+        }
+
+    def close(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        except DatabaseError:  # the transaction has failed: the table goes with the session
+            log.warning("could not drop %s", self.TABLE, exc_info=True)
+
+
+class _InMemory:
+    """Other databases: clean rows packed in memory (`_Packed`, no object per row), repeats
+    noticed by key as they come and named with a second pass over the file."""
+
+    def __init__(self, channels: list[str]) -> None:
+        self.packed = _Packed(channels)
+        self.seen: set[int] = set()
+        self.repeated: dict[int, list[int]] = {}
+
+    def add(self, cleaned: list[tuple[int, tuple]]) -> None:
+        for number, values in cleaned:
+            key = self.packed.add(values)
+            if key in self.seen:
+                self.repeated.setdefault(key, []).append(number)
             else:
-                seen.add(key)
-        done += len(batch)
-        ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
-    del seen
-    if repeated:
-        _report_repeats(job, cleaner, repeated, report)
-    if report.errors or not shape.header_ok:
-        return {}
-    return _apply(Importer(None, lambda j, _, r: _write_returns(packed)), job, [], report)
+                self.seen.add(key)
 
+    def report_repeats(self, job: ImportJob, cleaner: _ReturnsCleaner, report: _Report) -> bool:
+        self.seen = set()
+        if not self.repeated:
+            return False
+        first: dict[int, int] = {}
+        again = _Packed(self.packed.channels)
+        for batch in _batches(_cells(job, _Report(), _Shape())):
+            for number, values in cleaner.clean(batch, _Report()):
+                key = again.add(values)
+                if key in self.repeated and key not in first:
+                    first[key] = number
+        found = sorted((number, first[key]) for key, numbers in self.repeated.items() for number in numbers)
+        for number, original in found:
+            _repeat_error(report, number, original)
+        return True
 
-def _report_repeats(job: ImportJob, cleaner: _ReturnsCleaner, repeated: dict, report: _Report) -> None:
-    """Each repeated key's rows as errors naming the first row with that key (one more pass)."""
-    first: dict[int, int] = {}
-    again = _Packed(sorted(cleaner.channels))
-    for batch in _batches(_rows(job, _Report(), _Shape())):
-        for number, values in cleaner.clean(batch, _Report()):
-            key = again.add(values)
-            if key in repeated and key not in first:
-                first[key] = number
-    found = sorted((number, first[key]) for key, numbers in repeated.items() for number in numbers)
-    for number, original in found:
-        report.add(number, "date", f"Duplicate row: the same key as row {original}.")
-    report.errors.sort(key=lambda e: (e["row"] is None, e["row"] or 0))
+    def write(self) -> dict:
+        counts = _upsert_returns_batched(self.packed)
+        counts["skus_updated"] = refresh_return_rates(set(self.packed.skus))
+        return counts
 
-
-def _write_returns(packed: _Packed) -> dict:
-    """Upsert every row; a row equal to what is stored is not written (importing a file
-    twice changes nothing). No model instance per row."""
-    if connection.vendor == "postgresql":
-        counts = _upsert_returns_pg(packed)
-    else:
-        counts = _upsert_returns_batched(packed)
-    counts["skus_updated"] = refresh_return_rates(set(packed.skus))
-    return counts
-
-
-def _upsert_returns_pg(packed: _Packed) -> dict:
-    """PostgreSQL: COPY the rows into a temporary table (no index, no constraint to
-    maintain while loading), then one INSERT … ON CONFLICT merges them by the table's
-    unique key, updating only rows whose figures differ, and counts what it inserted
-    (`xmax = 0`) and updated. No per-batch lookups: the unique index does the matching.
-    The file's keys are distinct (repeats were refused before), so no row is hit twice."""
-    table = connection.ops.quote_name(ReturnRecord._meta.db_table)
-    columns = "date, sku_id, channel, region_id, orders, returned"
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.mopsync_returns_load")  # left by an enclosing transaction
-        cursor.execute(
-            "CREATE TEMPORARY TABLE mopsync_returns_load (date date, sku_id bigint, channel varchar(20), "
-            "region_id bigint, orders integer, returned integer) ON COMMIT DROP"
-        )
-        with cursor.cursor.copy(f"COPY mopsync_returns_load ({columns}) FROM STDIN") as load:
-            for rows in packed.batches():
-                for values in rows:
-                    load.write_row(values)
-        cursor.execute(
-            f"WITH merged AS (INSERT INTO {table} ({columns}) SELECT {columns} FROM mopsync_returns_load "  # noqa: S608 - names, not input
-            "ON CONFLICT ON CONSTRAINT returns_unique_key DO UPDATE "
-            "SET orders = EXCLUDED.orders, returned = EXCLUDED.returned "
-            f"WHERE ({table}.orders, {table}.returned) IS DISTINCT FROM (EXCLUDED.orders, EXCLUDED.returned) "
-            "RETURNING xmax = 0 AS created) "
-            "SELECT COUNT(*) FILTER (WHERE created), COUNT(*) FILTER (WHERE NOT created) FROM merged"
-        )
-        created, updated = cursor.fetchone()
-    versions.written(connection, versions.scopes_of(ReturnRecord))  # the statement starts with WITH, not INSERT
-    return {"created": created, "updated": updated, "unchanged": len(packed) - created - updated}
+    def close(self) -> None:
+        pass
 
 
 def _upsert_returns_batched(packed: _Packed) -> dict:

@@ -8,10 +8,13 @@ nothing the second time. Lane performance and returns feed the capacity check.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import selectors
@@ -247,6 +250,71 @@ def test_returns_again_creates_updates_and_leaves_rows_by_their_key(world, ishaa
         (dt.date(2025, 10, 1), "meta", 100, 25), (dt.date(2025, 10, 1), "google", 120, 15),
         (dt.date(2025, 10, 2), "meta", 50, 2), (dt.date(2025, 10, 3), "meta", 40, 4),
     }  # fmt: skip
+
+
+def test_returns_repeated_keys_name_the_first_row_with_that_key(world, ishaan):
+    """Found in SQL on PostgreSQL (the loading table), by key in memory elsewhere: the
+    report is the same, sorted by row with the file's other errors."""
+    before = data()
+    text = RETURNS + (
+        "2025-10-01,TEE-01,google,MUM,90,1\n"  # row 5: row 3's key
+        "2025-10-04,TEE-01,tv,MUM,10,1\n"  # row 6: a bad channel
+        "2025-10-01,TEE-01,meta,MUM,100,25\n"  # row 7: row 2's key
+    )
+    job = run(ishaan, "returns", text)
+
+    assert job.status == "failed"
+    assert [(e["row"], e["column"], e["message"]) for e in job.errors] == [
+        (5, "date", "Duplicate row: the same key as row 3."),
+        (6, "channel", job.errors[1]["message"]),
+        (7, "date", "Duplicate row: the same key as row 2."),
+    ]
+    assert data() == before
+
+
+def test_returns_more_repeats_than_the_report_keeps_are_counted(world, ishaan, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ERRORS", 2)
+    text = RETURNS + "2025-10-02,CAP-01,meta,PUN,50,2\n" * 5  # rows 5-9 repeat row 4
+
+    job = run(ishaan, "returns", text)
+
+    assert [e["row"] for e in job.errors] == [5, 6, None]
+    assert job.errors[-1]["message"] == "…and 3 more errors."
+
+
+def test_the_worker_reads_a_file_from_the_database_a_piece_at_a_time(world, ishaan, monkeypatch):
+    """The worker never loads a file whole: only pieces of `READ_CHARS` characters of it,
+    joined across lines cut in two, CRLF kept, the last line without its newline."""
+    monkeypatch.setattr(imports, "READ_CHARS", 16)
+    text = RETURNS.replace("\n", "\r\n").rstrip("\r\n")
+    job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=text.encode())
+    with CaptureQueriesContext(connection) as ctx:
+        imports.import_process(job.pk)
+    job.refresh_from_db()
+
+    assert job.status == "succeeded", job.errors
+    assert ReturnRecord.objects.count() == 3
+    reads = [q["sql"] for q in ctx.captured_queries if '"content"' in q["sql"]]
+    assert len(reads) == len(text) // 16 + 1  # a query per piece, until one comes back short
+    assert all(re.search(r'SUBSTR(ING)?\("capacity_importjob"\."content", \d+, 16\)', sql) for sql in reads), reads
+
+
+@pytest.mark.parametrize(("seconds", "writes"), [(0, 3), (3600, 0)])
+def test_a_streamed_file_writes_its_progress_at_most_every_progress_seconds(
+    world, ishaan, monkeypatch, seconds, writes
+):
+    monkeypatch.setattr(imports, "BATCH", 1)
+    monkeypatch.setattr(imports, "PROGRESS_SECONDS", seconds)
+    job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=RETURNS.encode())
+    with CaptureQueriesContext(connection) as ctx:
+        imports.import_process(job.pk)
+
+    progress = [
+        q["sql"] for q in ctx.captured_queries if re.match(r'UPDATE "capacity_importjob" SET "rows_done"', q["sql"])
+    ]
+    assert len(progress) == writes
+    job.refresh_from_db()
+    assert (job.status, job.rows_done) == ("succeeded", 3)
 
 
 # --------------------------------------------------------------------------- actual orders and spend
