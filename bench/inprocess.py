@@ -81,6 +81,8 @@ def main() -> None:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(40)
         stats.sort_stats("tottime").print_stats(30)
+        if os.environ.get("CALLERS"):  # e.g. CALLERS=first: who calls the functions of that name
+            stats.print_callers(os.environ["CALLERS"])
         return
     times: dict[str, list[float]] = {name: [] for name in urls}
     for _ in range(rounds):

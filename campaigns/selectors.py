@@ -5,11 +5,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     Max,
     Min,
@@ -168,12 +166,9 @@ def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QueryS
     for those not asked about) and `waiting_since` (when it was submitted or, for a
     scale-up, last changed): `waiting_on` reads the dimensions back."""
     campaigns = Campaign.objects.all() if campaigns is None else campaigns
-    flags = {
-        f"pending_{d}": ExpressionWrapper(AWAITING & ~Q(_settled(d)), output_field=BooleanField())
-        if d in dimensions
-        else Value(False)
-        for d in checks.SIGN_OFF_DIMENSIONS
-    }
+    # Every campaign returned awaits sign-offs (the filter below), so a flag needs only
+    # the dimension's own test; the filter asks for AWAITING once, not once per flag.
+    flags = {f"pending_{d}": ~_settled(d) if d in dimensions else Value(False) for d in checks.SIGN_OFF_DIMENSIONS}
     waiting = Case(When(status=Status.SUBMITTED, then=F("submitted_at")), default=F("updated_at"))
     campaigns = campaigns.annotate(**flags, waiting_since=waiting)
     if not dimensions:
@@ -181,7 +176,7 @@ def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QueryS
     waits = Q()
     for d in dimensions:
         waits |= Q(**{f"pending_{d}": True})
-    return campaigns.filter(waits)
+    return campaigns.filter(AWAITING & waits)
 
 
 def waiting_on(campaign: Campaign) -> tuple[str, ...]:
