@@ -8,7 +8,8 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Q, Sum
+from django.db.models import CharField, F, IntegerField, Q, Sum, Value
+from django.db.models.functions import Cast
 
 from capacity import checks
 from capacity.models import (
@@ -71,30 +72,21 @@ def load_snapshots(
             "sku_id", "warehouse_id", "expected_on", "quantity"
         )
     )
-    held = Reservation.objects.filter(
-        Q(kind=Reservation.Kind.STOCK, sku_id__in=sku_ids, day__gte=today)
-        | Q(kind=Reservation.Kind.DISPATCH, day__gte=window_start, day__lte=window_end)
-        # By the ids of the lanes just read (the lane/day index serves it), rather than a
-        # join on their region that reads every lane hold in the window.
-        | Q(
-            kind=Reservation.Kind.LANE,
-            lane_id__in=[lane.id for lane in lanes],
-            day__gte=window_start,
-            day__lte=window_end,
-        )
-    )
-    columns = ("kind", "sku_id", "warehouse_id", "lane_id", "day")
+    holds = {
+        "sku_ids": sku_ids,
+        "lane_ids": [lane.id for lane in lanes],
+        "today": today,
+        "start": window_start,
+        "end": window_end,
+    }
     campaign_ids = [key for key in plans if key is not None]
     single = len(plans) == 1 and not batch
-    if single:
-        # One plan: leave its own holds out in SQL and skip the per-campaign query.
-        held = held.exclude(campaign_id__in=campaign_ids)
-    totals = _split_holds(_plain_rows(held.values_list(*columns).annotate(total=Sum("quantity")).order_by()))
+    # One plan: leave its own holds out in SQL and skip the per-campaign query.
+    totals = _split_holds(_summed_holds(**holds, exclude=campaign_ids if single else ()))
     own: dict[int, tuple[dict, dict, dict]] = {key: ({}, {}, {}) for key in campaign_ids}
     if campaign_ids and not single:
-        rows = held.filter(campaign_id__in=campaign_ids).values_list("campaign_id", *columns)
         by_campaign: dict[int, list] = {}
-        for campaign_id, *row in _plain_rows(rows.annotate(total=Sum("quantity")).order_by()):
+        for campaign_id, *row in _summed_holds(**holds, of_campaigns=campaign_ids):
             by_campaign.setdefault(campaign_id, []).append(row)
         own.update({key: _split_holds(found) for key, found in by_campaign.items()})
 
@@ -202,6 +194,38 @@ def _plain_rows(queryset) -> list[tuple]:
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _summed_holds(
+    *, sku_ids, lane_ids, today: date, start: date, end: date, exclude=(), of_campaigns=None
+) -> list[tuple]:
+    """What campaigns hold, summed per resource and day, as rows (kind, sku_id,
+    warehouse_id, lane_id, day, total): stock of these SKUs from today on (it is used up,
+    so later holds count), dispatch in [start, end] and these lanes in [start, end].
+    `exclude`: campaigns left out. `of_campaigns`: only these campaigns' holds, each apart,
+    the rows prefixed by the campaign id.
+
+    One aggregate per kind, joined by UNION ALL: each kind grouped by its own keys costs
+    PostgreSQL a fifth less than one aggregate of all three over every key (issue 7)."""
+    none = Cast(Value(None), IntegerField())
+    kinds = (
+        (Reservation.Kind.STOCK, Q(sku_id__in=sku_ids, day__gte=today), F("sku_id"), F("warehouse_id"), none),
+        (Reservation.Kind.DISPATCH, Q(day__gte=start, day__lte=end), none, F("warehouse_id"), none),
+        (Reservation.Kind.LANE, Q(lane_id__in=lane_ids, day__gte=start, day__lte=end), none, none, F("lane_id")),
+    )
+    keys = () if of_campaigns is None else ("campaign_id",)
+    parts = []
+    for kind, rows, sku, warehouse, lane in kinds:
+        held = Reservation.objects.filter(rows, kind=kind)
+        if exclude:
+            held = held.exclude(campaign_id__in=exclude)
+        if of_campaigns is not None:
+            held = held.filter(campaign_id__in=of_campaigns)
+        held = held.annotate(held_kind=Value(kind.value, output_field=CharField()), held_sku=sku)
+        held = held.annotate(held_warehouse=warehouse, held_lane=lane)
+        columns = (*keys, "held_kind", "held_sku", "held_warehouse", "held_lane", "day")
+        parts.append(held.values_list(*columns).annotate(total=Sum("quantity")).order_by())
+    return _plain_rows(parts[0].union(*parts[1:], all=True))
 
 
 def _split_holds(rows) -> tuple[dict, dict, dict]:
