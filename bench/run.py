@@ -512,6 +512,9 @@ def machine() -> str:
            f"load average at start {load[0]:.1f}"  # fmt: skip
 
 
+NOTES = "## Where it stands"  # the hand-written section of RESULTS.md, kept by every run
+
+
 def main() -> None:
     VAR.mkdir(parents=True, exist_ok=True)
     if os.environ.get("BENCH_REPORT_ONLY") == "1":  # re-render the last run's table
@@ -631,7 +634,12 @@ def main() -> None:
 
 How each figure is measured: see [bench/README.md](README.md). Raw numbers: `bench/var/results.json` after a run.
 """
-    (BENCH / "RESULTS.md").write_text(md)
+    results = BENCH / "RESULTS.md"
+    # What a person wrote under the table (a "## " section: where each figure stands and
+    # why) is kept across runs; it carries its own date.
+    if results.exists() and NOTES in results.read_text():
+        md += "\n" + NOTES + results.read_text().split(NOTES, 1)[1]
+    results.write_text(md)
     log(f"done in {elapsed / 60:.1f} min; wrote bench/RESULTS.md")
 
 
