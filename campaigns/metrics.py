@@ -442,15 +442,23 @@ def _money_by_campaign(model, field: str, campaigns: list[Campaign], f: Filters)
     return dict(rows.values("campaign_id").annotate(total=Sum(field)).order_by().values_list("campaign_id", "total"))
 
 
-def _reported(f: Filters) -> list[Campaign]:
-    """Campaigns that were planned to run (not drafts, not rejected), with SKU lines (2 queries)."""
-    statuses = (*PLANNED, Status.COMPLETED)
-    return list(_campaigns(f, statuses).prefetch_related("sku_lines__sku"))
+REPORTED = (*PLANNED, Status.COMPLETED)  # planned to run: not drafts, not rejected or cancelled
 
 
-def roas(f: Filters) -> list[dict]:
-    """Gross vs net-of-returns ROAS per campaign, planned and actual. 5 queries."""
-    campaigns = _reported(f)
+def _reported(f: Filters, statuses=REPORTED, limit: int | None = None) -> list[Campaign]:
+    """Campaigns of `statuses` (by default all that were planned to run) in the range, by
+    start; the first `limit` of them if given; with SKU lines (2 queries)."""
+    campaigns = _campaigns(f, statuses)
+    if limit is not None:
+        campaigns = campaigns[:limit]
+    return list(campaigns.prefetch_related("sku_lines__sku"))
+
+
+def roas(f: Filters, *, statuses=REPORTED, limit: int | None = None) -> list[dict]:
+    """Gross vs net-of-returns ROAS per campaign, planned and actual. 5 queries.
+    `statuses` and `limit`: only the first `limit` campaigns of those statuses (a panel's few,
+    computed alone rather than picked out of every campaign's)."""
+    campaigns = _reported(f, statuses, limit)
     spend = _money_by_campaign(CampaignSpend, "spend", campaigns, f)
     revenue = _money_by_campaign(ActualOrders, "revenue", campaigns, f)
     returns = _return_rates(campaigns)
@@ -651,5 +659,5 @@ def dashboard_panels(*, top: int = 5) -> dict[str, list[dict]]:
     ndr = sorted((r for r in ndr_by_region(f) if r["ndr_rate"] is not None), key=lambda r: -r["ndr_rate"])
     returns = sorted((r for r in returns_by_sku(f) if r["return_rate"] is not None), key=lambda r: -r["return_rate"])
     live = [{k: v for k, v in row.items() if k != "daily"} for row in forecast_vs_actual(f)]
-    money = [r for r in roas(f) if r["status"] in ("approved", "live", "paused", "completed")]
+    money = roas(f, statuses=(Status.APPROVED, Status.LIVE, Status.PAUSED, Status.COMPLETED), limit=top)
     return {"ndr": ndr[:top], "returns": returns[:top], "forecast": live[:top], "roas": money[:top]}

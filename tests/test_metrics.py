@@ -20,7 +20,7 @@ from campaigns import metrics, services
 from campaigns.metrics import Filters
 from campaigns.models import ActualOrders, CampaignSpend
 from capacity.models import LanePerformance, ReturnRecord, Sku, StockLevel
-from tests.helpers import live, make_world, submitted
+from tests.helpers import approved, live, make_world, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -177,6 +177,23 @@ def test_roas_agrees_with_the_capacity_check(world, maya):
     result = campaign_capacity_check(campaign)
     [row] = metrics.roas(Filters())
     assert (row["planned_gross_roas"], row["planned_net_roas"]) == (result.gross_roas, result.net_roas)
+
+
+def test_the_dashboards_roas_panel_is_the_first_running_or_done_campaigns_of_the_full_table(world, maya, ishaan, lata):
+    """The panel computes only the campaigns it shows; they are those the full table
+    would give, in its order: approved, live, paused or completed, by start."""
+    today = timezone.localdate()
+    for i in range(4):  # submitted (not shown) and approved (shown), interleaved by start
+        start = today + dt.timedelta(days=i)
+        window = {"starts_on": start, "ends_on": start + dt.timedelta(days=2), "budget": str(1000 * (i + 1))}
+        (approved(world, maya, ishaan, lata, **window) if i % 2 else submitted(world, maya, **window))
+    live(world, maya, ishaan, lata, budget="500")
+    shown = ("approved", "live", "paused", "completed")
+
+    panel = metrics.dashboard_panels(top=2)["roas"]
+
+    assert panel == [row for row in metrics.roas(Filters()) if row["status"] in shown][:2]
+    assert [row["status"] for row in panel] == ["live", "approved"]
 
 
 def test_cost_per_delivered_order(world, maya, ishaan, lata):
