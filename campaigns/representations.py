@@ -172,7 +172,7 @@ def _lines_sql(model, reference: str, n: int, vendor: str) -> str:
     # Names from the models' _meta, values as parameters:
     return (
         f"SELECT l.{line('campaign')}, r.{ref('code')}, l.{line('share')} "  # noqa: S608
-        f"FROM {line()} l INNER JOIN {ref()} r ON r.{ref('id')} = l.{line(reference)} "
+        f"FROM {line()} l INNER JOIN {ref()} r ON r.{ref('pk')} = l.{line(reference)} "
         f"WHERE l.{line('campaign')} IN ({', '.join(['%s'] * n)}) ORDER BY l.{line('share')} DESC, r.{ref('code')} ASC"
     )
 
@@ -205,15 +205,22 @@ def _approvals_sql(n: int, vendor: str) -> str:
     # Names from the models' _meta, values as parameters:
     return (
         f"SELECT {columns}, u.{user(get_user_model().USERNAME_FIELD)}, s.{signoff('campaign')} "  # noqa: S608
-        f"FROM {signoff()} s INNER JOIN {user()} u ON u.{user('id')} = s.{signoff('actor')} "
+        f"FROM {signoff()} s INNER JOIN {user()} u ON u.{user('pk')} = s.{signoff('actor')} "
         f"WHERE s.{signoff('campaign')} IN ({', '.join(['%s'] * n)}) AND s.{signoff('decision')} = %s"
     )
 
 
 def _names(model) -> Callable[..., str]:
-    """`names()`: the model's table, `names(field)`: a field's column, quoted for the database."""
-    quote = connection.ops.quote_name
-    return lambda field=None: quote(model._meta.db_table if field is None else model._meta.get_field(field).column)
+    """`names()`: the model's table, `names(field)`: a field's column ("pk": the primary
+    key's), quoted for the database."""
+    meta, quote = model._meta, connection.ops.quote_name
+
+    def name(field: str | None = None) -> str:
+        if field is None:
+            return quote(meta.db_table)
+        return quote(meta.pk.column if field == "pk" else meta.get_field(field).column)
+
+    return name
 
 
 def _fetch(sql: str, params: list, fields: tuple) -> list[tuple]:
