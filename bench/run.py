@@ -634,13 +634,14 @@ def main() -> None:
 
 How each figure is measured: see [bench/README.md](README.md). Raw numbers: `bench/var/results.json` after a run.
 """
-    results = BENCH / "RESULTS.md"
+    # Scale 1 is the suite's record; another scale writes a file of its own beside it.
+    results = BENCH / ("RESULTS.md" if SCALE == 1 else f"RESULTS-{SCALE:g}x.md")
     # What a person wrote under the table (a "## " section: where each figure stands and
     # why) is kept across runs; it carries its own date.
     if results.exists() and NOTES in results.read_text():
         md += "\n" + NOTES + results.read_text().split(NOTES, 1)[1]
     results.write_text(md)
-    log(f"done in {elapsed / 60:.1f} min; wrote bench/RESULTS.md")
+    log(f"done in {elapsed / 60:.1f} min; wrote bench/{results.name}")
 
 
 if __name__ == "__main__":
