@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
 INVENTORY = "inventory"
 COURIER = "courier"
@@ -245,6 +246,7 @@ def _ceil(value: Fraction) -> int:
     return math.ceil(value)
 
 
+@lru_cache(maxsize=1024)  # a big plan's findings name the same few days thousands of times
 def _day_label(day: date) -> str:
     return f"{day.day} {day:%b}"
 
@@ -327,7 +329,9 @@ class _Context:
         self._dispatch_days: list | None = None
         self._region_free: dict[int, list[tuple[date, int, int]]] = {}
         self._lane_holds: dict[int, list[tuple[int, int]]] | None = None
+        self._dispatch_holds: dict[int | None, list[tuple[int, int]]] | None = None
         self._constraints: dict[tuple, list[ConstraintInfo]] = {}
+        self._scopes: dict[tuple[str, int], list[tuple[int, ConstraintInfo]]] | None = None
 
     def constraints_for(self, *, warehouse_id=None, courier_id=None, region_id=None) -> list[ConstraintInfo]:
         """The snapshot's constraints that apply to a resource (in their order, so the
@@ -335,10 +339,28 @@ class _Context:
         key = (warehouse_id, courier_id, region_id)
         found = self._constraints.get(key)
         if found is None:
+            # Only the constraints scoped to one of the resource's ids can apply: a brand's
+            # thousands of constraints are not all tested against each of its lanes.
+            by_scope = self._constraints_by_scope()
+            candidates = {
+                *by_scope.get(("warehouse", warehouse_id), ()),
+                *by_scope.get(("courier", courier_id), ()),
+                *by_scope.get(("region", region_id), ()),
+            }
             found = self._constraints[key] = [
-                c for c in self.snap.constraints if _applies(c, warehouse_id, courier_id, region_id)
+                c for _, c in sorted(candidates) if _applies(c, warehouse_id, courier_id, region_id)
             ]
         return found
+
+    def _constraints_by_scope(self) -> dict[tuple[str, int], list[tuple[int, ConstraintInfo]]]:
+        """(position, constraint) by each id a constraint is scoped to."""
+        if self._scopes is None:
+            self._scopes = defaultdict(list)
+            for position, c in enumerate(self.snap.constraints):
+                for scope, key in (("warehouse", c.warehouse_id), ("courier", c.courier_id), ("region", c.region_id)):
+                    if key is not None:
+                        self._scopes[(scope, key)].append((position, c))
+        return self._scopes
 
     def factor(self, day: date, *, warehouse_id=None, courier_id=None, region_id=None) -> tuple[Fraction, str]:
         return constraint_factor(
@@ -354,16 +376,24 @@ class _Context:
         return capacity - self.snap.dispatch_held(warehouse.id, day), why
 
     def dispatch_days(self) -> list[tuple[date, int, list[tuple[int, int, str]]]]:
-        """Per active day: pooled dispatch held by others, and (warehouse, free, why) for each warehouse."""
+        """Per active day: what the whole network can still dispatch before this plan (every
+        warehouse's free orders, less the pooled holds of others), and (warehouse, free,
+        why) for each warehouse the plan ships from, in the snapshot's order.
+
+        Built once per plan: whatever volume is tried, only the plan's own warehouses are
+        looked at again, not every warehouse of the brand on every day."""
         if self._dispatch_days is None:
             days = self.active_days
-            per_warehouse = [
-                [(wh_id, free, why) for free, why in self._warehouse_free(wh)]
-                for wh_id, wh in self.snap.warehouses.items()
-            ]
+            network = [-self.snap.dispatch_held(NETWORK, day) for day in days]
+            ships_from = {wh_id for wh_id, share in self.pool_share.items() if wh_id is not NETWORK and share > 0}
+            own: dict[int, list[tuple[int, str]]] = {}
+            for wh_id, wh in self.snap.warehouses.items():
+                frees = self._warehouse_free(wh)
+                network = [total + free if free > 0 else total for total, (free, _) in zip(network, frees, strict=True)]
+                if wh_id in ships_from:
+                    own[wh_id] = frees
             self._dispatch_days = [
-                (day, self.snap.dispatch_held(NETWORK, day), [frees[j] for frees in per_warehouse])
-                for j, day in enumerate(days)
+                (day, network[j], [(wh_id, *frees[j]) for wh_id, frees in own.items()]) for j, day in enumerate(days)
             ]
         return self._dispatch_days
 
@@ -377,8 +407,24 @@ class _Context:
         for c in constraints if days else []:
             for day in _days(max(c.starts_on, days[0]), min(c.ends_on, days[-1])):
                 free[(day - days[0]).days] = dispatch_capacity(warehouse, day, constraints)
-        held = self.snap.dispatch_held
-        return [(capacity - held(warehouse.id, day), why) for (capacity, why), day in zip(free, days, strict=True)]
+        for j, q in self.dispatch_holds().get(warehouse.id, ()):
+            capacity, why = free[j]
+            free[j] = (capacity - q, why)
+        return free
+
+    def dispatch_holds(self) -> dict[int | None, list[tuple[int, int]]]:
+        """Per dispatch pool: (active day index, orders others hold) for each active day with
+        holds, from one pass over the snapshot's dispatch holds (as `lane_holds`)."""
+        if self._dispatch_holds is None:
+            index = {day: j for j, day in enumerate(self.active_days)}
+            holds: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
+            for source, sign in ((self.snap.reserved_dispatch, 1), (self.snap.own_dispatch, -1)):
+                for (pool, day), q in source.items():
+                    j = index.get(day)
+                    if j is not None:
+                        holds[pool].append((j, sign * q))
+            self._dispatch_holds = holds
+        return self._dispatch_holds
 
     def lane_holds(self) -> dict[int, list[tuple[int, int]]]:
         """Per lane: (active day index, orders others hold) for each active day with holds.
@@ -773,15 +819,13 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     network_matters = pooled_share > 0 or len(snap.warehouses) > 1
     lowest: dict[int, int] = {}
     lowest_network: int | None = None
-    for day, held_network, frees in ctx.dispatch_days():
-        network_free = -held_network
+    for day, network_free, frees in ctx.dispatch_days():
+        held_network = snap.dispatch_held(NETWORK, day)
         for wh_id, free, why in frees:
-            network_free += max(free, 0)
-            if wh_id in demand:
-                network_free -= demand[wh_id]
-                if demand[wh_id] > free:
-                    short.setdefault(wh_id, [day, demand[wh_id], max(free, 0), why, 0])[4] += 1
-                lowest[wh_id] = min(lowest.get(wh_id, free), free)
+            network_free -= demand[wh_id]
+            if demand[wh_id] > free:
+                short.setdefault(wh_id, [day, demand[wh_id], max(free, 0), why, 0])[4] += 1
+            lowest[wh_id] = min(lowest.get(wh_id, free), free)
         # Warehouse-specific and pooled demand together must fit what the network
         # can still dispatch (pooled holds are not tied to one warehouse).
         own = sum(demand.values())

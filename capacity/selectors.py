@@ -62,8 +62,10 @@ def load_snapshots(
     ref = reference(sku_ids=sku_ids, region_ids=region_ids, start=window_start, end=window_end, cached=cached)
     skus, warehouses, regions, lanes, constraints = ref.skus, ref.warehouses, ref.regions, ref.lanes, ref.constraints
     on_hand = {
-        (row["sku_id"], row["warehouse_id"]): row["on_hand"]
-        for row in StockLevel.objects.filter(sku_id__in=sku_ids).values("sku_id", "warehouse_id", "on_hand")
+        (sku_id, warehouse_id): quantity
+        for sku_id, warehouse_id, quantity in StockLevel.objects.filter(sku_id__in=sku_ids).values_list(
+            "sku_id", "warehouse_id", "on_hand"
+        )
     }
     inbound = list(
         # No end date: stock is checked up to the last day other campaigns hold it, which
@@ -281,9 +283,11 @@ def constraint_infos(*, start: date, end: date) -> list[checks.ConstraintInfo]:
 
 
 def _constraint_infos(constraints) -> list[checks.ConstraintInfo]:
+    # As rows, not model instances: a big brand has thousands in a plan's window.
+    columns = ("kind", "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id", "note")
     return [
-        checks.ConstraintInfo(
-            c.kind, c.starts_on, c.ends_on, frac(c.capacity_factor), c.warehouse_id, c.courier_id, c.region_id, c.note
-        )
-        for c in constraints.order_by("starts_on", "id")
+        checks.ConstraintInfo(kind, starts, ends, frac(factor), warehouse, courier, region, note)
+        for kind, starts, ends, factor, warehouse, courier, region, note in constraints.order_by(
+            "starts_on", "id"
+        ).values_list(*columns)
     ]
