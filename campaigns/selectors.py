@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import (
+    BooleanField,
     Case,
+    CharField,
     Count,
     Exists,
     F,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -20,6 +23,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
+from django.db.models.functions import Cast
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -242,14 +246,52 @@ def calendar_entries(
     channel: str | None = None,
     status: str | None = None,
 ) -> list[CalendarEntry]:
-    """Every kind of calendar item overlapping [start, end], in four queries, ordered by
-    first day, kind, id.
+    """Every kind of calendar item overlapping [start, end], ordered by first day, kind,
+    id: `calendar_rows` read whole (one query, and one for the titles of constraints)."""
+    return calendar_entries_of(
+        calendar_rows(start=start, end=end, kinds=kinds, region=region, sku=sku, channel=channel, status=status)
+    )
 
-    A month of a large brand holds thousands of items, so each query reads only the
-    columns an entry shows (`values_list`, no model instances); ops constraints, a
-    handful, are read whole for their title.
-    """
-    entries: list[CalendarEntry] = []
+
+# The columns of a calendar row, whatever its kind: the kind's place in CALENDAR_KINDS, the
+# item's id, title, first and last day, status, channel, urgency flags, and for a stock
+# arrival its SKU, warehouse and quantity.
+CALENDAR_COLUMNS = (
+    "cal_kind", "cal_id", "cal_title", "cal_first", "cal_last", "cal_status", "cal_channel", "cal_late",
+    "cal_scale_up", "cal_sku", "cal_warehouse", "cal_quantity",
+)  # fmt: skip
+
+
+def calendar_rows(
+    *,
+    start: date,
+    end: date,
+    kinds=CALENDAR_KINDS,
+    region: str | None = None,
+    sku: str | None = None,
+    channel: str | None = None,
+    status: str | None = None,
+) -> QuerySet:
+    """Every kind of calendar item overlapping [start, end] as one query of rows
+    (`CALENDAR_COLUMNS`) in the calendar's order, first day, kind, id: the API counts it
+    and reads one page in SQL (a month of a large brand holds thousands of items);
+    `calendar_entries_of` makes the rows read into entries. Only the columns an entry
+    shows are read, no model instances."""
+    none = {"text": Cast(Value(None), CharField()), "number": Cast(Value(None), IntegerField())}
+    no = Value(False, output_field=BooleanField())
+
+    def rows(queryset, kind, *, title, first="starts_on", last="ends_on", state=None, on=None, **more):
+        columns = {
+            "cal_kind": Value(CALENDAR_KINDS.index(kind)), "cal_id": F("id"), "cal_title": title,
+            "cal_first": F(first), "cal_last": F(last), "cal_status": Value("") if state is None else state,
+            "cal_channel": Value("") if on is None else on,
+            "cal_late": more.get("late", no), "cal_scale_up": more.get("scale_up", no),
+            "cal_sku": more.get("sku", none["text"]), "cal_warehouse": more.get("warehouse", none["text"]),
+            "cal_quantity": more.get("quantity", none["number"]),
+        }  # fmt: skip
+        return queryset.order_by().annotate(**columns).values_list(*CALENDAR_COLUMNS)
+
+    parts = []
     if "campaign" in kinds:
         campaigns = Campaign.objects.filter(starts_on__lte=end, ends_on__gte=start)
         if region:
@@ -260,44 +302,57 @@ def calendar_entries(
             campaigns = campaigns.filter(channel=channel)
         if status:
             campaigns = campaigns.filter(status=status)
-        rows = (
-            campaigns.distinct()
-            .order_by()
-            .values_list("id", "name", "starts_on", "ends_on", "status", "channel", "late_notice", "scale_up_pending")
-        )
-        entries += [
-            CalendarEntry("campaign", pk, name, first, last, state, f"/campaigns/{pk}/", on, late, scale_up)
-            for pk, name, first, last, state, on, late, scale_up in rows
-        ]
+        if region or sku:
+            campaigns = campaigns.distinct()  # joined to its lines: one row per matching line
+        flags = {"late": F("late_notice"), "scale_up": F("scale_up_pending")}
+        parts.append(rows(campaigns, "campaign", title=F("name"), state=F("status"), on=F("channel"), **flags))
     if "promo_window" in kinds and not (region or sku or status):
         windows = PromoWindow.objects.filter(starts_on__lte=end, ends_on__gte=start)
         if channel:
             windows = windows.filter(Q(channel=channel) | Q(channel=""))
-        rows = windows.order_by().values_list("id", "name", "starts_on", "ends_on", "channel")
-        entries += [
-            CalendarEntry("promo_window", pk, name, first, last, channel=on) for pk, name, first, last, on in rows
-        ]
+        parts.append(rows(windows, "promo_window", title=F("name"), on=F("channel")))
     if "constraint" in kinds and not (sku or channel or status):
-        constraints = CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).select_related(
-            "warehouse", "courier", "region"
-        )
+        constraints = CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start)
         if region:
             constraints = constraints.filter(
                 Q(region__code=region) | Q(warehouse__regions__code=region) | Q(courier__lanes__region__code=region)
             ).distinct()
-        rows = constraints.order_by()
-        entries += [CalendarEntry("constraint", c.pk, str(c), c.starts_on, c.ends_on, c.kind) for c in rows]
+        # The title comes from the constraint itself (`calendar_entries_of`).
+        parts.append(rows(constraints, "constraint", title=none["text"], state=F("kind")))
     if "stock_arrival" in kinds and not (channel or status or region):
         arrivals = InboundShipment.objects.filter(expected_on__gte=start, expected_on__lte=end)
         if sku:
             arrivals = arrivals.filter(sku__code=sku)
-        rows = arrivals.order_by().values_list("id", "quantity", "sku__code", "warehouse__code", "expected_on")
-        entries += [
-            CalendarEntry("stock_arrival", pk, f"{quantity} × {code} arrive at {warehouse}", on, on)
-            for pk, quantity, code, warehouse, on in rows
-        ]
-    order = {kind: index for index, kind in enumerate(CALENDAR_KINDS)}
-    entries.sort(key=lambda e: (e.starts_on, order[e.kind], e.id))
+        arrival = {"sku": F("sku__code"), "warehouse": F("warehouse__code"), "quantity": F("quantity")}
+        on_the_day = {"first": "expected_on", "last": "expected_on"}
+        parts.append(rows(arrivals, "stock_arrival", title=none["text"], **on_the_day, **arrival))
+    if not parts:
+        return rows(Campaign.objects.none(), "campaign", title=F("name"))
+    found = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return found.order_by("cal_first", "cal_kind", "cal_id")
+
+
+def calendar_entries_of(rows) -> list[CalendarEntry]:
+    """Rows of `calendar_rows` (a page of them, or all) as entries, with one query for the
+    titles of the constraints among them."""
+    rows = list(rows)
+    constraint = CALENDAR_KINDS.index("constraint")
+    titled = [row[1] for row in rows if row[0] == constraint]
+    titles = {}
+    if titled:
+        scoped = CapacityConstraint.objects.filter(pk__in=titled).select_related("warehouse", "courier", "region")
+        titles = {c.pk: str(c) for c in scoped}
+    entries = []
+    for kind, pk, title, first, last, state, on, late, scale_up, sku, warehouse, quantity in rows:
+        name = CALENDAR_KINDS[kind]
+        if name == "campaign":
+            entries.append(CalendarEntry(name, pk, title, first, last, state, f"/campaigns/{pk}/", on, late, scale_up))
+        elif name == "promo_window":
+            entries.append(CalendarEntry(name, pk, title, first, last, channel=on))
+        elif name == "constraint":
+            entries.append(CalendarEntry(name, pk, titles[pk], first, last, state))
+        else:
+            entries.append(CalendarEntry(name, pk, f"{quantity} × {sku} arrive at {warehouse}", first, last))
     return entries
 
 
