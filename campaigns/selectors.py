@@ -23,7 +23,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -247,18 +247,18 @@ def calendar_entries(
     status: str | None = None,
 ) -> list[CalendarEntry]:
     """Every kind of calendar item overlapping [start, end], ordered by first day, kind,
-    id: `calendar_rows` read whole (one query, and one for the titles of constraints)."""
+    id: `calendar_rows` read whole, in one query."""
     return calendar_entries_of(
         calendar_rows(start=start, end=end, kinds=kinds, region=region, sku=sku, channel=channel, status=status)
     )
 
 
 # The columns of a calendar row, whatever its kind: the kind's place in CALENDAR_KINDS, the
-# item's id, title, first and last day, status, channel, urgency flags, and for a stock
-# arrival its SKU, warehouse and quantity.
+# item's id, title, first and last day, status, channel, urgency flags, for a stock
+# arrival its SKU, warehouse and quantity, and for a constraint what it limits.
 CALENDAR_COLUMNS = (
     "cal_kind", "cal_id", "cal_title", "cal_first", "cal_last", "cal_status", "cal_channel", "cal_late",
-    "cal_scale_up", "cal_sku", "cal_warehouse", "cal_quantity",
+    "cal_scale_up", "cal_sku", "cal_warehouse", "cal_quantity", "cal_scope_code", "cal_scope_name",
 )  # fmt: skip
 
 
@@ -277,19 +277,18 @@ def calendar_rows(
     and reads one page in SQL (a month of a large brand holds thousands of items);
     `calendar_entries_of` makes the rows read into entries. Only the columns an entry
     shows are read, no model instances."""
-    none = {"text": Cast(Value(None), CharField()), "number": Cast(Value(None), IntegerField())}
+    text, number = Cast(Value(None), CharField()), Cast(Value(None), IntegerField())
     no = Value(False, output_field=BooleanField())
 
-    def rows(queryset, kind, *, title, first="starts_on", last="ends_on", state=None, on=None, **more):
+    def rows(queryset, kind, *, first="starts_on", last="ends_on", **given):
+        """`queryset` as calendar rows: the `given` columns (named without "cal_"), the rest empty."""
         columns = {
-            "cal_kind": Value(CALENDAR_KINDS.index(kind)), "cal_id": F("id"), "cal_title": title,
-            "cal_first": F(first), "cal_last": F(last), "cal_status": Value("") if state is None else state,
-            "cal_channel": Value("") if on is None else on,
-            "cal_late": more.get("late", no), "cal_scale_up": more.get("scale_up", no),
-            "cal_sku": more.get("sku", none["text"]), "cal_warehouse": more.get("warehouse", none["text"]),
-            "cal_quantity": more.get("quantity", none["number"]),
+            "kind": Value(CALENDAR_KINDS.index(kind)), "id": F("id"), "title": text, "first": F(first),
+            "last": F(last), "status": Value(""), "channel": Value(""), "late": no, "scale_up": no, "sku": text,
+            "warehouse": text, "quantity": number, "scope_code": text, "scope_name": text, **given,
         }  # fmt: skip
-        return queryset.order_by().annotate(**columns).values_list(*CALENDAR_COLUMNS)
+        named = {f"cal_{name}": value for name, value in columns.items()}
+        return queryset.order_by().annotate(**named).values_list(*CALENDAR_COLUMNS)
 
     parts = []
     if "campaign" in kinds:
@@ -305,52 +304,51 @@ def calendar_rows(
         if region or sku:
             campaigns = campaigns.distinct()  # joined to its lines: one row per matching line
         flags = {"late": F("late_notice"), "scale_up": F("scale_up_pending")}
-        parts.append(rows(campaigns, "campaign", title=F("name"), state=F("status"), on=F("channel"), **flags))
+        parts.append(rows(campaigns, "campaign", title=F("name"), status=F("status"), channel=F("channel"), **flags))
     if "promo_window" in kinds and not (region or sku or status):
         windows = PromoWindow.objects.filter(starts_on__lte=end, ends_on__gte=start)
         if channel:
             windows = windows.filter(Q(channel=channel) | Q(channel=""))
-        parts.append(rows(windows, "promo_window", title=F("name"), on=F("channel")))
+        parts.append(rows(windows, "promo_window", title=F("name"), channel=F("channel")))
     if "constraint" in kinds and not (sku or channel or status):
         constraints = CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start)
         if region:
             constraints = constraints.filter(
                 Q(region__code=region) | Q(warehouse__regions__code=region) | Q(courier__lanes__region__code=region)
             ).distinct()
-        # The title comes from the constraint itself (`calendar_entries_of`).
-        parts.append(rows(constraints, "constraint", title=none["text"], state=F("kind")))
+        # What it limits, as `CapacityConstraint.__str__` names it: its warehouse, else its
+        # courier, else its region (`calendar_entries_of` writes the title).
+        scope = {
+            f"scope_{column}": Coalesce(F(f"warehouse__{column}"), F(f"courier__{column}"), F(f"region__{column}"))
+            for column in ("code", "name")
+        }
+        parts.append(rows(constraints, "constraint", status=F("kind"), **scope))
     if "stock_arrival" in kinds and not (channel or status or region):
         arrivals = InboundShipment.objects.filter(expected_on__gte=start, expected_on__lte=end)
         if sku:
             arrivals = arrivals.filter(sku__code=sku)
         arrival = {"sku": F("sku__code"), "warehouse": F("warehouse__code"), "quantity": F("quantity")}
         on_the_day = {"first": "expected_on", "last": "expected_on"}
-        parts.append(rows(arrivals, "stock_arrival", title=none["text"], **on_the_day, **arrival))
+        parts.append(rows(arrivals, "stock_arrival", **on_the_day, **arrival))
     if not parts:
-        return rows(Campaign.objects.none(), "campaign", title=F("name"))
+        return rows(Campaign.objects.none(), "campaign")
     found = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return found.order_by("cal_first", "cal_kind", "cal_id")
 
 
 def calendar_entries_of(rows) -> list[CalendarEntry]:
-    """Rows of `calendar_rows` (a page of them, or all) as entries, with one query for the
-    titles of the constraints among them."""
-    rows = list(rows)
-    constraint = CALENDAR_KINDS.index("constraint")
-    titled = [row[1] for row in rows if row[0] == constraint]
-    titles = {}
-    if titled:
-        scoped = CapacityConstraint.objects.filter(pk__in=titled).select_related("warehouse", "courier", "region")
-        titles = {c.pk: str(c) for c in scoped}
+    """Rows of `calendar_rows` (a page of them, or all) as entries."""
+    kinds = dict(CapacityConstraint._meta.get_field("kind").flatchoices)
     entries = []
-    for kind, pk, title, first, last, state, on, late, scale_up, sku, warehouse, quantity in rows:
+    for kind, pk, title, first, last, state, on, late, scale_up, sku, warehouse, quantity, code, where in rows:
         name = CALENDAR_KINDS[kind]
         if name == "campaign":
             entries.append(CalendarEntry(name, pk, title, first, last, state, f"/campaigns/{pk}/", on, late, scale_up))
         elif name == "promo_window":
             entries.append(CalendarEntry(name, pk, title, first, last, channel=on))
-        elif name == "constraint":
-            entries.append(CalendarEntry(name, pk, titles[pk], first, last, state))
+        elif name == "constraint":  # titled as `CapacityConstraint.__str__` titles it
+            title = f"{kinds.get(state, state)} {code} — {where} {first}–{last}"
+            entries.append(CalendarEntry(name, pk, title, first, last, state))
         else:
             entries.append(CalendarEntry(name, pk, f"{quantity} × {sku} arrive at {warehouse}", first, last))
     return entries
