@@ -236,21 +236,10 @@ class CalendarEntry:
 CALENDAR_KINDS = ("campaign", "promo_window", "constraint", "stock_arrival")
 
 
-def calendar_entries(
-    *,
-    start: date,
-    end: date,
-    kinds=CALENDAR_KINDS,
-    region: str | None = None,
-    sku: str | None = None,
-    channel: str | None = None,
-    status: str | None = None,
-) -> list[CalendarEntry]:
+def calendar_entries(**query) -> list[CalendarEntry]:
     """Every kind of calendar item overlapping [start, end], ordered by first day, kind,
-    id: `calendar_rows` read whole, in one query."""
-    return calendar_entries_of(
-        calendar_rows(start=start, end=end, kinds=kinds, region=region, sku=sku, channel=channel, status=status)
-    )
+    id: `calendar_rows` (the same arguments) read whole, in one query."""
+    return calendar_entries_of(calendar_rows(**query))
 
 
 # The columns of a calendar row, whatever its kind: the kind's place in CALENDAR_KINDS, the

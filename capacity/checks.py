@@ -413,34 +413,29 @@ class _Context:
         return free
 
     def dispatch_holds(self) -> dict[int | None, list[tuple[int, int]]]:
-        """Per dispatch pool: (active day index, orders others hold) for each active day with
-        holds, from one pass over the snapshot's dispatch holds (as `lane_holds`)."""
+        """Per dispatch pool: (active day index, orders others hold) for each active day with holds."""
         if self._dispatch_holds is None:
-            index = {day: j for j, day in enumerate(self.active_days)}
-            holds: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
-            for source, sign in ((self.snap.reserved_dispatch, 1), (self.snap.own_dispatch, -1)):
-                for (pool, day), q in source.items():
-                    j = index.get(day)
-                    if j is not None:
-                        holds[pool].append((j, sign * q))
-            self._dispatch_holds = holds
+            self._dispatch_holds = self._holds_by_day(self.snap.reserved_dispatch, self.snap.own_dispatch)
         return self._dispatch_holds
 
     def lane_holds(self) -> dict[int, list[tuple[int, int]]]:
-        """Per lane: (active day index, orders others hold) for each active day with holds.
-
-        One pass over the snapshot's lane holds, so that `region_free` touches only the
-        days that have any instead of looking every lane up on every day."""
+        """Per lane: (active day index, orders others hold) for each active day with holds."""
         if self._lane_holds is None:
-            index = {day: j for j, day in enumerate(self.active_days)}
-            holds: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for source, sign in ((self.snap.reserved_lane, 1), (self.snap.own_lane, -1)):
-                for (lane_id, day), q in source.items():
-                    j = index.get(day)
-                    if j is not None:
-                        holds[lane_id].append((j, sign * q))
-            self._lane_holds = holds
+            self._lane_holds = self._holds_by_day(self.snap.reserved_lane, self.snap.own_lane)
         return self._lane_holds
+
+    def _holds_by_day(self, reserved: dict, own: dict) -> dict:
+        """{resource: [(active day index, held by others)]} from holds keyed (resource, day),
+        in one pass, so that the free capacity of a lane or warehouse touches only the days
+        that have holds instead of looking every day up."""
+        index = {day: j for j, day in enumerate(self.active_days)}
+        holds: dict = defaultdict(list)
+        for source, sign in ((reserved, 1), (own, -1)):
+            for (resource, day), q in source.items():
+                j = index.get(day)
+                if j is not None:
+                    holds[resource].append((j, sign * q))
+        return holds
 
     def region_free(self, region_id: int) -> list[tuple[date, int, int]]:
         """Per active day: orders the region's lanes can still take, all and cash-on-delivery."""
