@@ -8,8 +8,6 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import CharField, F, IntegerField, Q, Sum, Value
-from django.db.models.functions import Cast
 
 from capacity import checks
 from capacity.models import (
@@ -33,8 +31,8 @@ def frac(value) -> Fraction:
 def load_snapshot(
     plan: checks.Plan, *, today: date, exclude_campaign_id: int | None = None, cached: bool = False
 ) -> checks.Snapshot:
-    """Everything the check needs for `plan`, in eight queries whatever its size (three
-    when `cached`, see `load_snapshots`).
+    """Everything the check needs for `plan`, in six queries whatever its size (one when
+    `cached`, see `load_snapshots`).
 
     Reservations of `exclude_campaign_id` are left out, so a campaign is checked
     against what other campaigns hold (its own holds are what it would replace).
@@ -51,7 +49,8 @@ def load_snapshots(
     queries for one plan as for many (a page's count does not depend on its rows).
 
     `cached`: the reference rows come from what the process keeps (`reference`), so
-    that only stock, inbound and holds are read after a write of campaigns or stock.
+    that only stock, inbound and holds are read (one query) after a write of campaigns or
+    stock.
     For pages only: a decision reads everything fresh, under its locks."""
     if not plans:
         return {}
@@ -61,42 +60,25 @@ def load_snapshots(
     window_end = max(plan.ends_on for plan in plans.values())
     ref = reference(sku_ids=sku_ids, region_ids=region_ids, start=window_start, end=window_end, cached=cached)
     skus, warehouses, regions, lanes, constraints = ref.skus, ref.warehouses, ref.regions, ref.lanes, ref.constraints
-    on_hand = {
-        (sku_id, warehouse_id): quantity
-        for sku_id, warehouse_id, quantity in StockLevel.objects.filter(sku_id__in=sku_ids).values_list(
-            "sku_id", "warehouse_id", "on_hand"
-        )
-    }
-    inbound = list(
-        # No end date: stock is checked up to the last day other campaigns hold it, which
-        # may be after this plan ends, and later arrivals count towards those holds.
-        InboundShipment.objects.filter(sku_id__in=sku_ids).values_list(
-            "sku_id", "warehouse_id", "expected_on", "quantity"
-        )
-    )
-    holds = {
-        "sku_ids": sku_ids,
-        "lane_ids": [lane.id for lane in lanes],
-        "today": today,
-        "start": window_start,
-        "end": window_end,
-    }
     campaign_ids = [key for key in plans if key is not None]
     single = len(plans) == 1 and not batch
-    # One plan: leave its own holds out in SQL and skip the per-campaign query.
-    totals = _split_holds(_summed_holds(**holds, exclude=campaign_ids if single else ()))
-    own: dict[int, tuple[dict, dict, dict]] = {key: ({}, {}, {}) for key in campaign_ids}
-    if campaign_ids and not single:
-        by_campaign: dict[int, list] = {}
-        for campaign_id, *row in _summed_holds(**holds, of_campaigns=campaign_ids):
-            by_campaign.setdefault(campaign_id, []).append(row)
-        own.update({key: _split_holds(found) for key, found in by_campaign.items()})
+    # One plan: its own holds are left out in SQL, not read apart and subtracted.
+    rows = _capacity_rows(
+        sku_ids=sku_ids,
+        lane_ids=[lane.id for lane in lanes],
+        today=today,
+        start=window_start,
+        end=window_end,
+        exclude=campaign_ids if single else (),
+        of_campaigns=() if single else campaign_ids,
+    )
+    on_hand, inbound, totals, own = _split_capacity_rows(rows)
 
     ndr = Fraction(str(settings.MOPSYNC_NDR_THRESHOLD))
     returns = Fraction(str(settings.MOPSYNC_RETURN_RATE_THRESHOLD))
     snapshots = {}
     for key in plans:
-        own_stock, own_dispatch, own_lane = own.get(key, ({}, {}, {}))
+        own_stock, own_dispatch, own_lane = own.get(key) or ({}, {}, {})
         snapshots[key] = checks.Snapshot(
             today=today,
             skus=skus,
@@ -188,61 +170,98 @@ def _read_reference(skus, regions, lanes, constraints) -> Reference:
     )
 
 
-def _plain_rows(queryset) -> list[tuple]:
-    """The rows of a values_list queryset, fetched at once as the driver returns them:
-    the holds are thousands of rows, and Django's chunked iteration with per-row
-    converters costs as much as the query. Dates may come back as ISO strings (SQLite)."""
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
+_NO_ID, _NO_DAY = "CAST(NULL AS integer)", "CAST(NULL AS date)"
+
+
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _capacity_rows(
+    *, sku_ids, lane_ids, today: date, start: date, end: date, exclude=(), of_campaigns=()
+) -> list[tuple]:
+    """What the check reads besides reference rows, in one query of rows
+    (kind, campaign_id, sku_id, warehouse_id, lane_id, day, quantity):
+
+    - `on_hand`: stock of these SKUs per warehouse;
+    - `inbound`: their shipments due (no end date: stock is checked up to the last day
+      other campaigns hold it, which may be after the plan ends, and later arrivals count
+      towards those holds);
+    - `stock`, `dispatch`, `lane`: what campaigns hold, summed per resource and day: stock
+      of these SKUs from today on (it is used up, so later holds count), dispatch and these
+      lanes in [start, end]; campaign_id NULL, `exclude` left out;
+    - the same holds again for each of `of_campaigns` apart, with its campaign_id.
+
+    One aggregate per kind, each grouped by its own keys, joined by UNION ALL: one round
+    trip instead of four (issue 7), fetched at once as the driver returns it (thousands of
+    rows; per-row ORM converters cost as much as the query)."""
+    quote = connections["default"].ops.quote_name
+    stock_t, inbound_t, held_t = (quote(m._meta.db_table) for m in (StockLevel, InboundShipment, Reservation))
+    parts: list[str] = []
+    params: list = []
+
+    def read(sql: str, *values) -> None:
+        parts.append(sql)
+        params.extend(values)
+
+    skus = f"sku_id IN ({_in(sku_ids)})"
+    window = "day >= %s AND day <= %s"
+    if sku_ids:
+        stock = f"'on_hand', {_NO_ID}, sku_id, warehouse_id, {_NO_ID}, {_NO_DAY}, on_hand"
+        read(f"SELECT {stock} FROM {stock_t} WHERE {skus}", *sku_ids)  # noqa: S608
+        due = f"'inbound', {_NO_ID}, sku_id, warehouse_id, {_NO_ID}, expected_on, quantity"
+        read(f"SELECT {due} FROM {inbound_t} WHERE {skus}", *sku_ids)  # noqa: S608
+    holds = []  # kind, its columns (sku, warehouse, lane), the keys it is summed by, which rows, their parameters
+    if sku_ids:
+        by_sku = (f"sku_id, warehouse_id, {_NO_ID}", "sku_id, warehouse_id", f"{skus} AND day >= %s")
+        holds.append((Reservation.Kind.STOCK, *by_sku, [*sku_ids, today]))
+    holds.append((Reservation.Kind.DISPATCH, f"{_NO_ID}, warehouse_id, {_NO_ID}", "warehouse_id", window, [start, end]))
+    if lane_ids:
+        by_lane = (f"{_NO_ID}, {_NO_ID}, lane_id", "lane_id", f"lane_id IN ({_in(lane_ids)}) AND {window}")
+        holds.append((Reservation.Kind.LANE, *by_lane, [*lane_ids, start, end]))
+    left_out = f" AND campaign_id NOT IN ({_in(exclude)})" if exclude else ""
+    for kind, columns, keys, condition, values in holds:
+        rows = f"FROM {held_t} WHERE kind = '{kind.value}' AND {condition}"
+        # All campaigns' holds together (but `exclude`'s), then each of `of_campaigns`' apart.
+        total = f"SELECT '{kind.value}', {_NO_ID}, {columns}, day, SUM(quantity) {rows}{left_out}"  # noqa: S608
+        read(f"{total} GROUP BY {keys}, day", *values, *exclude)
+        if of_campaigns:
+            own = f"SELECT '{kind.value}', campaign_id, {columns}, day, SUM(quantity) {rows}"  # noqa: S608
+            read(
+                f"{own} AND campaign_id IN ({_in(of_campaigns)}) GROUP BY campaign_id, {keys}, day",
+                *values,
+                *of_campaigns,
+            )
+    with connections["default"].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
         return cursor.fetchall()
 
 
-def _summed_holds(
-    *, sku_ids, lane_ids, today: date, start: date, end: date, exclude=(), of_campaigns=None
-) -> list[tuple]:
-    """What campaigns hold, summed per resource and day, as rows (kind, sku_id,
-    warehouse_id, lane_id, day, total): stock of these SKUs from today on (it is used up,
-    so later holds count), dispatch in [start, end] and these lanes in [start, end].
-    `exclude`: campaigns left out. `of_campaigns`: only these campaigns' holds, each apart,
-    the rows prefixed by the campaign id.
-
-    One aggregate per kind, joined by UNION ALL: each kind grouped by its own keys costs
-    PostgreSQL a fifth less than one aggregate of all three over every key (issue 7)."""
-    none = Cast(Value(None), IntegerField())
-    kinds = (
-        (Reservation.Kind.STOCK, Q(sku_id__in=sku_ids, day__gte=today), F("sku_id"), F("warehouse_id"), none),
-        (Reservation.Kind.DISPATCH, Q(day__gte=start, day__lte=end), none, F("warehouse_id"), none),
-        (Reservation.Kind.LANE, Q(lane_id__in=lane_ids, day__gte=start, day__lte=end), none, none, F("lane_id")),
-    )
-    keys = () if of_campaigns is None else ("campaign_id",)
-    parts = []
-    for kind, rows, sku, warehouse, lane in kinds:
-        held = Reservation.objects.filter(rows, kind=kind)
-        if exclude:
-            held = held.exclude(campaign_id__in=exclude)
-        if of_campaigns is not None:
-            held = held.filter(campaign_id__in=of_campaigns)
-        held = held.annotate(held_kind=Value(kind.value, output_field=CharField()), held_sku=sku)
-        held = held.annotate(held_warehouse=warehouse, held_lane=lane)
-        columns = (*keys, "held_kind", "held_sku", "held_warehouse", "held_lane", "day")
-        parts.append(held.values_list(*columns).annotate(total=Sum("quantity")).order_by())
-    return _plain_rows(parts[0].union(*parts[1:], all=True))
-
-
-def _split_holds(rows) -> tuple[dict, dict, dict]:
-    """(kind, sku_id, warehouse_id, lane_id, day, total) rows by kind and resource."""
-    stock, dispatch, lane = {}, {}, {}
-    if rows and isinstance(rows[0][4], str):
-        rows = [(*row[:4], date.fromisoformat(row[4]), row[5]) for row in rows]
-    for kind, sku_id, warehouse_id, lane_id, day, total in rows:
+def _split_capacity_rows(rows) -> tuple[dict, list, tuple[dict, dict, dict], dict[int, tuple[dict, dict, dict]]]:
+    """`_capacity_rows` as the check takes them: on-hand stock by (sku, warehouse), the
+    inbound shipments, all holds (stock, dispatch, lanes by resource and day) and each
+    campaign's own. Dates may come back as ISO strings (SQLite)."""
+    on_hand: dict[tuple[int, int], int] = {}
+    inbound: list[tuple[int, int, date, int]] = []
+    totals: tuple[dict, dict, dict] = ({}, {}, {})
+    own: dict[int, tuple[dict, dict, dict]] = {}
+    for kind, campaign_id, sku_id, warehouse_id, lane_id, day, quantity in rows:
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        if kind == "on_hand":
+            on_hand[(sku_id, warehouse_id)] = quantity
+            continue
+        if kind == "inbound":
+            inbound.append((sku_id, warehouse_id, day, quantity))
+            continue
+        stock, dispatch, lane = totals if campaign_id is None else own.setdefault(campaign_id, ({}, {}, {}))
         if kind == Reservation.Kind.STOCK:
-            stock[(sku_id, warehouse_id, day)] = total
+            stock[(sku_id, warehouse_id, day)] = quantity
         elif kind == Reservation.Kind.DISPATCH:
-            dispatch[(warehouse_id, day)] = total
+            dispatch[(warehouse_id, day)] = quantity
         else:
-            lane[(lane_id, day)] = total
-    return stock, dispatch, lane
+            lane[(lane_id, day)] = quantity
+    return on_hand, inbound, totals, own
 
 
 def lane_infos(*, region_code: str | None = None) -> list[checks.LaneInfo]:

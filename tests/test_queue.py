@@ -189,9 +189,9 @@ def _kept_and_after_a_write(client: Client, url: str) -> tuple[int, int]:
 # lines, region lines and approvals (its JSON shows them). After a write the page loads
 # the SKU and region lines (2) for the check, the API the campaigns with those lines (3:
 # it reads the page as rows), and both run the batched check with the reference rows the
-# process keeps (4: stock, inbound, held capacity, each campaign's own holds;
-# capacity.selectors.load_snapshots).
-QUEUES = {"api": ("/api/v1/approval-queue/", (7, 14)), "page": ("/approvals/", (5, 11))}
+# process keeps (1: stock, inbound, held capacity and each campaign's own holds in one
+# query; capacity.selectors.load_snapshots).
+QUEUES = {"api": ("/api/v1/approval-queue/", (7, 11)), "page": ("/approvals/", (5, 8))}
 
 
 @pytest.mark.django_db(transaction=True)  # committed, as a server sees it: pages keep only committed data
