@@ -237,8 +237,9 @@ class ApprovalQueueView(ListAPIView):
         # (campaigns.representations), and their checks are kept between requests.
         queue = selectors.approval_queue(request.user, campaigns=Campaign.objects.all())
         page = self.paginate_queryset(representations.queue_rows(queue))
-        results = selectors.capacity_checks_by_id([row["id"] for row in page], cached=True)
-        return self.get_paginated_response(representations.queue_json(page, results))
+        lines = selectors.campaign_lines([row["id"] for row in page])  # for the JSON and the checks
+        results = selectors.capacity_checks_of_rows(page, lines, cached=True)
+        return self.get_paginated_response(representations.queue_json(page, results, lines))
 
 
 class CalendarQuerySerializer(serializers.Serializer):

@@ -3,8 +3,8 @@
 `CampaignSerializer` declares the shape (and the OpenAPI schema). Building its output
 through model instances, prefetch caches and DRF's attribute lookup per field took most
 of a 50-campaign list's time (issue 7: a page of 50 campaigns with ~800 lines and their
-sign-offs was ~1,100 model instances). Here a page is four flat queries — campaigns,
-SKU lines, region lines, approvals — and each value is formatted as the field the
+sign-offs was ~1,100 model instances). Here a page is three flat queries — campaigns,
+their lines, approvals — and each value is formatted as the field the
 serializer declares for it formats it (its own `to_representation`, or for decimals and
 date-times a shortcut with the same output), so the JSON is the serializer's, byte for
 byte: tests/test_campaign_json.py compares the two on varied campaigns and timezones.
@@ -28,8 +28,10 @@ from rest_framework import fields as drf
 from rest_framework.serializers import Serializer
 from rest_framework.settings import api_settings
 
-from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, Status, covering_approvals
+from campaigns import selectors
+from campaigns.models import VALID_FROM, Campaign, Status, covering_approvals
 from campaigns.serializers import CampaignSerializer, SignOffSerializer
+from campaigns.sql import fetch, names
 from capacity.models import Dimension, SignOff
 
 # The field of each serializer that shows a user (`<relation>.get_username`): read into
@@ -126,17 +128,18 @@ def campaign_rows(campaigns: QuerySet[Campaign], *extra: str) -> QuerySet:
     return rows.annotate(owner_name=owner_name)
 
 
-def campaigns_json(rows: Iterable[dict]) -> list[dict]:
-    """Rows of `campaign_rows` as `CampaignSerializer` renders them, in three more queries."""
+def campaigns_json(rows: Iterable[dict], lines: dict | None = None) -> list[dict]:
+    """Rows of `campaign_rows` as `CampaignSerializer` renders them, in two more queries
+    (one when their `campaigns.selectors.campaign_lines` are given)."""
     rows = list(rows)
     ids = [row["id"] for row in rows]
-    skus = _lines(CampaignSku, "sku", ids)
-    regions = _lines(CampaignRegion, "region", ids)
+    lines = selectors.campaign_lines(ids) if lines is None else lines
     approvals = _approvals(ids)
     tz = _current_timezone()
     for row in rows:
-        row["skus"] = skus.get(row["id"], [])
-        row["regions"] = regions.get(row["id"], [])
+        skus, regions = lines.get(row["id"], ((), ()))
+        row["skus"] = [{"sku": line.code, "share": str(line.share)} for line in skus]
+        row["regions"] = [{"region": line.code, "share": str(line.share)} for line in regions]
         row["sign_offs"] = _sign_offs(row, approvals.get(row["id"], ()), tz)
     return [_render(row, CampaignSerializer, tz) for row in rows]
 
@@ -146,35 +149,10 @@ def campaign_json(campaign_id: int) -> dict:
     return campaigns_json(campaign_rows(Campaign.objects.filter(pk=campaign_id)))[0]
 
 
-# The lines and approvals of a page are read by hand-written SQL: two fixed-shape reads by
-# campaign id, where building and compiling the ORM query cost as much as running it
-# (issue 7: about half a millisecond of a 50-row page each). The SQL is written once per
-# number of ids, with names from the models' `_meta` and values as parameters, and each
-# value is converted as the ORM converts its field.
-
-
-def _lines(model, reference: str, campaign_ids: list[int]) -> dict[int, list[dict]]:
-    """The campaigns' SKU or region lines as `{reference: code, "share": str}`, by campaign
-    id, in the model's own order (`-share`, then code: as `CampaignSerializer.get_skus`
-    lists them)."""
-    lines: dict[int, list[dict]] = {}
-    if not campaign_ids:
-        return lines
-    sql = _lines_sql(model, reference, len(campaign_ids), connection.vendor)
-    for campaign_id, code, share in _fetch(sql, campaign_ids, (None, None, model._meta.get_field("share"))):
-        lines.setdefault(campaign_id, []).append({reference: code, "share": str(share)})
-    return lines
-
-
-@lru_cache(maxsize=64)
-def _lines_sql(model, reference: str, n: int, vendor: str) -> str:
-    line, ref = _names(model), _names(model._meta.get_field(reference).related_model)
-    # Names from the models' _meta, values as parameters:
-    return (
-        f"SELECT l.{line('campaign')}, r.{ref('code')}, l.{line('share')} "  # noqa: S608
-        f"FROM {line()} l INNER JOIN {ref()} r ON r.{ref('pk')} = l.{line(reference)} "
-        f"WHERE l.{line('campaign')} IN ({', '.join(['%s'] * n)}) ORDER BY l.{line('share')} DESC, r.{ref('code')} ASC"
-    )
+# The approvals of a page are read by hand-written SQL (`campaigns.sql`), as its lines are
+# (`campaigns.selectors.campaign_lines`): a fixed-shape read by campaign id, where building
+# and compiling the ORM query cost as much as running it (issue 7: about half a millisecond
+# of a 50-row page).
 
 
 @cache
@@ -192,7 +170,7 @@ def _approvals(campaign_ids: list[int]) -> dict[int, list]:
     sql = _approvals_sql(len(campaign_ids), connection.vendor)
     fields = (*(SignOff._meta.get_field(name) for name in _columns(SignOffSerializer)), None, None)
     row_type = _approval_row()
-    for values in _fetch(sql, [*campaign_ids, SignOff.Decision.APPROVED.value], fields):
+    for values in fetch(sql, [*campaign_ids, SignOff.Decision.APPROVED.value], fields):
         row = row_type._make(values)
         found.setdefault(row.campaign_id, []).append(row)
     return found
@@ -200,7 +178,7 @@ def _approvals(campaign_ids: list[int]) -> dict[int, list]:
 
 @lru_cache(maxsize=64)
 def _approvals_sql(n: int, vendor: str) -> str:
-    signoff, user = _names(SignOff), _names(get_user_model())
+    signoff, user = names(SignOff), names(get_user_model())
     columns = ", ".join(f"s.{signoff(name)}" for name in _columns(SignOffSerializer))
     # Names from the models' _meta, values as parameters:
     return (
@@ -208,43 +186,6 @@ def _approvals_sql(n: int, vendor: str) -> str:
         f"FROM {signoff()} s INNER JOIN {user()} u ON u.{user('pk')} = s.{signoff('actor')} "
         f"WHERE s.{signoff('campaign')} IN ({', '.join(['%s'] * n)}) AND s.{signoff('decision')} = %s"
     )
-
-
-def _names(model) -> Callable[..., str]:
-    """`names()`: the model's table, `names(field)`: a field's column ("pk": the primary
-    key's), quoted for the database."""
-    meta, quote = model._meta, connection.ops.quote_name
-
-    def name(field: str | None = None) -> str:
-        if field is None:
-            return quote(meta.db_table)
-        return quote(meta.pk.column if field == "pk" else meta.get_field(field).column)
-
-    return name
-
-
-def _fetch(sql: str, params: list, fields: tuple) -> list[tuple]:
-    """The rows of `sql`, each value converted as the ORM converts a value of its model
-    field (`fields`, None where the database's value is used as is): SQLite's decimals
-    and date-times; nothing on PostgreSQL, whose driver returns them typed."""
-    converters = []
-    for i, field in enumerate(fields):
-        if field is not None:
-            col = field.cached_col
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            converters.extend((i, col, converter) for converter in found)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not converters:
-        return rows
-    converted = []
-    for row in rows:
-        row = list(row)
-        for i, col, converter in converters:
-            row[i] = converter(row[i], col, connection)
-        converted.append(tuple(row))
-    return converted
 
 
 def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None]:
@@ -261,7 +202,7 @@ def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:
     return campaign_rows(queue, "waiting_since", *(f"pending_{dimension}" for dimension in DIMENSIONS))
 
 
-def queue_json(rows: Iterable[dict], results: dict) -> list[dict]:
+def queue_json(rows: Iterable[dict], results: dict, lines: dict | None = None) -> list[dict]:
     """A page of `queue_rows` as `QueueEntrySerializer` renders it, with each campaign's
     check from `results` (campaign id → `CheckResult`). A check's `as_dict()` is already
     what `CapacityCheckSerializer` renders (tests/test_queue.py compares the two)."""
@@ -275,5 +216,5 @@ def queue_json(rows: Iterable[dict], results: dict) -> list[dict]:
             "waiting_since": None if row["waiting_since"] is None else waiting_since(row["waiting_since"]),
             "check": results[row["id"]].as_dict(),
         }
-        for row, campaign in zip(rows, campaigns_json(rows), strict=True)
+        for row, campaign in zip(rows, campaigns_json(rows, lines), strict=True)
     ]

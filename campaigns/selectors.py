@@ -1,9 +1,12 @@
 """Reads shared by the web views, the API and the tasks."""
 
 import functools
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -21,12 +24,12 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from campaigns import sql
 from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
@@ -44,20 +47,67 @@ def campaign_list() -> QuerySet[Campaign]:
     )
 
 
+# A line of a plan: the SKU's or region's id and code, and its share.
+Line = namedtuple("Line", "id code share")
+PLAN_FIELDS = (
+    "starts_on", "ends_on", "orders_per_day", "units_per_order", "cod_share", "delivery_promise_days", "budget",
+    "expected_order_value",
+)  # fmt: skip
+
+
+def campaign_lines(ids) -> dict[int, tuple[list[Line], list[Line]]]:
+    """The SKU lines and region lines of these campaigns, by campaign id, each in the
+    lines' own order (share down, then code: as the API and the pages list them).
+
+    One query of both kinds (UNION ALL), by hand-written SQL (`campaigns.sql`): a page
+    reads its lines once, for its JSON and for its checks alike."""
+    ids = list(ids)
+    found: dict[int, tuple[list[Line], list[Line]]] = {}
+    if not ids:
+        return found
+    share = CampaignSku._meta.get_field("share")  # CampaignRegion's is the same field
+    for kind, campaign_id, *line in sql.fetch(
+        _lines_sql(len(ids), connection.vendor), [*ids, *ids], (None,) * 4 + (share,)
+    ):
+        found.setdefault(campaign_id, ([], []))[kind].append(Line._make(line))
+    return found
+
+
+@lru_cache(maxsize=64)
+def _lines_sql(n: int, vendor: str) -> str:
+    parts = []
+    for kind, (model, reference) in enumerate(((CampaignSku, "sku"), (CampaignRegion, "region"))):
+        line, ref = sql.names(model), sql.names(model._meta.get_field(reference).related_model)
+        parts.append(
+            f"SELECT {kind}, l.{line('campaign')}, r.{ref('pk')}, r.{ref('code')}, l.{line('share')} "  # noqa: S608
+            f"FROM {line()} l INNER JOIN {ref()} r ON r.{ref('pk')} = l.{line(reference)} "
+            f"WHERE l.{line('campaign')} IN ({', '.join(['%s'] * n)})"
+        )
+    return " UNION ALL ".join(parts) + " ORDER BY 5 DESC, 4 ASC"
+
+
+def plan_of(fields, skus, regions) -> checks.Plan:
+    """A saved plan in the check's terms: `fields` has PLAN_FIELDS (a campaign, or a row
+    read with them), `skus` and `regions` its lines (`Line`s, or the campaign's own)."""
+    get = fields.__getitem__ if isinstance(fields, dict) else functools.partial(getattr, fields)
+    return checks.Plan(
+        starts_on=get("starts_on"),
+        ends_on=get("ends_on"),
+        orders_per_day=get("orders_per_day"),
+        units_per_order=frac(get("units_per_order")),
+        cod_share=frac(get("cod_share")),
+        delivery_promise_days=get("delivery_promise_days"),
+        budget=frac(get("budget")),
+        expected_order_value=frac(get("expected_order_value")),
+        skus=tuple(checks.SkuLine(line.id, frac(line.share)) for line in skus),
+        regions=tuple(checks.RegionLine(line.id, frac(line.share)) for line in regions),
+    )
+
+
 def plan_for(campaign: Campaign) -> checks.Plan:
     """The campaign's current plan in the check's terms (uses prefetched lines)."""
-    return checks.Plan(
-        starts_on=campaign.starts_on,
-        ends_on=campaign.ends_on,
-        orders_per_day=campaign.orders_per_day,
-        units_per_order=frac(campaign.units_per_order),
-        cod_share=frac(campaign.cod_share),
-        delivery_promise_days=campaign.delivery_promise_days,
-        budget=frac(campaign.budget),
-        expected_order_value=frac(campaign.expected_order_value),
-        skus=tuple(checks.SkuLine(line.sku_id, frac(line.share)) for line in campaign.sku_lines.all()),
-        regions=tuple(checks.RegionLine(line.region_id, frac(line.share)) for line in campaign.region_lines.all()),
-    )
+    skus = [Line(line.sku_id, None, line.share) for line in campaign.sku_lines.all()]
+    return plan_of(campaign, skus, [Line(line.region_id, None, line.share) for line in campaign.region_lines.all()])
 
 
 def campaign_capacity_check(
@@ -73,32 +123,47 @@ def campaign_capacity_check(
 def capacity_checks(campaigns, *, today: date | None = None, cached: bool = False) -> dict[int, checks.CheckResult]:
     """The check for many campaigns (a queue page, a dashboard) in a fixed number of queries.
 
-    Their lines are loaded here (two queries) unless they come with them (`campaign_list()`):
+    Their lines are loaded here (one query) unless they come with them (`campaign_list()`):
     a page that shows no lines loads them only when the check is not kept already.
     `cached`: for pages, kept in the process until any data changes (`mopsync.versions`),
     and computed with the reference rows the process keeps; never for a decision
     (services read fresh, under their locks).
     """
     campaigns = list(campaigns)
-    return _capacity_checks([c.pk for c in campaigns], lambda: campaigns, today=today, cached=cached)
+
+    def plans() -> dict[int, checks.Plan]:
+        bare = {c.pk for c in campaigns if not {"sku_lines", "region_lines"} <= _prefetched(c)}
+        lines = campaign_lines(bare)
+        return {c.pk: plan_of(c, *lines.get(c.pk, ([], []))) if c.pk in bare else plan_for(c) for c in campaigns}
+
+    return _capacity_checks([c.pk for c in campaigns], plans, today=today, cached=cached)
 
 
-def capacity_checks_by_id(ids, *, today: date | None = None, cached: bool = False) -> dict[int, checks.CheckResult]:
-    """`capacity_checks` of campaigns known by id (a page read as rows): the campaigns are
-    read only when their checks are not kept already."""
-    ids = list(ids)
-    return _capacity_checks(ids, lambda: list(Campaign.objects.filter(pk__in=ids)), today=today, cached=cached)
+def _prefetched(campaign: Campaign) -> set[str]:
+    return set(getattr(campaign, "_prefetched_objects_cache", ()))
 
 
-def _capacity_checks(ids: list[int], load, *, today: date | None, cached: bool) -> dict[int, checks.CheckResult]:
+def capacity_checks_of_rows(
+    rows: list[dict], lines: dict, *, today: date | None = None, cached: bool = False
+) -> dict[int, checks.CheckResult]:
+    """`capacity_checks` of a page read as rows (with PLAN_FIELDS) and its `campaign_lines`:
+    no queries but the check's own."""
+    ids = [row["id"] for row in rows]
+    return _capacity_checks(
+        ids,
+        lambda: {row["id"]: plan_of(row, *lines.get(row["id"], ([], []))) for row in rows},
+        today=today,
+        cached=cached,
+    )
+
+
+def _capacity_checks(ids: list[int], plans, *, today: date | None, cached: bool) -> dict[int, checks.CheckResult]:
     today = today or timezone.localdate()
 
     def run() -> dict[int, checks.CheckResult]:
-        campaigns = load()
-        prefetch_related_objects(campaigns, "sku_lines", "region_lines")  # none for those prefetched
-        plans = {campaign.pk: plan_for(campaign) for campaign in campaigns}
-        snapshots = load_snapshots(plans, today=today, batch=True, cached=cached)
-        return {key: checks.run_check(plan, snapshots[key]) for key, plan in plans.items()}
+        found = plans()
+        snapshots = load_snapshots(found, today=today, batch=True, cached=cached)
+        return {key: checks.run_check(plan, snapshots[key]) for key, plan in found.items()}
 
     if not cached:
         return run()

@@ -185,13 +185,13 @@ def _kept_and_after_a_write(client: Client, url: str) -> tuple[int, int]:
 
 
 # Kept: the user (with roles; for the page also the session), the data's versions, the
-# queue's count (with the late ones on the page), its page; the API adds the page's SKU
-# lines, region lines and approvals (its JSON shows them). After a write the page loads
-# the SKU and region lines (2) for the check, the API the campaigns with those lines (3:
-# it reads the page as rows), and both run the batched check with the reference rows the
-# process keeps (1: stock, inbound, held capacity and each campaign's own holds in one
-# query; capacity.selectors.load_snapshots).
-QUEUES = {"api": ("/api/v1/approval-queue/", (7, 11)), "page": ("/approvals/", (5, 8))}
+# queue's count (with the late ones on the page), its page; the API adds the page's lines
+# (one query, campaigns.selectors.campaign_lines) and approvals (its JSON shows them).
+# After a write the page loads the lines (1) for the check (the API has them already),
+# and both run the batched check with the reference rows the process keeps (1: stock,
+# inbound, held capacity and each campaign's own holds in one query;
+# capacity.selectors.load_snapshots).
+QUEUES = {"api": ("/api/v1/approval-queue/", (6, 7)), "page": ("/approvals/", (5, 7))}
 
 
 @pytest.mark.django_db(transaction=True)  # committed, as a server sees it: pages keep only committed data

@@ -533,16 +533,16 @@ def _queries(client, url: str) -> int:
 
 # Pinned, as computed (inside a test's transaction that wrote, what pages keep between
 # requests is not used; tests/test_query_budget.py counts the kept path, at most 8):
-# session, user with its roles and unread count (mopsync.auth), the batched check (9:
-# SKUs, warehouses, regions, lanes, stock, inbound, constraints, held capacity, each
-# campaign's own holds). The queue adds its counts, its page and the page's SKU and
-# region lines (4, tests/test_queue.py); the dashboard adds the most urgent sign-offs
+# session, user with its roles and unread count (mopsync.auth), the batched check (6:
+# SKUs, warehouses, regions, lanes, constraints, then stock, inbound, held capacity and
+# each campaign's own holds in one). The queue adds its counts, its page and the page's
+# lines (3, tests/test_queue.py); the dashboard adds the most urgent sign-offs
 # with their count (1), the campaigns and their SKU lines, region lines and sign-offs
 # (4), capacity use (held orders per day, and the five reference reads again: kept
 # between requests, they are read anew inside a transaction that wrote), stock at risk
 # (on hand and inbound per SKU) and the shared metrics panels (12: NDR by region 4,
 # returns by SKU 1, forecast vs actual 2, ROAS 5).
-@pytest.mark.parametrize(("url", "mixed", "pinned"), [("/", True, 36), (QUEUE, False, 15)])
+@pytest.mark.parametrize(("url", "mixed", "pinned"), [("/", True, 33), (QUEUE, False, 11)])
 def test_pages_run_a_fixed_number_of_queries(client, world, maya, ishaan, lata, omar, url, mixed, pinned):
     _campaigns(world, maya, ishaan, lata, 2, start=0, mixed=mixed)
     client.force_login(omar)
