@@ -27,7 +27,8 @@ from campaigns.models import CalendarFeed, Campaign, CampaignRegion, Channel, St
 from campaigns.selectors import CALENDAR_KINDS, CalendarEntry, calendar_entries
 from capacity.checks import lane_capacity
 from capacity.models import CapacityConstraint, Reservation
-from capacity.selectors import constraint_infos, lane_infos
+from capacity.selectors import constraint_infos, lane_infos, reference
+from mopsync import versions
 from mopsync.roles import can_read
 
 # Years a calendar page may show: far enough for any plan, and prev/next never leave `date`'s range.
@@ -236,11 +237,13 @@ class DayUse:
         return f"{self.percent}% of courier capacity, {words}"
 
 
-def capacity_use(*, start: date, end: date, region: str | None = None) -> dict[date, DayUse]:
+def capacity_use(*, start: date, end: date, region: str | None = None, cached: bool = False) -> dict[date, DayUse]:
     """Courier capacity use for every day of [start, end], network-wide or for one
     region (by code), in four queries whatever the number of campaigns or days:
     lanes, constraints, reservations summed by day, and the campaigns that load
-    the couriers.
+    the couriers. `cached` (pages): lanes and constraints from the reference rows the
+    process keeps (`capacity.selectors.reference`), two queries (unless this transaction
+    has written: nothing is kept then, and the two are read).
 
     A campaign counts its courier reservations once its courier dimension is
     approved; until then (or for the part of a scale-up not approved yet) its
@@ -248,8 +251,13 @@ def capacity_use(*, start: date, end: date, region: str | None = None) -> dict[d
     """
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
-    lanes = lane_infos(region_code=region)
-    constraints = constraint_infos(start=start, end=end)
+    if cached and not versions.dirty():
+        ref = reference(start=start, end=end, cached=True)
+        lanes = [lane for lane in ref.lanes if region is None or ref.regions[lane.region_id].code == region]
+        constraints = ref.constraints
+    else:
+        lanes = lane_infos(region_code=region)
+        constraints = constraint_infos(start=start, end=end)
 
     held = Reservation.objects.filter(kind=Reservation.Kind.LANE, day__gte=start, day__lte=end)
     if region:
@@ -488,7 +496,7 @@ def calendar_grid(
     full the couriers are)."""
     start, end = period.grid_start, period.grid_end
     entries = calendar_entries(start=start, end=end, region=region, sku=sku, channel=channel, status=status)
-    use = capacity_use(start=start, end=end, region=region)
+    use = capacity_use(start=start, end=end, region=region, cached=True)
     shown, covering = most_important_by_day(entries, start=start, end=end, cap=DAY_CAPS[period.kind])
     weeks = []
     for monday_index in range(0, len(shown), 7):
@@ -533,7 +541,7 @@ def calendar_day(
     entries = calendar_entries(start=day, end=day, region=region, sku=sku, channel=channel, status=status)
     return CalendarDayList(
         period,
-        capacity_use(start=day, end=day, region=region)[day],
+        capacity_use(start=day, end=day, region=region, cached=True)[day],
         [DayEntry(entry, day) for entry in sorted(entries, key=importance)],
     )
 

@@ -143,8 +143,9 @@ def _bump(connection, scopes) -> None:
         )
 
 
-def _dirty(connection) -> bool:
-    """The connection's transaction has written and not committed yet."""
+def dirty(connection=None) -> bool:
+    """The connection's transaction has written and not committed yet: memos are not used."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
     pending = getattr(connection, "_mopsync_bump", None)
     return (
         pending is not None
@@ -171,7 +172,7 @@ def versions(connection=None) -> dict[str, int] | None:
 def memo(name: str, key: Any, compute: Callable[[], Any], *, scope: str = DATA) -> Any:
     """What `compute()` returns for (`name`, `key`), kept until the `scope`'s version changes."""
     connection = connections[DEFAULT_DB_ALIAS]
-    if _dirty(connection):
+    if dirty(connection):
         return compute()
     found = versions(connection)
     if found is None:
