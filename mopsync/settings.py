@@ -100,7 +100,12 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+    # Sessions read from the shared cache, written through to the database (one query
+    # fewer on every signed-in page; a miss or an outage reads the database).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
+    # A cache in each process: sessions stay in the database, where every process sees a
+    # sign-out at once.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background work (Celery) ---------------------------------------------

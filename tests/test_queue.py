@@ -26,7 +26,7 @@ from capacity.models import SignOff
 from mopsync import versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
 from tests import queue_reference as reference
-from tests.helpers import make_world
+from tests.helpers import make_world, session_queries
 
 TODAY = timezone.localdate()
 NOW = timezone.now().replace(microsecond=0)
@@ -212,6 +212,8 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_waiting(name):
     _waiting(world, maya, 990, start=10)
     with_1000 = _kept_and_after_a_write(client, url)
 
+    if name == "page":  # pinned with the session in the database
+        pinned = tuple(n - 1 + session_queries() for n in pinned)
     assert with_10 == with_1000 == pinned
     assert selectors.queue_counts(selectors.approval_queue(omar))["total"] == 1000
 

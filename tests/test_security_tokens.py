@@ -263,3 +263,22 @@ def _read(handle) -> str:
     handle.flush()
     handle.seek(0)
     return handle.read()
+
+
+@pytest.mark.django_db(transaction=True)  # committed, as another process sees it
+def test_a_signed_out_session_cookie_no_longer_signs_in(maya):
+    """Signing out ends the session everywhere: with sessions read from the shared cache
+    (Redis, `cached_db`) as with sessions in the database, a copy of the old cookie — a
+    second tab, another server process — is sent to sign in."""
+    browser = Client()
+    signed_in = browser.post("/accounts/login/", {"username": "maya", "password": "pw-maya"})
+    assert signed_in.status_code == 302
+    cookie = browser.cookies["sessionid"].value
+    copy = Client()
+    copy.cookies["sessionid"] = cookie
+    assert copy.get("/").status_code == 200
+
+    assert browser.post("/accounts/logout/").status_code == 302
+
+    again = copy.get("/")
+    assert again.status_code == 302 and again["Location"].startswith("/accounts/login/")
