@@ -38,6 +38,14 @@ from mopsync import versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 
+def campaign_page() -> QuerySet[Campaign]:
+    """Campaigns with their owner and sign-offs; the page reads the lines apart, in one
+    query (`campaign_lines`)."""
+    return Campaign.objects.select_related("owner").prefetch_related(
+        Prefetch("signoffs", queryset=SignOff.objects.select_related("actor"))
+    )
+
+
 def campaign_list() -> QuerySet[Campaign]:
     """Campaigns with everything a list row shows, at a fixed number of queries."""
     return Campaign.objects.select_related("owner").prefetch_related(
@@ -47,8 +55,8 @@ def campaign_list() -> QuerySet[Campaign]:
     )
 
 
-# A line of a plan: the SKU's or region's id and code, and its share.
-Line = namedtuple("Line", "id code share")
+# A line of a plan: the SKU's or region's id, code and name, and its share.
+Line = namedtuple("Line", "id code name share")
 PLAN_FIELDS = (
     "starts_on", "ends_on", "orders_per_day", "units_per_order", "cod_share", "delivery_promise_days", "budget",
     "expected_order_value",
@@ -67,7 +75,7 @@ def campaign_lines(ids) -> dict[int, tuple[list[Line], list[Line]]]:
         return found
     share = CampaignSku._meta.get_field("share")  # CampaignRegion's is the same field
     for kind, campaign_id, *line in sql.fetch(
-        _lines_sql(len(ids), connection.vendor), [*ids, *ids], (None,) * 4 + (share,)
+        _lines_sql(len(ids), connection.vendor), [*ids, *ids], (None,) * 5 + (share,)
     ):
         found.setdefault(campaign_id, ([], []))[kind].append(Line._make(line))
     return found
@@ -79,11 +87,11 @@ def _lines_sql(n: int, vendor: str) -> str:
     for kind, (model, reference) in enumerate(((CampaignSku, "sku"), (CampaignRegion, "region"))):
         line, ref = sql.names(model), sql.names(model._meta.get_field(reference).related_model)
         parts.append(
-            f"SELECT {kind}, l.{line('campaign')}, r.{ref('pk')}, r.{ref('code')}, l.{line('share')} "  # noqa: S608
+            f"SELECT {kind}, l.{line('campaign')}, r.{ref('pk')}, r.{ref('code')}, r.{ref('name')}, l.{line('share')} "  # noqa: S608
             f"FROM {line()} l INNER JOIN {ref()} r ON r.{ref('pk')} = l.{line(reference)} "
             f"WHERE l.{line('campaign')} IN ({', '.join(['%s'] * n)})"
         )
-    return " UNION ALL ".join(parts) + " ORDER BY 5 DESC, 4 ASC"
+    return " UNION ALL ".join(parts) + " ORDER BY 6 DESC, 4 ASC"
 
 
 def plan_of(fields, skus, regions) -> checks.Plan:
@@ -106,16 +114,23 @@ def plan_of(fields, skus, regions) -> checks.Plan:
 
 def plan_for(campaign: Campaign) -> checks.Plan:
     """The campaign's current plan in the check's terms (uses prefetched lines)."""
-    skus = [Line(line.sku_id, None, line.share) for line in campaign.sku_lines.all()]
-    return plan_of(campaign, skus, [Line(line.region_id, None, line.share) for line in campaign.region_lines.all()])
+    skus = [Line(line.sku_id, None, None, line.share) for line in campaign.sku_lines.all()]
+    regions = [Line(line.region_id, None, None, line.share) for line in campaign.region_lines.all()]
+    return plan_of(campaign, skus, regions)
 
 
 def campaign_capacity_check(
-    campaign: Campaign, *, today: date | None = None, dimensions=checks.SIGN_OFF_DIMENSIONS, cached: bool = False
+    campaign: Campaign,
+    *,
+    today: date | None = None,
+    dimensions=checks.SIGN_OFF_DIMENSIONS,
+    cached: bool = False,
+    lines: tuple[list[Line], list[Line]] | None = None,
 ) -> checks.CheckResult:
     """Run the check for a campaign against everything other campaigns hold. `cached`:
-    for a page, with the reference rows the process keeps (`capacity.selectors.reference`)."""
-    plan = plan_for(campaign)
+    for a page, with the reference rows the process keeps (`capacity.selectors.reference`).
+    `lines`: its `campaign_lines`, when read already (else its prefetched lines)."""
+    plan = plan_for(campaign) if lines is None else plan_of(campaign, *lines)
     snap = load_snapshot(plan, today=today or timezone.localdate(), exclude_campaign_id=campaign.pk, cached=cached)
     return checks.run_check(plan, snap, dimensions=dimensions)
 

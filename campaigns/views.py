@@ -176,14 +176,15 @@ def live_check(request):
 
 @reader
 def campaign_detail(request, pk: int):
-    campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
+    campaign = get_object_or_404(selectors.campaign_page(), pk=pk)
     today = timezone.localdate()
+    sku_lines, region_lines = selectors.campaign_lines([campaign.pk]).get(campaign.pk, ([], []))
     # The check and the holds change only with the data: kept until it does.
     result, reservations = versions.memo(
         "campaign_detail",
         (campaign.pk, today),
         lambda: (
-            selectors.campaign_capacity_check(campaign, today=today, cached=True),
+            selectors.campaign_capacity_check(campaign, today=today, cached=True, lines=(sku_lines, region_lines)),
             selectors.reservation_summary(campaign),
         ),
     )
@@ -192,6 +193,8 @@ def campaign_detail(request, pk: int):
         "campaigns/detail.html",
         {
             "campaign": campaign,
+            "sku_lines": sku_lines,
+            "region_lines": region_lines,
             "result": result,
             "approvals": campaign.current_approvals(),
             "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),

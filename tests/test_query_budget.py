@@ -28,7 +28,7 @@ from campaigns.models import ActualOrders, Campaign, CampaignSpend, Notification
 from capacity.models import CapacityConstraint, ImportJob, LanePerformance, ReturnRecord
 from mopsync import versions
 from tests.factories import InboundFactory, LaneFactory, SkuFactory, StockFactory, WarehouseFactory
-from tests.helpers import make_world, plan_data
+from tests.helpers import make_world, plan_data, session_queries
 
 # Committed for real, as a server sees it: what pages keep until the data changes
 # (`mopsync.versions`) is only kept for data that is committed.
@@ -219,12 +219,14 @@ def check(brand: Brand, cases: list[Case], budgets: dict[Case, int] | None = Non
     problems = []
     for case in cases:
         (n_few, sql_few), (n_many, sql_many) = few[case], many[case]
+        # A page's session is read from the shared cache with Redis; the embedded default
+        # keeps it in the database, one query more (tests.helpers.session_queries).
+        budget = budgets.get(case, BUDGET) + (0 if case.api else session_queries())
         print(f"QUERIES {case} ({case.user}): {n_few} / {n_many}")  # noqa: T201
         if n_few != n_many:
             grown = Counter(shape(q) for q in sql_many) - Counter(shape(q) for q in sql_few)
             problems.append(f"{case}: {n_few} queries with {SMALL}, {n_many} with {LARGE}; {grown.most_common(2)}")
-        elif n_many > budgets.get(case, BUDGET):
-            budget = budgets.get(case, BUDGET)
+        elif n_many > budget:
             problems.append(f"{case}: {n_many} queries > {budget}:\n  " + "\n  ".join(q[:200] for q in sql_many))
     assert not problems, "\n".join(problems)
 
@@ -241,10 +243,11 @@ def test_api_lists_run_a_fixed_number_of_queries_within_budget(brand):
 # stream of sign-offs and edits): what pages keep under the data's version is gone, the
 # reference rows (SKUs, warehouses, regions, lanes, constraints) are kept.
 OVER_AFTER_A_WRITE = {
-    Case("/", "omar"): 99,
-    Case("/", "maya"): 99,
-    Case("/campaigns/{submitted}/", "omar"): 99,
-    Case("/campaigns/{submitted}/", "maya"): 99,
+    # Above the budget: the dashboard's sections and metrics read campaigns, their lines and
+    # sign-offs, holds, stock, inbound, lane performance, returns, orders and spend, each
+    # its own query (23 with its session in the cache).
+    Case("/", "omar"): 23,
+    Case("/", "maya"): 23,
 }
 
 
