@@ -17,11 +17,11 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, Sum, Window
+from django.db.models import Count, Prefetch, Q, Sum, Window
 from django.utils import timezone
 
 from campaigns import selectors
-from campaigns.models import Campaign, Status
+from campaigns.models import Campaign, CampaignSku, Status
 from capacity import checks
 from capacity.checks import dispatch_capacity, lane_capacity
 from capacity.models import InboundShipment, Reservation, StockLevel
@@ -448,9 +448,6 @@ class Dashboard:
     pending: list[PendingSignoff]
     pending_total: int
     due_unapproved: list[Campaign]
-    capacity: list[DayUse]
-    charts: list[dict]
-    stock_risks: list[StockRisk]
     region_flags: list[RegionFlag]
     results: dict[int, checks.CheckResult]
 
@@ -459,7 +456,11 @@ PENDING_SHOWN = 10  # the most urgent sign-offs on the dashboard; the queue has 
 
 
 def dashboard(*, today: date | None = None) -> Dashboard:
-    """The ten-minute morning view both teams share, in a fixed number of queries.
+    """The ten-minute morning view both teams share, in a fixed number of queries:
+    what launches, what is due but not approved, what waits for sign-off and the
+    delivery risks of the regions those plans target. Capacity use (`capacity_section`),
+    inventory at risk (`stock_section`) and the shared metrics are sections of their own,
+    each read by its own request.
 
     What it looks at is bounded by the morning's horizon, not by the size of the brand:
     campaigns running in the next HORIZON_DAYS days, and the PENDING_SHOWN most urgent
@@ -495,7 +496,6 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         for c, found in waiting
     ]
 
-    use = capacity_use(today=today)
     return Dashboard(
         today=today,
         week_end=week_end,
@@ -504,12 +504,26 @@ def dashboard(*, today: date | None = None) -> Dashboard:
         pending=pending,
         pending_total=pending_total,
         due_unapproved=[c for c in campaigns if c.status in NOT_APPROVED and c.starts_on <= today],
-        capacity=use,
-        charts=[capacity_chart(use, "courier"), capacity_chart(use, "dispatch")],
-        stock_risks=inventory_at_risk(drawing, today=today),
         region_flags=region_flags(checked, results),
         results=results,
     )
+
+
+def capacity_section(*, today: date) -> dict:
+    """The dashboard's capacity use, next HORIZON_DAYS days: per day and as two charts."""
+    use = capacity_use(today=today)
+    return {"capacity": use, "charts": [capacity_chart(use, "courier"), capacity_chart(use, "dispatch")]}
+
+
+def stock_section(*, today: date) -> dict:
+    """The dashboard's inventory at risk, for the campaigns drawing on stock in the next
+    HORIZON_DAYS days."""
+    horizon_end = today + timedelta(days=HORIZON_DAYS - 1)
+    drawing = Campaign.objects.filter(status__in=DRAWING, ends_on__gte=today, starts_on__lte=horizon_end)
+    drawing = drawing.prefetch_related(
+        Prefetch("sku_lines", queryset=CampaignSku.objects.select_related("sku")), "region_lines"
+    )
+    return {"stock_risks": inventory_at_risk(list(drawing.order_by("starts_on", "id")), today=today)}
 
 
 def region_flags(campaigns: list[Campaign], results: dict[int, checks.CheckResult]) -> list[RegionFlag]:

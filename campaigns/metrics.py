@@ -652,12 +652,26 @@ def review_figures(campaign: Campaign) -> dict:
     }
 
 
-def dashboard_panels(*, top: int = 5) -> dict[str, list[dict]]:
-    """The shared metrics the dashboard shows: worst NDR regions, highest-return SKUs,
-    forecast vs actual of live campaigns and ROAS gross vs net. A fixed number of queries."""
+DASHBOARD_PANELS = ("ndr", "returns", "forecast", "roas")
+
+
+def dashboard_panel(name: str, *, top: int = 5) -> list[dict]:
+    """One of the shared metrics the dashboard shows (DASHBOARD_PANELS), its `top` rows:
+    worst NDR regions, highest-return SKUs, forecast vs actual of live campaigns, ROAS
+    gross vs net. A fixed number of queries."""
     f = clean_filters({})
-    ndr = sorted((r for r in ndr_by_region(f) if r["ndr_rate"] is not None), key=lambda r: -r["ndr_rate"])
-    returns = sorted((r for r in returns_by_sku(f) if r["return_rate"] is not None), key=lambda r: -r["return_rate"])
-    live = [{k: v for k, v in row.items() if k != "daily"} for row in forecast_vs_actual(f)]
-    money = roas(f, statuses=(Status.APPROVED, Status.LIVE, Status.PAUSED, Status.COMPLETED), limit=top)
-    return {"ndr": ndr[:top], "returns": returns[:top], "forecast": live[:top], "roas": money[:top]}
+    if name == "ndr":
+        return sorted((r for r in ndr_by_region(f) if r["ndr_rate"] is not None), key=lambda r: -r["ndr_rate"])[:top]
+    if name == "returns":
+        rows = (r for r in returns_by_sku(f) if r["return_rate"] is not None)
+        return sorted(rows, key=lambda r: -r["return_rate"])[:top]
+    if name == "forecast":
+        return [{k: v for k, v in row.items() if k != "daily"} for row in forecast_vs_actual(f)][:top]
+    if name == "roas":
+        return roas(f, statuses=(Status.APPROVED, Status.LIVE, Status.PAUSED, Status.COMPLETED), limit=top)[:top]
+    raise ValueError(f"no dashboard panel {name!r}")
+
+
+def dashboard_panels(*, top: int = 5) -> dict[str, list[dict]]:
+    """Every panel of `dashboard_panel`."""
+    return {name: dashboard_panel(name, top=top) for name in DASHBOARD_PANELS}

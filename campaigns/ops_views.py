@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
@@ -34,21 +36,54 @@ DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier"}
 @reader
 @require_safe
 def dashboard(request):
-    # Both are the same for everyone and change only with the data: kept until it does.
+    # The same for everyone and changes only with the data: kept until it does.
     today = timezone.localdate()
     board = versions.memo("dashboard", today, lambda: reads.dashboard(today=today))
-    panels = versions.memo("dashboard_panels", today, metrics.dashboard_panels)
     roles = user_roles(request.user)
     return render(
         request,
         "campaigns/dashboard.html",
         {
             "board": board,
-            "panels": panels,
+            "horizon": reads.HORIZON_DAYS,
             "now": timezone.now(),
             "can_sign": bool(roles & OPS_ROLES) and MARKETING not in roles,
         },
     )
+
+
+# The dashboard's sections that each page view reads by a request of its own (htmx, on
+# load), so that the page shows at once and no request reads everything: name → title and
+# what it reads (`campaigns/dash/<name>.html` renders it).
+SECTIONS = {
+    "capacity": ("Capacity use", lambda today: reads.capacity_section(today=today)),
+    "stock": ("Inventory at risk", lambda today: reads.stock_section(today=today)),
+    "ndr": ("NDR by region", lambda today: {"rows": metrics.dashboard_panel("ndr")}),
+    "returns": ("Returns by SKU", lambda today: {"rows": metrics.dashboard_panel("returns")}),
+    "forecast": ("Forecast vs actual (live)", lambda today: {"rows": metrics.dashboard_panel("forecast")}),
+    "roas": ("ROAS, gross vs net of returns", lambda today: {"rows": metrics.dashboard_panel("roas")}),
+}
+
+
+@reader
+@require_safe
+def dashboard_section(request, name: str):
+    """A section of the dashboard: the fragment for htmx, else a page of its own (without
+    JavaScript, the dashboard links to it)."""
+    if name not in SECTIONS:
+        raise Http404("No such dashboard section.")
+    title, read = SECTIONS[name]
+    today = timezone.localdate()
+    context = versions.memo("dashboard_section", (name, today), lambda: read(today))
+    template = f"campaigns/dash/{name}.html"
+    if request.htmx:
+        response = render(request, template, context)
+    else:
+        response = render(
+            request, "campaigns/dashboard_section.html", {**context, "title": title, "section_template": template}
+        )
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two answers: caches must tell them apart
+    return response
 
 
 @login_required

@@ -6,6 +6,7 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("", ops_views.dashboard, name="dashboard"),
+    path("dashboard/<slug:name>/", ops_views.dashboard_section, name="dashboard_section"),
     path("approvals/", ops_views.approval_queue, name="queue"),
     path("approvals/<int:pk>/sign-off/", ops_views.sign_off, name="sign_off"),
     path("campaigns/", views.campaign_list, name="list"),

@@ -295,11 +295,15 @@ def test_the_dashboard_shows_the_shared_metrics(client, world, maya, ishaan, lat
     _actual(campaign, timezone.localdate(), world.sku, world.mumbai, 50, "32000")
     client.force_login(omar)
 
-    panels = client.get("/").context["panels"]
+    panels = {
+        name: client.get(f"/dashboard/{name}/", headers={"HX-Request": "true"}).context["rows"]
+        for name in ("ndr", "forecast", "roas")
+    }
 
     assert panels["ndr"][0]["region"] == "MUM" and panels["ndr"][0]["ndr_rate"] == 0.32
     assert [r["campaign"] for r in panels["forecast"]] == [campaign.pk]
     assert panels["forecast"][0]["to_date"]["actual"] == 50
     assert panels["roas"][0]["planned_net_roas"] == 2.5
+    assert "Diwali drop</a>" in client.get("/dashboard/roas/", headers={"HX-Request": "true"}).content.decode()
     html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert f'href="/api/v1/campaigns/{campaign.pk}/projection.csv"' in html

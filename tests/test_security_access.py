@@ -58,6 +58,7 @@ def messages_of(response) -> list[str]:
 def pages_of(campaign, job) -> list[str]:
     return [
         "/",
+        *(f"/dashboard/{name}/" for name in ("capacity", "stock", "ndr", "returns", "forecast", "roas")),
         "/campaigns/",
         "/campaigns/new/",
         f"/campaigns/{campaign.pk}/",

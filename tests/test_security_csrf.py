@@ -44,6 +44,7 @@ def path_values(ctx) -> dict[str, dict[str, object]]:
     campaign = {"pk": ctx["campaign"]}
     return {
         "campaigns:sign_off": campaign,
+        "campaigns:dashboard_section": {"name": "capacity"},
         "campaigns:detail": campaign,
         "campaigns:edit": campaign,
         "campaigns:action": {**campaign, "action": "cancel"},

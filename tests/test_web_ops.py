@@ -451,11 +451,6 @@ def test_dashboard_morning_view(client, maya, ishaan, lata, omar):
         (soon.pk, ["inventory"]),
         (far.pk, ["inventory", "courier"]),
     ]
-    assert board.capacity[0].courier_reserved == 100  # the live campaign's orders today
-    assert board.capacity[0].courier_capacity == 2_000
-    # TEE-01: 400 on hand; Running and Due today each want 60/day for five days.
-    risk = [(r.sku_code, r.campaign.pk) for r in board.stock_risks]
-    assert ("TEE-01", running.pk) in risk and ("TEE-01", due.pk) in risk
     assert {f.region for f in board.region_flags} == {"Pune (PUN)"}
     assert {f.kind for f in board.region_flags} == {"ndr", "slow"}
     slow = next(f for f in board.region_flags if f.kind == "slow")  # one sentence, every campaign
@@ -464,13 +459,50 @@ def test_dashboard_morning_view(client, maya, ishaan, lata, omar):
     html = response.content.decode()
     for campaign in (running, due, soon, draft, far):
         assert f'href="/campaigns/{campaign.pk}/"' in html
-    assert '<svg class="capacity-chart"' in html
-    for resource in ("courier", "dispatch"):
-        assert f'<title id="{resource}-title">' in html and f'<desc id="{resource}-desc">' in html
-    assert "Capacity use as a table" in html
     assert "35% of deliveries fail in Pune" in html
     assert "Couriers to Pune average 6.0 days; the plan promises 4." in html
     assert "not approved</span>" in html
+
+    # Capacity use and inventory at risk: sections the page loads by requests of their own.
+    for name in ("capacity", "stock"):
+        assert f'hx-get="/dashboard/{name}/" hx-trigger="load" hx-swap="outerHTML"' in html
+    capacity = client.get("/dashboard/capacity/", headers={"HX-Request": "true"})
+    assert capacity.context["capacity"][0].courier_reserved == 100  # the live campaign's orders today
+    assert capacity.context["capacity"][0].courier_capacity == 2_000
+    fragment = capacity.content.decode()
+    assert fragment.lstrip().startswith('<section class="card wide" aria-labelledby="h-capacity">')  # no page around
+    assert '<svg class="capacity-chart"' in fragment and "Capacity use as a table" in fragment
+    for resource in ("courier", "dispatch"):
+        assert f'<title id="{resource}-title">' in fragment and f'<desc id="{resource}-desc">' in fragment
+    # TEE-01: 400 on hand; Running and Due today each want 60/day for five days.
+    stock = client.get("/dashboard/stock/", headers={"HX-Request": "true"})
+    risk = [(r.sku_code, r.campaign.pk) for r in stock.context["stock_risks"]]
+    assert ("TEE-01", running.pk) in risk and ("TEE-01", due.pk) in risk
+    assert f'href="/campaigns/{running.pk}/"' in stock.content.decode()
+
+
+def test_a_dashboard_section_without_javascript_is_a_page_of_its_own(client, world, maya, omar):
+    submitted(world, maya, name="Due today", starts_on=timezone.localdate(), ends_on=days(4))
+    client.force_login(omar)
+
+    page = client.get("/dashboard/capacity/")
+    fragment = client.get("/dashboard/capacity/", headers={"HX-Request": "true"})
+
+    assert page.status_code == fragment.status_code == 200
+    assert "<title>Capacity use · Dashboard · mopsync</title>" in page.content.decode()
+    assert 'href="/">Back to the dashboard</a>' in page.content.decode()
+    assert "<!doctype" not in fragment.content.decode().lower()
+    assert "HX-Request" in page["Vary"] and "HX-Request" in fragment["Vary"]
+    # The dashboard's placeholders link to these pages.
+    assert '<a href="/dashboard/capacity/">Capacity use</a> is loading' in client.get("/").content.decode()
+
+
+def test_unknown_dashboard_sections_are_404_and_sections_need_a_role(client, world, omar, django_user_model):
+    client.force_login(omar)
+    assert client.get("/dashboard/nope/").status_code == 404
+    assert client.post("/dashboard/capacity/").status_code == 405
+    client.force_login(django_user_model.objects.create_user("nobody", password="pw-nobody"))
+    assert client.get("/dashboard/capacity/").status_code == 403
 
 
 def test_dashboard_capacity_applies_constraints_and_reservations(world, maya, ishaan, lata):
@@ -506,7 +538,8 @@ def test_dashboard_empty_states(client, lata):
     html = client.get("/").content.decode()
     assert "Nothing launches today." in html
     assert "Nothing is waiting for ops." in html
-    assert "Every featured SKU covers its campaigns to the end." in html
+    stock = client.get("/dashboard/stock/", headers={"HX-Request": "true"}).content.decode()
+    assert "Every featured SKU covers its campaigns to the end." in stock
 
 
 # --------------------------------------------------------------------------- a fixed number of queries
@@ -538,11 +571,25 @@ def _queries(client, url: str) -> int:
 # each campaign's own holds in one). The queue adds its counts, its page and the page's
 # lines (3, tests/test_queue.py); the dashboard adds the most urgent sign-offs
 # with their count (1), the campaigns and their SKU lines, region lines and sign-offs
-# (4), capacity use (held orders per day, and the five reference reads again: kept
-# between requests, they are read anew inside a transaction that wrote), stock at risk
-# (on hand and inbound per SKU) and the shared metrics panels (12: NDR by region 4,
-# returns by SKU 1, forecast vs actual 2, ROAS 5).
-@pytest.mark.parametrize(("url", "mixed", "pinned"), [("/", True, 33), (QUEUE, False, 11)])
+# (4). Its sections, each a request of its own, read after the session and user: capacity
+# use (held orders per day, and the five reference reads again: kept between requests,
+# they are read anew inside a transaction that wrote), inventory at risk (the campaigns
+# drawing on stock, their SKU and region lines, on hand and inbound per SKU: 5), NDR by
+# region (lane performance, lanes, regions, the targeted regions: 4), returns by SKU (1),
+# forecast vs actual (the live campaigns and their orders: 2), ROAS (5).
+@pytest.mark.parametrize(
+    ("url", "mixed", "pinned"),
+    [
+        ("/", True, 13),
+        (QUEUE, False, 11),
+        ("/dashboard/capacity/", True, 8),
+        ("/dashboard/stock/", True, 7),
+        ("/dashboard/ndr/", True, 6),
+        ("/dashboard/returns/", True, 3),
+        ("/dashboard/forecast/", True, 4),
+        ("/dashboard/roas/", True, 7),
+    ],
+)
 def test_pages_run_a_fixed_number_of_queries(client, world, maya, ishaan, lata, omar, url, mixed, pinned):
     _campaigns(world, maya, ishaan, lata, 2, start=0, mixed=mixed)
     client.force_login(omar)

@@ -45,6 +45,24 @@ def test_main_pages_run_under_the_policy(page, maya, ishaan, csp_violations):
     assert not csp_violations
 
 
+def test_the_dashboard_loads_its_sections_in_place(page, maya, omar, csp_violations):
+    world = make_world(stock=50)  # TEE-01 runs out before the campaign ends
+    campaign = submitted(world, maya, name="Stock-hungry launch")
+
+    sign_in(page, "omar")
+    visit(page, "/", "svg.capacity-chart")  # capacity use, read by a request of its own
+    page.locator("#h-stock ~ table").wait_for()  # inventory at risk
+    page.wait_for_load_state("networkidle")
+
+    assert page.get_by_text("is loading…").count() == 0  # every section replaced its placeholder
+    stock = page.locator("section", has=page.locator("#h-stock"))
+    assert stock.get_by_role("link", name=campaign.name).count() >= 1  # a row per SKU at risk
+    for title in ("NDR by region", "Returns by SKU", "Forecast vs actual (live)", "ROAS, gross vs net of returns"):
+        assert page.get_by_role("heading", name=title).count() == 1, title
+    assert page.locator("main h1").inner_text() == "Good morning"  # the page itself, once
+    assert not csp_violations
+
+
 def test_api_docs_render_under_the_policy(page, csp_violations):
     visit(page, "/api/docs/", ".swagger-ui")
     page.locator(".swagger-ui .info .title").wait_for()
