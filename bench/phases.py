@@ -217,7 +217,8 @@ def page_urls(today) -> list[tuple[str, str]]:
     start = today.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     pages = [
-        "/", "/approvals/", "/campaigns/", f"/campaigns/{first.pk}/", f"/calendar/?month={month}",
+        "/", *(f"/dashboard/{name}/" for name in ("capacity", "stock", "ndr", "returns", "forecast", "roas")),
+        "/approvals/", "/campaigns/", f"/campaigns/{first.pk}/", f"/calendar/?month={month}",
         f"/calendar/?week={iso_year}-W{iso_week:02d}", f"/calendar/?day={today.isoformat()}", "/inbox/",
         "/capacity/", "/capacity/stock/",
         "/capacity/inbound/", "/capacity/lanes/", "/capacity/warehouses/", "/capacity/constraints/",

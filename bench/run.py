@@ -31,6 +31,7 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 HOST = "127.0.0.1"
 SLOW_S = 2.0  # one request alone slower than this: measured one request per worker per round
+DASHBOARD_SECTIONS = ("capacity", "stock", "ndr", "returns", "forecast", "roas")  # campaigns.ops_views.SECTIONS
 VERY_SLOW_S = 20.0  # slower than this: only the one request alone is measured (rps = 1 / its time)
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))  # e.g. http,contention,import
 
@@ -183,6 +184,8 @@ def http_section(creds: dict, today: dt.date) -> dict:
         "queue": ("/api/v1/approval-queue/", token),
         "calendar_api": (f"/api/v1/calendar/?start={start}&end={end}", token),
         "dashboard": ("/", cookie),
+        # The sections the dashboard loads in place, each by its own request (htmx).
+        **{f"dash_{name}": (f"/dashboard/{name}/", {**cookie, "HX-Request": "true"}) for name in DASHBOARD_SECTIONS},
         "calendar_page": (f"/calendar/?month={today:%Y-%m}", cookie),
     }
     rounds = 2 if QUICK else 3
@@ -389,6 +392,7 @@ def _http_rows(res, row):
         "queue": "GET /api/v1/approval-queue/",
         "calendar_api": "GET /api/v1/calendar/ (a month)",
         "dashboard": "GET / (dashboard page)",
+        **{f"dash_{name}": f"GET /dashboard/{name}/ (a section the dashboard loads)" for name in DASHBOARD_SECTIONS},
         "calendar_page": "GET /calendar/?month= (month page)",
     }
     for name, label in labels.items():
@@ -407,7 +411,7 @@ def _http_rows(res, row):
             row("   campaign list ÷ plain view", f"{r:.0%}", "≥ 60%", r >= 0.6)
             r = med(rec["ratio_me"])
             row("   campaign list ÷ /me/", f"{r:.0%}", "≥ 35%", r >= 0.35)
-        elif name in ("queue", "calendar_api", "calendar_page", "dashboard"):
+        elif name in ("queue", "calendar_api", "calendar_page", "dashboard") or name.startswith("dash_"):
             r = med(rec["ratio_me"])
             target = name in ("queue", "calendar_api", "calendar_page")
             row(f"   {name} ÷ /me/", f"{r:.0%}", "≥ 25%" if target else "(no target)", (r >= 0.25) if target else None)
@@ -444,8 +448,13 @@ def _contention_rows(res, row):
 
 def _query_rows(res, row):
     q10, q1000 = res["queries"]["10"], res["queries"]["1000"]
-    unequal = [u for u in q10 if q10[u]["queries"] != q1000.get(u, {}).get("queries")]
-    over8 = [u for u in q10 if max(q10[u]["queries"], q1000.get(u, {}).get("queries", 0)) > 8]
+
+    # Kept (the same request again) and cold (the first after a write of campaigns or stock).
+    def counts(url):
+        return [q.get(url, {}).get(key, 0) for q in (q10, q1000) for key in ("queries", "cold")]
+
+    unequal = [u for u in q10 if counts(u)[0] != counts(u)[2] or counts(u)[1] != counts(u)[3]]
+    over8 = [u for u in q10 if max(counts(u)) > 8]
     for url in q10:
         a, b = q10[url]["queries"], q1000.get(url, {}).get("queries")
         ca, cb = q10[url].get("cold", "?"), q1000.get(url, {}).get("cold", "?")
@@ -453,9 +462,9 @@ def _query_rows(res, row):
         st = {q10[url]["status"], q1000.get(url, {}).get("status")}
         row(f"4. queries {url}", f"{a} at 10 rows, {b} at 1,000 (first request after a write of campaigns or "
             f"stock: {ca} and {cb}; after a reference write: {ra} and {rb}; HTTP {'/'.join(map(str, sorted(st)))})",
-            "equal, ≤ 8", a == b and max(a, b or 0) <= 8)  # fmt: skip
-    row("   pages and lists with unequal counts / over 8", f"{len(unequal)} / {len(over8)}", "0 / 0",
-        not unequal and not over8)  # fmt: skip
+            "equal, ≤ 8", url not in unequal and url not in over8)  # fmt: skip
+    row("   pages and lists with unequal counts / over 8 (kept or after a write)",
+        f"{len(unequal)} / {len(over8)}", "0 / 0", not unequal and not over8)  # fmt: skip
 
 
 def _import_once(path) -> dict:

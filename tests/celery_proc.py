@@ -5,7 +5,8 @@ integration and fault tests, with hooks from the environment installed first.
   visibility timeout, so a killed worker's message comes back within the test).
 - MOPSYNC_TEST_GATE_AFTER="module:function" with MOPSYNC_TEST_FUNCTION_GATE=<path>:
   the first call of that function returns normally, then the process touches
-  `<path>.waiting` and blocks until `<path>` exists (a worker caught mid-task).
+  `<path>.waiting`, says so on its output and blocks until it is killed (a worker
+  caught mid-task; `tests.celery_support.stop_at_gate`).
 - MOPSYNC_TEST_BEAT='{"every": 1, "tasks": [...]}': beat's schedule becomes those
   tasks, each every `every` seconds.
 """
@@ -17,7 +18,6 @@ import importlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 
@@ -32,9 +32,9 @@ def install_gate(target: str, gate: Path) -> None:
         result = original(*args, **kwargs)
         state["calls"] += 1
         if state["calls"] == 1:
-            Path(str(gate) + ".waiting").touch()
-            while not gate.exists():
-                time.sleep(0.05)
+            from tests.celery_support import stop_at_gate
+
+            stop_at_gate(str(gate))
         return result
 
     setattr(module, name, gated)

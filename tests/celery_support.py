@@ -1,11 +1,16 @@
 """Real processes for the integration and fault tests: `celery worker` and `celery beat`
 subprocesses on this test's PostgreSQL database, a private `redis-server`, the counting
-email backend, and a poll-with-deadline helper (nothing sleeps for a fixed time).
+email backend, and `wait_for`, which waits on the processes' output (nothing sleeps).
 
 Workers and beats are started through `tests.celery_proc`, which installs the test
 hooks its environment asks for (a gate inside a function, a fast beat schedule, short
 broker timeouts) and then runs Celery's own command line. Every process runs in its
 own process group and is killed with it, whatever the test did.
+
+Nothing polls: each process's output is read line by line by a thread, and `wait_for`
+evaluates its condition again whenever a watched process writes a line or exits —
+everything the tests wait for (a worker ready, a task done, a beat firing, a row
+written by a task) is followed by a line in some process's log.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,31 +39,56 @@ SENDS = "MOPSYNC_TEST_SENDS"
 GATE = "MOPSYNC_TEST_GATE"
 
 
+def stop_at_gate(gate: str) -> None:
+    """In a worker: say so (`<gate>.waiting`, and a line of output that wakes the test's
+    `wait_for`), then block until the process is killed — a worker caught mid-task."""
+    Path(gate + ".waiting").touch()
+    print(f"test gate: waiting at {gate}", file=sys.stderr, flush=True)  # noqa: T201
+    threading.Event().wait()
+
+
 class CountingBackend(BaseEmailBackend):
     """Appends one line per email to the file named by $MOPSYNC_TEST_SENDS. With
-    $MOPSYNC_TEST_GATE set it first says it is waiting (`<gate>.waiting`) and blocks
-    until the gate file exists: a worker stuck in the middle of a send."""
+    $MOPSYNC_TEST_GATE set it first stops at the gate (`stop_at_gate`): a worker stuck
+    in the middle of a send."""
 
     def send_messages(self, messages):
         gate = os.environ.get(GATE)
         if gate:
-            Path(gate + ".waiting").touch()
-            while not Path(gate).exists():
-                time.sleep(0.05)
+            stop_at_gate(gate)
         with open(os.environ[SENDS], "a") as sends:
             for message in messages:
                 sends.write(f"{message.to[0]}\t{message.subject}\n")
         return len(messages)
 
 
+# Woken whenever a watched process writes a line or exits; `_events` counts those.
+_ACTIVITY = threading.Condition()
+_events = 0
+
+
+def _happened() -> None:
+    global _events
+    with _ACTIVITY:
+        _events += 1
+        _ACTIVITY.notify_all()
+
+
 def wait_for(condition, what: str, deadline: float = DEADLINE):
+    """`condition()`'s value once it is true, evaluated now and again after each line
+    (or exit) of a watched process, until `deadline` seconds have passed."""
     end = time.monotonic() + deadline
-    while time.monotonic() < end:
+    while True:
+        with _ACTIVITY:
+            seen = _events
         value = condition()
         if value:
             return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {deadline}s waiting for {what}")
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"timed out after {deadline}s waiting for {what}")
+        with _ACTIVITY:
+            _ACTIVITY.wait_for(lambda seen=seen: _events != seen, timeout=remaining)
 
 
 def sent_to(sends: Path) -> Counter:
@@ -85,23 +116,38 @@ def _die_with_parent() -> None:
 
 
 class Process:
-    """A subprocess in its own process group, its output in a log file."""
+    """A subprocess in its own process group, its output read as it comes (copied to a
+    log file) and watched by `wait_for`."""
 
     def __init__(self, command: list[str], *, log: Path, env: dict[str, str]):
         self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command,
-                cwd=BASE_DIR,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+        self._lines: list[str] = []
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        self._reader = threading.Thread(target=self._read, name=f"output of {command[0]}", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        with open(self.log, "wb") as copy:
+            for line in iter(self.process.stdout.readline, b""):
+                copy.write(line)
+                copy.flush()
+                with _ACTIVITY:
+                    self._lines.append(line.decode(errors="replace"))
+                _happened()
+        self.process.wait()
+        _happened()  # it exited (or closed its output)
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+        with _ACTIVITY:
+            return "".join(self._lines)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -124,6 +170,7 @@ class Process:
         # Whatever the leader did, nothing of its group outlives the test.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        self._reader.join(timeout=10)
 
 
 def celery_env(sends: Path, *, redis_url: str, gate: Path | None = None, **extra: str) -> dict[str, str]:
@@ -250,13 +297,15 @@ class RedisServer:
         self.starts += 1
         command = [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self.server = Process(command, log=self.tmp / f"redis-{self.port}-{self.starts}.log", env=dict(os.environ))
-        wait_for(self.ping, f"redis-server on port {self.port} to answer")
+        server = self.server
+        wait_for(lambda: "Ready to accept connections" in server.output() or not server.alive(), "redis-server")
+        assert self.ping(), f"redis-server on port {self.port} does not answer:\n{server.output()}"
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.kill()
+            self.server.kill()  # SIGKILL, then reaped: its port is closed
             self.server = None
-        wait_for(lambda: not self.ping(), f"redis-server on port {self.port} to be gone")
+        assert not self.ping(), f"redis-server on port {self.port} still answers"
 
     def ping(self) -> bool:
         try:

@@ -6,7 +6,7 @@ worker is killed mid-send.
 Each test starts `celery worker` as a subprocess against REDIS_URL and this test's
 database (committed rows: `transaction=True`), and always stops it. Emails are counted
 in a file by `tests.celery_support.CountingBackend`, which the worker loads by EMAIL_BACKEND. Waits
-poll with a deadline; nothing sleeps for a fixed time.
+wake on the worker's output (`tests.celery_support.wait_for`); nothing sleeps or polls.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import socket
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ from rest_framework.test import APIClient
 
 from campaigns import calendar
 from mopsync.logs import REDACTED, RedactSecrets, redact
-from tests.celery_support import wait_for
+from tests.celery_support import Process, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FEED_TOKEN = "Zq3-fake_feed-token-aaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -232,37 +231,23 @@ def test_gunicorn_as_the_procfile_runs_it_never_logs_the_feed_token(tmp_path):
         "REDIS_URL": "",
         "PYTHONUNBUFFERED": "1",
     }
-    out = (tmp_path / "gunicorn.log").open("w+")
-    process = subprocess.Popen(  # noqa: S603 - our own app, fixed arguments
+    gunicorn = Process(
         [sys.executable, "-m", "gunicorn", "mopsync.wsgi", "-c", "mopsync/gunicorn.conf.py",
          "--bind", f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", "-"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        log=tmp_path / "gunicorn.log", env=env,
     )  # fmt: skip
     try:
-
-        def answered():
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/calendar/{FEED_TOKEN}.ics", timeout=5)  # noqa: S310
-            except urllib.error.HTTPError as exc:
-                return exc.code
-            except OSError:
-                return None  # not listening yet
-            return None  # the feed cannot be found here: an answer is an HTTP error
-
-        wait_for(answered, "gunicorn to answer", deadline=60)
-        wait_for(lambda: f"/calendar/{REDACTED}.ics HTTP/1.1" in _read(out), "the access log line", deadline=10)
+        # Listening: a connection waits in the socket's backlog until the worker takes it.
+        wait_for(lambda: "Booting worker" in gunicorn.output() or not gunicorn.alive(), "gunicorn to boot", deadline=60)
+        with pytest.raises(urllib.error.HTTPError) as answer:  # the feed cannot be found here
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/calendar/{FEED_TOKEN}.ics", timeout=60)  # noqa: S310
+        assert answer.value.code >= 400
+        wait_for(lambda: f"/calendar/{REDACTED}.ics HTTP/1.1" in gunicorn.output(), "the access log line", deadline=10)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-    log = _read(out)
+        gunicorn.stop()
+    log = gunicorn.output()
     assert f"GET /calendar/{REDACTED}.ics HTTP/1.1" in log, log
     assert FEED_TOKEN not in log, log
-
-
-def _read(handle) -> str:
-    handle.flush()
-    handle.seek(0)
-    return handle.read()
 
 
 @pytest.mark.django_db(transaction=True)  # committed, as another process sees it
