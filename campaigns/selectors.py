@@ -4,7 +4,6 @@ import functools
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 from django.db import connection
 from django.db.models import (
@@ -57,10 +56,6 @@ def campaign_list() -> QuerySet[Campaign]:
 
 # A line of a plan: the SKU's or region's id, code and name, and its share.
 Line = namedtuple("Line", "id code name share")
-PLAN_FIELDS = (
-    "starts_on", "ends_on", "orders_per_day", "units_per_order", "cod_share", "delivery_promise_days", "budget",
-    "expected_order_value",
-)  # fmt: skip
 
 
 def campaign_lines(ids) -> dict[int, tuple[list[Line], list[Line]]]:
@@ -81,7 +76,7 @@ def campaign_lines(ids) -> dict[int, tuple[list[Line], list[Line]]]:
     return found
 
 
-@lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=64)
 def _lines_sql(n: int, vendor: str) -> str:
     parts = []
     for kind, (model, reference) in enumerate(((CampaignSku, "sku"), (CampaignRegion, "region"))):
@@ -95,8 +90,8 @@ def _lines_sql(n: int, vendor: str) -> str:
 
 
 def plan_of(fields, skus, regions) -> checks.Plan:
-    """A saved plan in the check's terms: `fields` has PLAN_FIELDS (a campaign, or a row
-    read with them), `skus` and `regions` its lines (`Line`s, or the campaign's own)."""
+    """A saved plan in the check's terms: `fields` is a campaign, or a row of its fields
+    (`.values()`), `skus` and `regions` its lines as `Line`s."""
     get = fields.__getitem__ if isinstance(fields, dict) else functools.partial(getattr, fields)
     return checks.Plan(
         starts_on=get("starts_on"),
@@ -161,7 +156,7 @@ def _prefetched(campaign: Campaign) -> set[str]:
 def capacity_checks_of_rows(
     rows: list[dict], lines: dict, *, today: date | None = None, cached: bool = False
 ) -> dict[int, checks.CheckResult]:
-    """`capacity_checks` of a page read as rows (with PLAN_FIELDS) and its `campaign_lines`:
+    """`capacity_checks` of a page read as rows (with the plan's fields) and its `campaign_lines`:
     no queries but the check's own."""
     ids = [row["id"] for row in rows]
     return _capacity_checks(
