@@ -31,8 +31,8 @@ from rest_framework.settings import api_settings
 from campaigns import selectors
 from campaigns.models import VALID_FROM, Campaign, Status, covering_approvals
 from campaigns.serializers import CampaignSerializer, SignOffSerializer
-from campaigns.sql import fetch, names
 from capacity.models import Dimension, SignOff
+from mopsync.sql import fetch, names, one_of, values_of
 
 # The field of each serializer that shows a user (`<relation>.get_username`): read into
 # the row as "<field>_name".
@@ -138,8 +138,8 @@ def campaigns_json(rows: Iterable[dict], lines: dict | None = None) -> list[dict
     tz = _current_timezone()
     for row in rows:
         skus, regions = lines.get(row["id"], ((), ()))
-        row["skus"] = [{"sku": line.code, "share": str(line.share)} for line in skus]
-        row["regions"] = [{"region": line.code, "share": str(line.share)} for line in regions]
+        row["skus"] = [{"sku": code, "share": str(share)} for _, code, _, share in skus]
+        row["regions"] = [{"region": code, "share": str(share)} for _, code, _, share in regions]
         row["sign_offs"] = _sign_offs(row, approvals.get(row["id"], ()), tz)
     return [_render(row, CampaignSerializer, tz) for row in rows]
 
@@ -149,7 +149,7 @@ def campaign_json(campaign_id: int) -> dict:
     return campaigns_json(campaign_rows(Campaign.objects.filter(pk=campaign_id)))[0]
 
 
-# The approvals of a page are read by hand-written SQL (`campaigns.sql`), as its lines are
+# The approvals of a page are read by hand-written SQL (`mopsync.sql`), as its lines are
 # (`campaigns.selectors.campaign_lines`): a fixed-shape read by campaign id, where building
 # and compiling the ORM query cost as much as running it (issue 7: about half a millisecond
 # of a 50-row page).
@@ -170,7 +170,7 @@ def _approvals(campaign_ids: list[int]) -> dict[int, list]:
     sql = _approvals_sql(len(campaign_ids), connection.vendor)
     fields = (*(SignOff._meta.get_field(name) for name in _columns(SignOffSerializer)), None, None)
     row_type = _approval_row()
-    for values in fetch(sql, [*campaign_ids, SignOff.Decision.APPROVED.value], fields):
+    for values in fetch(sql, [*values_of(campaign_ids), SignOff.Decision.APPROVED.value], fields):
         row = row_type._make(values)
         found.setdefault(row.campaign_id, []).append(row)
     return found
@@ -180,11 +180,12 @@ def _approvals(campaign_ids: list[int]) -> dict[int, list]:
 def _approvals_sql(n: int, vendor: str) -> str:
     signoff, user = names(SignOff), names(get_user_model())
     columns = ", ".join(f"s.{signoff(name)}" for name in _columns(SignOffSerializer))
+    of_campaigns = one_of("s." + signoff("campaign"), n)
     # Names from the models' _meta, values as parameters:
     return (
         f"SELECT {columns}, u.{user(get_user_model().USERNAME_FIELD)}, s.{signoff('campaign')} "  # noqa: S608
         f"FROM {signoff()} s INNER JOIN {user()} u ON u.{user('pk')} = s.{signoff('actor')} "
-        f"WHERE s.{signoff('campaign')} IN ({', '.join(['%s'] * n)}) AND s.{signoff('decision')} = %s"
+        f"WHERE {of_campaigns} AND s.{signoff('decision')} = %s"
     )
 
 

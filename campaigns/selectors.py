@@ -28,12 +28,11 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from campaigns import sql
 from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
 from capacity.selectors import frac, load_snapshot, load_snapshots
-from mopsync import versions
+from mopsync import sql, versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 
@@ -62,17 +61,19 @@ def campaign_lines(ids) -> dict[int, tuple[list[Line], list[Line]]]:
     """The SKU lines and region lines of these campaigns, by campaign id, each in the
     lines' own order (share down, then code: as the API and the pages list them).
 
-    One query of both kinds (UNION ALL), by hand-written SQL (`campaigns.sql`): a page
+    One query of both kinds (UNION ALL), by hand-written SQL (`mopsync.sql`): a page
     reads its lines once, for its JSON and for its checks alike."""
     ids = list(ids)
     found: dict[int, tuple[list[Line], list[Line]]] = {}
     if not ids:
         return found
     share = CampaignSku._meta.get_field("share")  # CampaignRegion's is the same field
-    for kind, campaign_id, *line in sql.fetch(
-        _lines_sql(len(ids), connection.vendor), [*ids, *ids], (None,) * 5 + (share,)
-    ):
-        found.setdefault(campaign_id, ([], []))[kind].append(Line._make(line))
+    rows = sql.fetch(_lines_sql(len(ids), connection.vendor), sql.values_of(ids) * 2, (None,) * 5 + (share,))
+    for kind, campaign_id, ref_id, code, name, line_share in rows:
+        lines = found.get(campaign_id)
+        if lines is None:
+            lines = found[campaign_id] = ([], [])
+        lines[kind].append(Line(ref_id, code, name, line_share))
     return found
 
 
@@ -84,7 +85,7 @@ def _lines_sql(n: int, vendor: str) -> str:
         parts.append(
             f"SELECT {kind}, l.{line('campaign')}, r.{ref('pk')}, r.{ref('code')}, r.{ref('name')}, l.{line('share')} "  # noqa: S608
             f"FROM {line()} l INNER JOIN {ref()} r ON r.{ref('pk')} = l.{line(reference)} "
-            f"WHERE l.{line('campaign')} IN ({', '.join(['%s'] * n)})"
+            f"WHERE {sql.one_of('l.' + line('campaign'), n)}"
         )
     return " UNION ALL ".join(parts) + " ORDER BY 6 DESC, 4 ASC"
 

@@ -20,7 +20,7 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
-from mopsync import versions
+from mopsync import sql, versions
 
 
 def frac(value) -> Fraction:
@@ -173,10 +173,6 @@ def _read_reference(skus, regions, lanes, constraints) -> Reference:
 _NO_ID, _NO_DAY = "CAST(NULL AS integer)", "CAST(NULL AS date)"
 
 
-def _in(values) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 def _capacity_rows(
     *, sku_ids, lane_ids, today: date, start: date, end: date, exclude=(), of_campaigns=()
 ) -> list[tuple]:
@@ -200,38 +196,35 @@ def _capacity_rows(
     parts: list[str] = []
     params: list = []
 
-    def read(sql: str, *values) -> None:
-        parts.append(sql)
+    def read(query: str, *values) -> None:
+        parts.append(query)
         params.extend(values)
 
-    skus = f"sku_id IN ({_in(sku_ids)})"
+    skus, sku_values = sql.one_of("sku_id", len(sku_ids)), sql.values_of(sku_ids)
     window = "day >= %s AND day <= %s"
     if sku_ids:
         stock = f"'on_hand', {_NO_ID}, sku_id, warehouse_id, {_NO_ID}, {_NO_DAY}, on_hand"
-        read(f"SELECT {stock} FROM {stock_t} WHERE {skus}", *sku_ids)  # noqa: S608
+        read(f"SELECT {stock} FROM {stock_t} WHERE {skus}", *sku_values)  # noqa: S608
         due = f"'inbound', {_NO_ID}, sku_id, warehouse_id, {_NO_ID}, expected_on, quantity"
-        read(f"SELECT {due} FROM {inbound_t} WHERE {skus}", *sku_ids)  # noqa: S608
+        read(f"SELECT {due} FROM {inbound_t} WHERE {skus}", *sku_values)  # noqa: S608
     holds = []  # kind, its columns (sku, warehouse, lane), the keys it is summed by, which rows, their parameters
     if sku_ids:
         by_sku = (f"sku_id, warehouse_id, {_NO_ID}", "sku_id, warehouse_id", f"{skus} AND day >= %s")
-        holds.append((Reservation.Kind.STOCK, *by_sku, [*sku_ids, today]))
+        holds.append((Reservation.Kind.STOCK, *by_sku, [*sku_values, today]))
     holds.append((Reservation.Kind.DISPATCH, f"{_NO_ID}, warehouse_id, {_NO_ID}", "warehouse_id", window, [start, end]))
     if lane_ids:
-        by_lane = (f"{_NO_ID}, {_NO_ID}, lane_id", "lane_id", f"lane_id IN ({_in(lane_ids)}) AND {window}")
-        holds.append((Reservation.Kind.LANE, *by_lane, [*lane_ids, start, end]))
-    left_out = f" AND campaign_id NOT IN ({_in(exclude)})" if exclude else ""
+        by_lane = (f"{_NO_ID}, {_NO_ID}, lane_id", "lane_id", f"{sql.one_of('lane_id', len(lane_ids))} AND {window}")
+        holds.append((Reservation.Kind.LANE, *by_lane, [*sql.values_of(lane_ids), start, end]))
+    left_out = f" AND NOT ({sql.one_of('campaign_id', len(exclude))})" if exclude else ""
     for kind, columns, keys, condition, values in holds:
         rows = f"FROM {held_t} WHERE kind = '{kind.value}' AND {condition}"
         # All campaigns' holds together (but `exclude`'s), then each of `of_campaigns`' apart.
         total = f"SELECT '{kind.value}', {_NO_ID}, {columns}, day, SUM(quantity) {rows}{left_out}"  # noqa: S608
-        read(f"{total} GROUP BY {keys}, day", *values, *exclude)
+        read(f"{total} GROUP BY {keys}, day", *values, *(sql.values_of(exclude) if exclude else ()))
         if of_campaigns:
             own = f"SELECT '{kind.value}', campaign_id, {columns}, day, SUM(quantity) {rows}"  # noqa: S608
-            read(
-                f"{own} AND campaign_id IN ({_in(of_campaigns)}) GROUP BY campaign_id, {keys}, day",
-                *values,
-                *of_campaigns,
-            )
+            of = f"{sql.one_of('campaign_id', len(of_campaigns))} GROUP BY campaign_id, {keys}, day"
+            read(f"{own} AND {of}", *values, *sql.values_of(of_campaigns))
     with connections["default"].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return cursor.fetchall()

@@ -1,9 +1,10 @@
-"""Hand-written SQL for the hottest fixed-shape reads (issue 7): names from the models'
-`_meta`, values as parameters, and each value converted as the ORM converts its field.
+"""Helpers for the hand-written SQL of the hottest fixed-shape reads (issue 7): names from
+the models' `_meta`, values as parameters, and each value converted as the ORM converts
+its field.
 
-Where building and compiling an ORM query cost as much as running it (a page's lines and
-approvals: about half a millisecond each), or where one round trip of several kinds of row
-(UNION ALL) replaces several queries, the SQL is written here once per shape."""
+SQL is written by hand where building and compiling an ORM query cost as much as running
+it (a page's lines and approvals: about half a millisecond each), or where one round trip
+of several kinds of row (UNION ALL) replaces several queries."""
 
 from __future__ import annotations
 
@@ -47,3 +48,18 @@ def fetch(sql: str, params: list, fields: tuple) -> list[tuple]:
             row[i] = converter(row[i], col, connection)
         converted.append(tuple(row))
     return converted
+
+
+def one_of(column: str, n: int) -> str:
+    """`column` is one of `n` values (passed through `values_of`): `= ANY(%s)`, one array
+    parameter, on PostgreSQL — psycopg keeps a query it has parsed only when it has at
+    most 50 parameters, and a page of 50 ids read twice has 100 — `IN (%s, ...)` elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)"
+    return f"{column} IN ({', '.join(['%s'] * n)})"
+
+
+def values_of(values) -> list:
+    """The parameters of a `one_of` condition."""
+    values = list(values)
+    return [values] if connection.vendor == "postgresql" else values
