@@ -21,6 +21,7 @@ from campaigns import serializers as s
 from campaigns.errors import NotPermitted
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
 from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, writers
+from mopsync.pagination import CountingPagination
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 ERRORS = {
@@ -225,6 +226,7 @@ class CampaignViewSet(
 class ApprovalQueueView(ListAPIView):
     permission_classes = [HasRole]
     serializer_class = s.QueueEntrySerializer
+    pagination_class = CountingPagination  # a queue is short: its page and count in one query
     queryset = Campaign.objects.none()  # the entries come from selectors.approval_queue
     filter_backends = []
 

@@ -185,13 +185,14 @@ def _kept_and_after_a_write(client: Client, url: str) -> tuple[int, int]:
 
 
 # Kept: the user (with roles; for the page also the session), the data's versions, the
-# queue's count (with the late ones on the page), its page; the API adds the page's lines
-# (one query, campaigns.selectors.campaign_lines) and approvals (its JSON shows them).
+# queue's count (with the late ones on the page) and its page (the API reads both in one
+# query, mopsync.pagination.CountingPaginator); the API adds the page's lines (one query,
+# campaigns.selectors.campaign_lines) and approvals (its JSON shows them).
 # After a write the page loads the lines (1) for the check (the API has them already),
 # and both run the batched check with the reference rows the process keeps (1: stock,
 # inbound, held capacity and each campaign's own holds in one query;
 # capacity.selectors.load_snapshots).
-QUEUES = {"api": ("/api/v1/approval-queue/", (6, 7)), "page": ("/approvals/", (5, 7))}
+QUEUES = {"api": ("/api/v1/approval-queue/", (5, 6)), "page": ("/approvals/", (5, 7))}
 
 
 @pytest.mark.django_db(transaction=True)  # committed, as a server sees it: pages keep only committed data
@@ -256,3 +257,28 @@ def test_the_queue_api_answers_what_its_serializer_renders(seed):
     assert response.status_code == 200
     assert len(expected) > 10 and any(entry["check"]["findings"] for entry in expected)
     assert response.content.split(b'"results":', 1)[1][:-1] == JSONRenderer().render(expected)
+
+
+@pytest.mark.django_db
+def test_the_queue_api_pages_and_counts_from_one_query():
+    """mopsync.pagination.CountingPaginator: the page's rows carry the count, the pages
+    together are the queue in its order, and a page past the last is still a 404."""
+    world = make_world()
+    maya, omar = _user("maya", MARKETING), _user("omar", OPS_LEAD)
+    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=omar).key}")
+    url = "/api/v1/approval-queue/?page_size=50"
+    empty = client.get(url).json()
+    assert (empty["count"], empty["results"], empty["next"]) == (0, [], None)
+
+    _waiting(world, maya, 120, start=0)
+    pages = [client.get(f"{url}&page={n}").json() for n in (1, 2, 3)]
+
+    assert [page["count"] for page in pages] == [120, 120, 120]
+    assert [len(page["results"]) for page in pages] == [50, 50, 20]
+    assert "page=2" in pages[0]["next"] and pages[0]["previous"] is None and pages[2]["next"] is None
+    order = list(selectors.approval_queue(omar).values_list("pk", flat=True))
+    assert [entry["campaign"]["id"] for page in pages for entry in page["results"]] == order
+    assert client.get(f"{url}&page=last").json()["results"] == pages[2]["results"]
+    assert client.get(f"{url}&page=4").status_code == 404
+    assert client.get(f"{url}&page=0").status_code == 404
+    assert "page_total" not in pages[0]["results"][0]["campaign"]
