@@ -55,13 +55,19 @@ def dashboard(request):
 # The dashboard's sections that each page view reads by a request of its own (htmx, on
 # load), so that the page shows at once and no request reads everything: name → title and
 # what it reads (`campaigns/dash/<name>.html` renders it).
+METRIC_TITLES = {
+    "ndr": "NDR by region",
+    "returns": "Returns by SKU",
+    "forecast": "Forecast vs actual (live)",
+    "roas": "ROAS, gross vs net of returns",
+}
 SECTIONS = {
     "capacity": ("Capacity use", lambda today: reads.capacity_section(today=today)),
     "stock": ("Inventory at risk", lambda today: reads.stock_section(today=today)),
-    "ndr": ("NDR by region", lambda today: {"rows": metrics.dashboard_panel("ndr")}),
-    "returns": ("Returns by SKU", lambda today: {"rows": metrics.dashboard_panel("returns")}),
-    "forecast": ("Forecast vs actual (live)", lambda today: {"rows": metrics.dashboard_panel("forecast")}),
-    "roas": ("ROAS, gross vs net of returns", lambda today: {"rows": metrics.dashboard_panel("roas")}),
+    **{
+        name: (METRIC_TITLES[name], lambda today, name=name: {"rows": metrics.dashboard_panel(name)})
+        for name in metrics.DASHBOARD_PANELS
+    },
 }
 
 

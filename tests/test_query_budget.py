@@ -25,6 +25,7 @@ from rest_framework.authtoken.models import Token
 
 from campaigns import metrics, services
 from campaigns.models import ActualOrders, Campaign, CampaignSpend, Notification, PromoWindow
+from campaigns.ops_views import SECTIONS
 from capacity.models import CapacityConstraint, ImportJob, LanePerformance, ReturnRecord
 from mopsync import versions
 from tests.factories import InboundFactory, LaneFactory, SkuFactory, StockFactory, WarehouseFactory
@@ -59,7 +60,7 @@ WEEK = "{}-W{:02d}".format(*day(7).isocalendar()[:2])
 PAGES = [
     Case("/", "omar"),
     Case("/", "maya"),
-    *(Case(f"/dashboard/{name}/", "omar") for name in ("capacity", "stock", "ndr", "returns", "forecast", "roas")),
+    *(Case(f"/dashboard/{name}/", "omar") for name in SECTIONS),
     Case("/campaigns/", "maya"),
     Case("/campaigns/?status=submitted&q=Campaign", "omar"),
     Case("/campaigns/{submitted}/", "omar"),

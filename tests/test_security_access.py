@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from campaigns import calendar
 from campaigns.models import Notification
+from campaigns.ops_views import SECTIONS
 from capacity.models import ImportJob, StockLevel
 from tests.api_support import client_for, snapshot
 from tests.helpers import approved, live, make_world, plan_data, submitted
@@ -58,7 +59,7 @@ def messages_of(response) -> list[str]:
 def pages_of(campaign, job) -> list[str]:
     return [
         "/",
-        *(f"/dashboard/{name}/" for name in ("capacity", "stock", "ndr", "returns", "forecast", "roas")),
+        *(f"/dashboard/{name}/" for name in SECTIONS),
         "/campaigns/",
         "/campaigns/new/",
         f"/campaigns/{campaign.pk}/",
