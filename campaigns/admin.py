@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from campaigns import services
-from campaigns.errors import DomainError, InvalidInput
 from campaigns.models import (
     ActualOrders,
     AlertLog,
@@ -30,6 +29,7 @@ from campaigns.models import (
 from campaigns.notifications import retry_failed
 from capacity.admin import ReadOnlyAdmin
 from capacity.models import Reservation, SignOff
+from mopsync.errors import DomainError, InvalidInput
 
 PLAN_FIELDS = [
     "name",

@@ -16,11 +16,11 @@ from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_4
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from campaigns import filters, representations, selectors, services
+from campaigns import api_json, filters, selectors, services
 from campaigns import serializers as s
-from campaigns.errors import NotPermitted
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
 from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, writers
+from mopsync.errors import NotPermitted
 from mopsync.pagination import CountingPagination
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
@@ -105,12 +105,12 @@ class CampaignViewSet(
     def get_queryset(self):
         # Every role reads every campaign (DESIGN.md); users without a role are refused by HasRole.
         if self.action in ("list", "retrieve"):
-            return Campaign.objects.all()  # read as rows and rendered by campaigns.representations
+            return Campaign.objects.all()  # read as rows and rendered by campaigns.api_json
         return selectors.campaign_list()  # the actions hand the instance (lines prefetched) to services
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(representations.campaign_rows(self.filter_queryset(self.get_queryset())))
-        return self.get_paginated_response(representations.campaigns_json(page))
+        page = self.paginate_queryset(api_json.campaign_rows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(api_json.campaigns_json(page))
 
     def retrieve(self, request, *args, **kwargs):
         return self._out(self.get_object())
@@ -126,7 +126,7 @@ class CampaignViewSet(
 
     def _out(self, campaign, code=status.HTTP_200_OK) -> Response:
         """The campaign as it is now in the database (what the service wrote, fully)."""
-        return Response(representations.campaign_json(campaign.pk), status=code)
+        return Response(api_json.campaign_json(campaign.pk), status=code)
 
     def create(self, request, *args, **kwargs):
         campaign = services.campaign_create(actor=request.user, data=self._input(partial=False))
@@ -236,12 +236,12 @@ class ApprovalQueueView(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         # Rows, not model instances: the page's campaigns are read as the list reads them
-        # (campaigns.representations), and their checks are kept between requests.
+        # (campaigns.api_json), and their checks are kept between requests.
         queue = selectors.approval_queue(request.user, campaigns=Campaign.objects.all())
-        page = self.paginate_queryset(representations.queue_rows(queue))
+        page = self.paginate_queryset(api_json.queue_rows(queue))
         lines = selectors.campaign_lines([row["id"] for row in page])  # for the JSON and the checks
         results = selectors.capacity_checks_of_rows(page, lines, cached=True)
-        return self.get_paginated_response(representations.queue_json(page, results, lines))
+        return self.get_paginated_response(api_json.queue_json(page, results, lines))
 
 
 class CalendarQuerySerializer(serializers.Serializer):

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import calendar
 from campaigns.models import Channel, Status
-from campaigns.web import reader
 from capacity.models import Region, Sku
 from mopsync import versions
+from mopsync.view_guards import reader
 
 FILTERS = ("channel", "region", "sku", "status")
 

@@ -33,7 +33,6 @@ from fractions import Fraction
 from django.db.models import Sum
 from django.utils import timezone
 
-from campaigns.errors import InvalidInput
 from campaigns.models import (
     ActualOrders,
     AuditEvent,
@@ -44,8 +43,9 @@ from campaigns.models import (
     Channel,
     Status,
 )
-from campaigns.validation import FieldErrors, clean_date, clean_int, clean_text
 from capacity.models import CourierLane, LanePerformance, Region, ReturnRecord, SignOff, Sku, StockLevel
+from mopsync.errors import InvalidInput
+from mopsync.validation import FieldErrors, clean_date, clean_int, clean_text
 
 PLANNED = (Status.SUBMITTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
 RUNNING = (Status.APPROVED, Status.LIVE)

@@ -129,7 +129,7 @@ def covering_approvals(signoffs: Iterable, valid_from: Callable[[str], int]) -> 
     for a plan version at or after `valid_from(dimension)` (rule 3 voids older ones), the latest.
 
     One rule for model instances (`Campaign.current_approvals`) and for the named rows the
-    API's list reads (`campaigns.representations`): anything with `dimension`, `decision`
+    API's list reads (`campaigns.api_json`): anything with `dimension`, `decision`
     and `plan_version`.
     """
     found: dict = {}

@@ -1,5 +1,5 @@
 """The dashboard and the approval queue: translation between HTTP and the
-services/selectors only (reads in `campaigns.dashboard`, writes in `campaigns.services`).
+services/selectors only (reads in `campaigns.dashboard_selectors`, writes in `campaigns.services`).
 
 A sign-off from the queue happens in place with htmx: the view answers with the
 updated queue entry (or, when refused, the form again with the reason and what was
@@ -20,14 +20,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import dashboard as reads
+from campaigns import dashboard_selectors as reads
 from campaigns import metrics, selectors, services
-from campaigns.errors import DomainError
 from campaigns.models import Status
-from campaigns.web import reader, refusal_text
 from capacity.models import SignOff
 from mopsync import versions
+from mopsync.errors import DomainError
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.view_guards import reader, refusal_text
 
 OPS_ROLES = {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}
 DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier"}

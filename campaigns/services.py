@@ -6,7 +6,7 @@ changes the campaign with `save(update_fields=...)`, writes reservations or
 releases them, writes one audit event, and queues notifications after commit.
 
 Whatever the door (web form, API, admin action, scheduled task), it comes here.
-Refusals are `campaigns.errors` exceptions; nothing is changed when one is raised.
+Refusals are `mopsync.errors` exceptions; nothing is changed when one is raised.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns import metrics, selectors
-from campaigns.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
 from campaigns.models import AuditEvent, Campaign, CampaignRegion, CampaignSku, PostCampaignReview, Status
 from campaigns.notifications import APPROVERS, BOTH_TEAMS, queue_notification
-from campaigns.validation import FieldErrors, clean_plan, clean_text
+from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, Warehouse
 from capacity.selectors import load_snapshot
+from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.validation import FieldErrors, clean_text
 
 DIMENSIONS = (Dimension.INVENTORY, Dimension.COURIER)
 SIGNOFF_ROLES = {Dimension.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, Dimension.COURIER: {OPS_LOGISTICS, OPS_LEAD}}

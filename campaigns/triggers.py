@@ -19,12 +19,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns import selectors, services
-from campaigns.errors import TransitionNotAllowed
 from campaigns.models import AlertLog, Campaign, Status
 from campaigns.notifications import BOTH_TEAMS, queue_notification
 from capacity import checks
 from capacity.models import Sku, StockLevel
 from capacity.selectors import load_snapshots
+from mopsync.errors import TransitionNotAllowed
 from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""Cleaning of campaign plan input, whatever door it came through.
+"""Cleaning of campaign plan input, whatever door it came through (the generic
+`clean_*` helpers are `mopsync.validation`).
 
 Forms and serializers give friendly, early errors; this module is the authority
 the services rely on. It turns loosely typed input (strings from a CSV, JSON
@@ -8,13 +9,13 @@ per field. It never touches the database except to resolve SKU and region codes.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from campaigns.errors import InvalidInput
 from campaigns.models import Channel
 from capacity.models import Region, Sku
+from mopsync.errors import InvalidInput
+from mopsync.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
 
 SHARE_TOLERANCE = Decimal("0.001")
 MAX_ORDERS_PER_DAY = 1_000_000
@@ -27,101 +28,6 @@ PLAN_FIELDS = (
     "auto_pause_on_stockout", "skus", "regions",
 )  # fmt: skip
 REQUIRED_FIELDS = ("name", "channel", "starts_on", "ends_on", "skus", "regions")
-
-
-class FieldErrors(dict):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(message)
-
-
-def clean_text(value: Any, *, field: str, errors: FieldErrors, max_length: int, required: bool) -> str | None:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.add(field, "Must be text.")
-        return None
-    value = value.strip()
-    if "\x00" in value:
-        errors.add(field, "Must not contain NUL characters.")
-        return None
-    if required and not value:
-        errors.add(field, "This field is required.")
-        return None
-    if len(value) > max_length:
-        errors.add(field, f"At most {max_length} characters.")
-        return None
-    return value
-
-
-def clean_int(value: Any, *, field: str, errors: FieldErrors, minimum: int, maximum: int) -> int | None:
-    if isinstance(value, bool) or value is None or value == "":
-        errors.add(field, "A whole number is required.")
-        return None
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, int) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        errors.add(field, "A whole number is required.")
-        return None
-    if not number.is_finite() or number != number.to_integral_value():
-        errors.add(field, "A whole number is required.")
-        return None
-    if not minimum <= number <= maximum:
-        errors.add(field, f"Must be between {minimum} and {maximum}.")
-        return None
-    return int(number)
-
-
-def clean_decimal(
-    value: Any, *, field: str, errors: FieldErrors, minimum: Decimal, maximum: Decimal, places: int
-) -> Decimal | None:
-    if isinstance(value, bool) or value is None or value == "":
-        errors.add(field, "A number is required.")
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        errors.add(field, "A number is required.")
-        return None
-    if not number.is_finite():
-        errors.add(field, "A number is required.")
-        return None
-    if not minimum <= number <= maximum:
-        errors.add(field, f"Must be between {minimum} and {maximum}.")
-        return None
-    quantum = Decimal(1).scaleb(-places)
-    if number != number.quantize(quantum):
-        errors.add(field, f"At most {places} decimal places.")
-        return None
-    return number.quantize(quantum)
-
-
-def clean_date(value: Any, *, field: str, errors: FieldErrors) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            errors.add(field, "A date in YYYY-MM-DD form is required.")
-            return None
-    if not isinstance(value, dt.date):
-        errors.add(field, "A date in YYYY-MM-DD form is required.")
-        return None
-    if not 2000 <= value.year <= 2100:
-        errors.add(field, "Must be between the years 2000 and 2100.")
-        return None
-    return value
-
-
-def clean_bool(value: Any, *, field: str, errors: FieldErrors) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "True", "1", 1, "on"):
-        return True
-    if value in ("false", "False", "0", 0, "", None):
-        return False
-    errors.add(field, "Must be true or false.")
-    return None
 
 
 def clean_lines(value: Any, *, field: str, key: str, model, errors: FieldErrors) -> list[tuple[Any, Decimal]] | None:

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaigns import selectors, services
-from campaigns.errors import DomainError, InvalidInput
 from campaigns.filters import CampaignFilter
 from campaigns.forms import (
     CampaignFilterForm,
@@ -25,11 +24,12 @@ from campaigns.forms import (
 )
 from campaigns.models import AuditEvent, Notification
 from campaigns.validation import clean_plan
-from campaigns.web import attempt, reader, refusal_text
 from capacity import checks
 from capacity.selectors import load_snapshot
 from mopsync import versions
+from mopsync.errors import DomainError, InvalidInput
 from mopsync.roles import MARKETING, user_roles
+from mopsync.view_guards import attempt, reader, refusal_text
 
 
 @reader

@@ -11,12 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from campaigns.errors import DomainError, InvalidInput
-from campaigns.web import refusal_text
 from capacity import imports
 from capacity.models import ImportJob
 from capacity.views import reader
 from mopsync.csv_export import csv_response
+from mopsync.errors import DomainError, InvalidInput
+from mopsync.view_guards import refusal_text
 
 RECENT = 20
 SAMPLES = Path(settings.BASE_DIR) / "docs" / "samples"

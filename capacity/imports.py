@@ -42,8 +42,6 @@ from django.db.models import Max, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from campaigns.errors import DomainError, InvalidInput, NotPermitted
-from campaigns.validation import FieldErrors, clean_date, clean_decimal, clean_int
 from capacity import services
 from capacity.models import (
     Courier,
@@ -58,7 +56,9 @@ from capacity.models import (
     Warehouse,
 )
 from mopsync import versions
+from mopsync.errors import DomainError, InvalidInput, NotPermitted
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.validation import FieldErrors, clean_date, clean_decimal, clean_int
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,6 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from campaigns.errors import InvalidInput, NotPermitted
-from campaigns.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
 from capacity.models import (
     CapacityConstraint,
     Courier,
@@ -38,7 +36,9 @@ from capacity.models import (
     Warehouse,
     code_validator,
 )
+from mopsync.errors import InvalidInput, NotPermitted
 from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
 
 # The largest value a PositiveIntegerField holds on every supported database.
 MAX_COUNT = 2_147_483_647

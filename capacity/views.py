@@ -26,12 +26,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.errors import DomainError, InvalidInput
-from campaigns.web import refusal_text
 from capacity import forms, services
 from capacity.models import CapacityConstraint, CourierLane, InboundShipment, Reservation, StockLevel, Warehouse
 from mopsync import versions
+from mopsync.errors import DomainError, InvalidInput
 from mopsync.roles import user_roles
+from mopsync.view_guards import refusal_text
 
 PER_PAGE = 50
 OVERVIEW_ROWS = 20

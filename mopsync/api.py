@@ -18,7 +18,7 @@ from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from campaigns.errors import CapacityTaken, DomainError, InvalidInput
+from mopsync.errors import CapacityTaken, DomainError, InvalidInput
 from mopsync.roles import ALL_ROLES, user_roles
 
 log = logging.getLogger(__name__)
@@ -108,3 +108,10 @@ CONFLICT = inline_serializer(
 FIELD_ERRORS = inline_serializer(
     "FieldErrors", {"field_name": serializers.ListField(child=serializers.CharField(), required=False)}
 )
+
+
+def path_pk(value: str) -> int:
+    """A primary key from a path segment, or the API's 404."""
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > 2_147_483_647:
+        raise exceptions.NotFound("No such object.")
+    return int(value)

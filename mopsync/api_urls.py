@@ -3,8 +3,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from campaigns import api as campaigns_api
-from campaigns import api_data
+from campaigns import metrics_api
 from capacity import api as capacity_api
+from capacity import import_api
 from mopsync.auth_api import ObtainToken
 from mopsync.security import csp_extended
 
@@ -26,10 +27,10 @@ urlpatterns = [
     path("v1/me/", campaigns_api.MeView.as_view(), name="api-me"),
     path("v1/approval-queue/", campaigns_api.ApprovalQueueView.as_view(), name="api-approval-queue"),
     path("v1/calendar/", campaigns_api.CalendarView.as_view(), name="api-calendar"),
-    path("v1/imports/", api_data.ImportListView.as_view(), name="api-imports"),
-    path("v1/imports/<str:pk>/", api_data.ImportDetailView.as_view(), name="api-import"),
-    path("v1/metrics/<str:name>/", api_data.MetricView.as_view(), name="api-metric"),
-    path("v1/campaigns/<str:pk>/projection.csv", api_data.ProjectionView.as_view(), name="api-projection"),
+    path("v1/imports/", import_api.ImportListView.as_view(), name="api-imports"),
+    path("v1/imports/<str:pk>/", import_api.ImportDetailView.as_view(), name="api-import"),
+    path("v1/metrics/<str:name>/", metrics_api.MetricView.as_view(), name="api-metric"),
+    path("v1/campaigns/<str:pk>/projection.csv", metrics_api.ProjectionView.as_view(), name="api-projection"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI: its init script is loaded from ?script= (no inline script); its bundled

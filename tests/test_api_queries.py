@@ -183,13 +183,13 @@ def test_list_queries_do_not_grow_with_rows(endpoint: Endpoint):
 
 
 def test_the_campaign_list_is_rendered_from_rows(monkeypatch):
-    """The list is built by campaigns.representations from `.values()` rows (no model
+    """The list is built by campaigns.api_json from `.values()` rows (no model
     instances; issue 7), the one representation tests/test_campaign_json.py checks."""
-    from campaigns import representations
+    from campaigns import api_json
 
     calls = []
-    original = representations.campaigns_json
-    monkeypatch.setattr(representations, "campaigns_json", lambda rows: calls.append(rows) or original(rows))
+    original = api_json.campaigns_json
+    monkeypatch.setattr(api_json, "campaigns_json", lambda rows: calls.append(rows) or original(rows))
     world = make_world()
     _campaigns(world, 1, approve=False)
     assert client_for("maya").get(API + "campaigns/").status_code == 200

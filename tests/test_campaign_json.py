@@ -1,4 +1,4 @@
-"""The API renders campaigns from rows (campaigns.representations) exactly as
+"""The API renders campaigns from rows (campaigns.api_json) exactly as
 CampaignSerializer renders model instances: same keys in the same order, same decimals,
 same date-times in the current timezone, same covering approvals (issue 7).
 
@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from campaigns import representations, selectors, services
+from campaigns import api_json, selectors, services
 from campaigns.models import Campaign
 from campaigns.serializers import CampaignSerializer
 from capacity.models import SignOff
@@ -49,8 +49,8 @@ def as_serializer(campaigns) -> bytes:
 
 
 def as_rows(campaigns) -> bytes:
-    rows = representations.campaign_rows(Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).order_by("pk"))
-    return JSONRenderer().render(representations.campaigns_json(rows))
+    rows = api_json.campaign_rows(Campaign.objects.filter(pk__in=[c.pk for c in campaigns]).order_by("pk"))
+    return JSONRenderer().render(api_json.campaigns_json(rows))
 
 
 @pytest.fixture
@@ -170,7 +170,7 @@ def test_the_cases_are_there(varied):
 def test_one_campaign_renders_as_the_serializer_does(varied):
     for campaign in varied:
         expected = as_serializer([campaign])
-        assert JSONRenderer().render([representations.campaign_json(campaign.pk)]) == expected
+        assert JSONRenderer().render([api_json.campaign_json(campaign.pk)]) == expected
 
 
 def test_the_api_answers_the_serializers_json(varied):

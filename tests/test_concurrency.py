@@ -19,9 +19,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.errors import CapacityTaken
 from campaigns.models import Campaign, Status
 from capacity.models import CourierLane, Reservation, SignOff, Warehouse
+from mopsync.errors import CapacityTaken
 from tests.helpers import make_world, submitted
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

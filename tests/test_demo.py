@@ -10,7 +10,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from campaigns import demo, metrics
+from campaigns import metrics
+from campaigns.management import demo_brand as demo
 from campaigns.models import (
     ActualOrders,
     AuditEvent,

@@ -26,10 +26,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from campaigns.errors import InvalidInput
 from campaigns.models import Channel
 from capacity import imports
 from capacity.models import ImportJob
+from mopsync.errors import InvalidInput
 from tests.api_support import WATCHED
 from tests.helpers import live, make_world
 

@@ -18,10 +18,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns import selectors
-from campaigns.errors import InvalidInput, NotPermitted
 from campaigns.models import ActualOrders, AlertLog, CampaignSpend, Notification
 from capacity import imports
 from capacity.models import CourierLane, ImportJob, InboundShipment, LanePerformance, ReturnRecord, Sku, StockLevel
+from mopsync.errors import InvalidInput, NotPermitted
 from tests.api_support import WATCHED
 from tests.helpers import live, make_world, submitted
 

@@ -20,7 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from campaigns import dashboard, selectors
+from campaigns import dashboard_selectors as dashboard
+from campaigns import selectors
 from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity.models import SignOff
 from mopsync import versions
@@ -222,7 +223,7 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_waiting(name):
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [6, 7])
 def test_the_queue_api_answers_what_its_serializer_renders(seed):
-    """The API renders a page from rows (campaigns.representations.queue_json); the oracle
+    """The API renders a page from rows (campaigns.api_json.queue_json); the oracle
     is QueueEntrySerializer over model instances, each campaign's check included."""
     from rest_framework.renderers import JSONRenderer
 

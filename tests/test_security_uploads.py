@@ -173,7 +173,7 @@ def test_every_csv_export_is_covered_here():
         check=True,
     ).stdout.split()
     assert sorted(found) == [
-        "campaigns/api_data.py",  # projection.csv
+        "campaigns/metrics_api.py",  # projection.csv
         "capacity/import_views.py",  # errors.csv; samples
         "capacity/imports.py",  # the content types an upload may have
         "mopsync/csv_export.py",

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from campaigns import services
-from campaigns.errors import InvalidInput
 from campaigns.models import AuditEvent, Campaign
+from mopsync.errors import InvalidInput
 from tests.helpers import make_world, plan_data
 
 pytestmark = pytest.mark.django_db

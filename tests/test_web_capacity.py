@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.errors import InvalidInput, NotPermitted
 from capacity import services
 from capacity.models import CapacityConstraint, CourierLane, InboundShipment, Reservation, StockLevel, Warehouse
+from mopsync.errors import InvalidInput, NotPermitted
 from tests.factories import (
     CourierFactory,
     InboundFactory,

@@ -14,7 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns import dashboard, services
+from campaigns import dashboard_selectors as dashboard
+from campaigns import services
 from campaigns.models import AuditEvent, Campaign, Notification, Status
 from capacity.models import CapacityConstraint, CourierLane, Reservation, SignOff
 from tests.helpers import approved, live, make_world, session_queries, submitted

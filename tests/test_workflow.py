@@ -9,9 +9,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
 from campaigns.models import AuditEvent, Campaign, Notification, PostCampaignReview
 from capacity.models import Reservation, SignOff
+from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
 from tests.helpers import approved, live, make_world, plan_data, submitted
 
 pytestmark = pytest.mark.django_db

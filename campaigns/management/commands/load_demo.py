@@ -10,7 +10,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from campaigns import demo
+from campaigns.management import demo_brand as demo
 from campaigns.models import Campaign, Notification, Status
 from capacity.models import Courier, CourierLane, Region, Reservation, Sku, Warehouse
 

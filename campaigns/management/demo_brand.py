@@ -22,7 +22,6 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from campaigns import services
-from campaigns.errors import DomainError
 from campaigns.models import ActualOrders, Campaign, CampaignSpend, Channel, PostCampaignReview, PromoWindow, Status
 from capacity.models import (
     CapacityConstraint,
@@ -36,6 +35,7 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
+from mopsync.errors import DomainError
 
 BRAND = "Saanjh"
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - demo only, refused when DEBUG is off

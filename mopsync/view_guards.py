@@ -1,4 +1,5 @@
-"""Helpers shared by the web views: domain errors become messages, once."""
+"""What every web view shares: who may read a page (`reader`), and how a domain refusal
+becomes a message instead of a 500 (`refusal_text`, `attempt`), said once for both apps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from campaigns.errors import CapacityTaken, DomainError, InvalidInput
+from mopsync.errors import CapacityTaken, DomainError, InvalidInput
 from mopsync.roles import can_read
 
 NO_ROLE = "Your account has no mopsync role; ask an admin to add you to a team."
