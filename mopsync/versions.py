@@ -133,6 +133,12 @@ def written(connection, scopes) -> None:
     connection.on_commit(pending, robust=True)
 
 
+def changed(*scopes: str) -> None:
+    """A service wrote data of `scopes` (`REF` for reference rows, `DATA` for anything a
+    memo reads): memos computed before are stale once its transaction commits."""
+    written(connections[DEFAULT_DB_ALIAS], scopes or (DATA,))
+
+
 def _bump(connection, scopes) -> None:
     _local.versions = None  # this request wrote: read the versions again
     names = sorted(scopes)
