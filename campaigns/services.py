@@ -26,6 +26,7 @@ from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, Warehouse
 from capacity.selectors import load_snapshot
+from mopsync import versions
 from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 from mopsync.validation import FieldErrors, clean_text
@@ -93,6 +94,9 @@ def _require_owner_or_lead(actor, campaign: Campaign, action: str, *, system_all
 
 
 def _audit(campaign: Campaign, actor, action: str, from_status: str, *, comment: str = "", changes=None) -> None:
+    """Every write of a campaign ends here: its audit event (rule 5), and the news that
+    what pages show of campaigns, sign-offs and reservations changed (`mopsync.versions`)."""
+    versions.changed(versions.DATA)
     AuditEvent.objects.create(
         campaign=campaign,
         actor=actor,

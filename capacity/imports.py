@@ -347,6 +347,8 @@ def _apply(importer: Importer, job: ImportJob, rows: list[tuple[int, dict]], rep
             summary = importer.apply(job, rows, report)
             if report.errors:
                 raise _Rollback
+            # Imports write figures pages show, reference ones included (lanes' NDR, SKUs' return rates).
+            versions.changed(versions.REF, versions.DATA)
     except _Rollback:
         return {}
     except DomainError as exc:  # e.g. the uploader lost the role a service asks for
@@ -936,7 +938,7 @@ class _LoadTable:
                 "SELECT COUNT(*) FILTER (WHERE created), COUNT(*) FILTER (WHERE NOT created) FROM merged"
             )
             created, updated = cursor.fetchone()
-        versions.written(connection, versions.scopes_of(ReturnRecord))  # the statement starts with WITH, not INSERT
+        versions.changed(versions.REF, versions.DATA)  # returns, and the SKUs' return rates refreshed below
         return {
             "created": created,
             "updated": updated,

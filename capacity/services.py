@@ -36,6 +36,7 @@ from capacity.models import (
     Warehouse,
     code_validator,
 )
+from mopsync import versions
 from mopsync.errors import InvalidInput, NotPermitted
 from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 from mopsync.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
@@ -119,12 +120,14 @@ def _moment(value: Any, *, errors: FieldErrors) -> dt.datetime | None:
 
 
 @contextmanager
-def _saving() -> Iterator[None]:
-    """One atomic write; a database constraint refusing it (a duplicate racing this
-    request, a value out of range) is bad input, never a server error."""
+def _saving(*scopes: str) -> Iterator[None]:
+    """One atomic write of data of `scopes` (see `mopsync.versions`: pages keeping what
+    they read see it once it commits); a database constraint refusing it (a duplicate
+    racing this request, a value out of range) is bad input, never a server error."""
     try:
         with transaction.atomic():
             yield
+            versions.changed(*scopes)
     except (IntegrityError, DataError) as exc:
         raise InvalidInput("The database refused this change (a duplicate or out-of-range value).") from exc
 
@@ -146,7 +149,7 @@ def stock_level_set(*, actor, sku: Any, warehouse: Any, on_hand: Any, as_of: Any
     on_hand = _count(on_hand, field="on_hand", errors=errors)
     as_of = _moment(as_of, errors=errors)
     _raise_if(errors)
-    with _saving():
+    with _saving(versions.DATA):
         row, _ = StockLevel.objects.update_or_create(
             sku=sku, warehouse=warehouse, defaults={"on_hand": on_hand, "as_of": as_of}
         )
@@ -176,7 +179,7 @@ def inbound_create(
     """
     _require(actor, INVENTORY_KEEPERS, "inbound shipments")
     cleaned = _clean_inbound(sku, warehouse, quantity, expected_on, reference)
-    with _saving():
+    with _saving(versions.DATA):
         return InboundShipment.objects.create(**cleaned)
 
 
@@ -191,7 +194,7 @@ def inbound_update(
     cleaned = _clean_inbound(sku, warehouse, quantity, expected_on, reference)
     for name, value in cleaned.items():
         setattr(shipment, name, value)
-    with _saving():
+    with _saving(versions.DATA):
         shipment.save(update_fields=list(cleaned))
     return shipment
 
@@ -237,7 +240,7 @@ def warehouse_save(
     warehouse = warehouse or Warehouse()
     for field, value in cleaned.items():
         setattr(warehouse, field, value)
-    with _saving():
+    with _saving(versions.REF, versions.DATA):
         if warehouse.pk is None:
             warehouse.save()
         else:
@@ -292,7 +295,7 @@ def lane_save(
     lane = lane or CourierLane()
     for field, value in cleaned.items():
         setattr(lane, field, value)
-    with _saving():
+    with _saving(versions.REF, versions.DATA):
         if lane.pk is None:
             lane.save()
         else:
@@ -365,7 +368,7 @@ def constraint_save(
     constraint = constraint or CapacityConstraint()
     for field, value in cleaned.items():
         setattr(constraint, field, value)
-    with _saving():
+    with _saving(versions.REF, versions.DATA):
         if constraint.pk is None:
             constraint.save()
         else:
@@ -381,3 +384,4 @@ def constraint_delete(*, actor, constraint: CapacityConstraint) -> None:
     _require(actor, CONSTRAINT_KEEPERS, "capacity constraints")
     with transaction.atomic():
         CapacityConstraint.objects.filter(pk=constraint.pk).delete()
+        versions.changed(versions.REF, versions.DATA)

@@ -1,33 +1,31 @@
-"""Versions of the data, and reads kept in the process until the data changes (issue 7).
+"""Reads kept in the process until the data they read changes (issue 7), invalidated
+explicitly by the services that write.
 
-Some reads are costly and change only when someone writes: the dashboard's sections
-and metrics, a page of capacity checks, the calendar's grid, the capacity overview,
-the lists of SKUs and regions a form offers. `memo(name, key, compute)` keeps what
-`compute()` returned, in this process, under the version of the data it was read at,
-so that the next request asking the same thing costs one small query (the versions)
-instead of a dozen.
+Some reads are costly and change only when someone writes: the dashboard's sections,
+a page of capacity checks, the calendar's grid, the capacity overview, the lists of
+SKUs and regions a form offers. `memo(name, key, compute)` keeps what `compute()`
+returned, in this process, under the version of the data it was read at, so that the
+next request asking the same thing costs one small query (the versions) instead of a
+dozen. Which pages need it is measured: each caller names the `make bench` row that
+misses its target without it.
 
-Correctness first, so the versions are counted by the database and bumped by every
-write, whatever door it comes through:
+The versions live in one two-row table (`mopsync_data_version`, created by a migration
+of `capacity`), so every process sees every other process's writes:
 
-- Every connection runs its SQL through `_watch` (a Django execute wrapper). An
-  INSERT, UPDATE, DELETE or TRUNCATE of a table that a memo may have read bumps the
-  versions: at once in autocommit, or after the commit of the transaction that wrote
-  (a rolled-back write bumps nothing, and nobody reads a version that already counts
-  a write they cannot see yet). Services, the admin, imports, `QuerySet.update()` and
-  `bulk_create()` all go through it; a bulk load that bypasses Django's cursor (COPY)
-  calls `written()` itself.
-- Writes to reference tables (SKUs, warehouses, regions, couriers, lanes, constraints)
-  bump both `ref` and `data`; any other write of the apps' data bumps `data`.
-- A reader inside a transaction that has written (its writes not committed, so not
-  counted yet) never uses or fills a memo: it computes.
+- Every service that writes calls `changed(REF, DATA)` for reference rows (SKUs,
+  warehouses, regions, couriers, lanes, constraints) or `changed(DATA)` for anything
+  else a memo reads (campaigns and their lines, sign-offs, reservations, stock,
+  inbound, promo windows, imported figures). The bump happens when the transaction
+  commits (at once in autocommit): a rolled-back write bumps nothing, and nobody reads
+  a version that counts a write they cannot see yet.
+- A reader inside a transaction that called `changed()` (its writes not committed,
+  so not counted yet) never uses or fills a memo: it computes.
 - A memo is keyed by the version read *before* computing: whatever it read is at
   least as new as its key.
-- Entries also expire after `MAX_AGE` seconds, a bound on any surprise.
+- Entries also expire after `MAX_AGE` seconds, a bound on a write that forgot to say
+  so (a migration, a manual SQL fix).
 
-The versions live in one two-row table (`mopsync_data_version`, created by a
-migration of `capacity`). Within a request they are read once, and again after the
-request writes.
+Within a request the versions are read once, and again after the request writes.
 """
 
 from __future__ import annotations
@@ -40,7 +38,6 @@ from typing import Any
 
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.signals import connection_created
 from django.test.signals import setting_changed
 
 TABLE = "mopsync_data_version"
@@ -48,64 +45,9 @@ REF, DATA = "ref", "data"
 MAX_AGE = 300.0  # seconds
 MAX_ENTRIES = 256
 
-# Tables whose writes do not change what any memo reads (outbox, imports' progress, feeds, sessions).
-IGNORED = {TABLE, "campaigns_notification", "capacity_importjob", "campaigns_calendarfeed", "campaigns_alertlog"}
-_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCA", "REPLAC")
-
-_tables: dict[str, tuple[str, ...]] | None = None
 _store: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 _local = threading.local()
-
-
-def _scopes_of_tables() -> dict[str, tuple[str, ...]]:
-    global _tables
-    if _tables is None:
-        from django.apps import apps
-        from django.contrib.auth import get_user_model
-
-        ref = {"sku", "warehouse", "region", "courier", "courierlane", "capacityconstraint"}
-        found = {get_user_model()._meta.db_table: (DATA,)}
-        for model in apps.get_models(include_auto_created=True):
-            if model._meta.app_label in ("capacity", "campaigns") and model._meta.db_table not in IGNORED:
-                is_ref = model._meta.app_label == "capacity" and model._meta.model_name in ref
-                found[model._meta.db_table] = (REF, DATA) if is_ref else (DATA,)
-        _tables = found
-    return _tables
-
-
-def scopes_of(model) -> tuple[str, ...]:
-    return _scopes_of_tables().get(model._meta.db_table, ())
-
-
-def _table(sql: str) -> str | None:
-    """The table an INSERT/UPDATE/DELETE writes (Django quotes names); "*" for TRUNCATE."""
-    words = sql.split(None, 4)
-    if not words:
-        return None
-    verb = words[0].upper()
-    if verb == "UPDATE" and len(words) > 1:
-        name = words[1]
-    elif verb in ("INSERT", "DELETE", "REPLACE") and len(words) > 2:
-        name = words[2]
-    elif verb == "TRUNCATE":
-        return "*"
-    else:
-        return None
-    return name.strip('"`[]').split("(")[0].strip('"`')
-
-
-def _watch(execute, sql, params, many, context):
-    result = execute(sql, params, many, context)
-    if isinstance(sql, str) and sql.lstrip()[:6].upper() in _WRITES:
-        table = _table(sql.lstrip())
-        if table == "*":
-            written(context["connection"], (REF, DATA))
-        elif table is not None:
-            scopes = _scopes_of_tables().get(table)
-            if scopes:
-                written(context["connection"], scopes)
-    return result
 
 
 class _Bump:
@@ -120,7 +62,8 @@ class _Bump:
 
 
 def written(connection, scopes) -> None:
-    """`connection` wrote data of `scopes`: bump now, or when its transaction commits."""
+    """`connection` wrote data of `scopes`: bump now, or when its transaction commits.
+    Services call `changed()`; this is for code holding another connection (COPY)."""
     if not connection.in_atomic_block:
         _bump(connection, scopes)
         return
@@ -205,11 +148,6 @@ def clear() -> None:
     _local.versions = None
 
 
-def _install(sender, connection, **kwargs) -> None:
-    if _watch not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_watch)
-
-
 def _request_started(**kwargs) -> None:
     _local.in_request = True
     _local.versions = None
@@ -221,10 +159,7 @@ def _request_finished(**kwargs) -> None:
 
 
 def connect() -> None:
-    """Watch every connection's writes; read versions once per request (called by `capacity`'s app config)."""
-    connection_created.connect(_install, dispatch_uid="mopsync.versions")
+    """Read the versions once per request (called by `capacity`'s app config)."""
     request_started.connect(_request_started, dispatch_uid="mopsync.versions.started")
     request_finished.connect(_request_finished, dispatch_uid="mopsync.versions.finished")
     setting_changed.connect(lambda **kwargs: clear(), weak=False, dispatch_uid="mopsync.versions.settings")
-    for connection in connections.all(initialized_only=True):
-        _install(None, connection)

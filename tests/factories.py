@@ -8,9 +8,23 @@ import factory
 from django.utils import timezone
 
 from capacity import models as cap
+from mopsync import versions
 
 
-class SkuFactory(factory.django.DjangoModelFactory):
+class _Factory(factory.django.DjangoModelFactory):
+    """Writes reference and stock rows as the services would, announcing the change
+    (`mopsync.versions`) so that a page read afterwards does not answer from its memo."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        versions.changed(versions.REF, versions.DATA)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class SkuFactory(_Factory):
     class Meta:
         model = cap.Sku
 
@@ -19,7 +33,7 @@ class SkuFactory(factory.django.DjangoModelFactory):
     safety_stock = 0
 
 
-class WarehouseFactory(factory.django.DjangoModelFactory):
+class WarehouseFactory(_Factory):
     class Meta:
         model = cap.Warehouse
 
@@ -28,7 +42,7 @@ class WarehouseFactory(factory.django.DjangoModelFactory):
     daily_dispatch_capacity = 10_000
 
 
-class RegionFactory(factory.django.DjangoModelFactory):
+class RegionFactory(_Factory):
     class Meta:
         model = cap.Region
 
@@ -37,7 +51,7 @@ class RegionFactory(factory.django.DjangoModelFactory):
     warehouse = factory.SubFactory(WarehouseFactory)
 
 
-class CourierFactory(factory.django.DjangoModelFactory):
+class CourierFactory(_Factory):
     class Meta:
         model = cap.Courier
 
@@ -45,7 +59,7 @@ class CourierFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Courier {n}")
 
 
-class LaneFactory(factory.django.DjangoModelFactory):
+class LaneFactory(_Factory):
     class Meta:
         model = cap.CourierLane
 
@@ -56,7 +70,7 @@ class LaneFactory(factory.django.DjangoModelFactory):
     ndr_rate = Decimal("0.05")
 
 
-class StockFactory(factory.django.DjangoModelFactory):
+class StockFactory(_Factory):
     class Meta:
         model = cap.StockLevel
 
@@ -66,7 +80,7 @@ class StockFactory(factory.django.DjangoModelFactory):
     as_of = factory.LazyFunction(timezone.now)
 
 
-class InboundFactory(factory.django.DjangoModelFactory):
+class InboundFactory(_Factory):
     class Meta:
         model = cap.InboundShipment
 

@@ -1,6 +1,7 @@
 """What pages keep between requests (`mopsync.versions`) is never stale: a write through
-any door — a service, the admin, an import, a bare `QuerySet.update()` — is seen by
-the very next request, and a transaction that wrote reads its own writes.
+any door — a service, the admin, an import — is seen by the very next request, because
+the service that writes says so (`versions.changed`), and a transaction that wrote reads
+its own writes.
 
 Committed for real (transaction=True): the versions count committed writes.
 """
@@ -18,7 +19,8 @@ from django.utils import timezone
 from campaigns import services
 from campaigns.models import Campaign
 from capacity import imports
-from capacity.models import Sku, StockLevel
+from capacity import services as capacity_services
+from capacity.models import Sku, StockLevel, Warehouse
 from mopsync import versions
 from tests.helpers import make_world, plan_data, submitted
 
@@ -88,26 +90,35 @@ def test_an_import_is_seen_at_once(world, ishaan, omar):
     assert "4321" in page(omar, "/capacity/").replace(",", "")
 
 
-def test_a_bare_queryset_update_is_seen_at_once(world, maya, omar):
+def test_a_write_that_says_so_is_seen_at_once_and_one_that_does_not_is_kept(world, maya, omar):
+    """The memo is real (a silent write is not seen) and explicit (saying so is enough)."""
     campaign = submitted(world, maya, name="Renamed later", starts_on=timezone.localdate())
     assert "Renamed later" in page(omar, "/")
 
-    Campaign.objects.filter(pk=campaign.pk).update(name="Renamed now")
+    Campaign.objects.filter(pk=campaign.pk).update(name="Renamed silently")
+    assert "Renamed later" in page(omar, "/")  # answered from what the process keeps
+
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(name="Renamed now")
+        versions.changed(versions.DATA)
 
     assert "Renamed now" in page(omar, "/")
 
 
-def test_reference_data_is_kept_until_it_changes(world, maya):
+def test_reference_data_is_kept_until_it_changes(world, maya, omar):
     page(maya, "/campaigns/new/")
     before = versions.versions()
     submitted(world, maya)  # campaign data, not reference data
     after = versions.versions()
     assert after["ref"] == before["ref"] and after["data"] > before["data"]
 
-    Sku.objects.filter(code="CAP-01").update(name="Flat cap")
+    warehouse = Warehouse.objects.get(code="BOM-WH")
+    capacity_services.warehouse_save(
+        actor=omar, warehouse=warehouse, code="BOM-WH", name="Bhiwandi North", daily_dispatch_capacity=9_000
+    )
 
     assert versions.versions()["ref"] > after["ref"]
-    assert "Flat cap" in page(maya, "/campaigns/new/")
+    assert "Bhiwandi North" in page(omar, "/capacity/")
 
 
 def test_a_transaction_reads_its_own_writes_and_a_rollback_bumps_nothing(world, maya):

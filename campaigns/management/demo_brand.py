@@ -35,6 +35,7 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
+from mopsync import versions
 from mopsync.errors import DomainError
 
 BRAND = "Saanjh"
@@ -197,6 +198,7 @@ def load(*, today: dt.date | None = None) -> Result:
     load_reference(today, result, creator=users["maya"])
     CampaignLoader(today, users, result).load()
     load_imported(today, result)
+    versions.changed(versions.REF, versions.DATA)  # written in bulk, not through the services
     return result
 
 
