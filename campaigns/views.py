@@ -26,7 +26,6 @@ from campaigns.models import AuditEvent, Notification
 from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.selectors import load_snapshot
-from mopsync import versions
 from mopsync.errors import DomainError, InvalidInput
 from mopsync.roles import MARKETING, user_roles
 from mopsync.view_guards import attempt, reader, refusal_text
@@ -179,15 +178,8 @@ def campaign_detail(request, pk: int):
     campaign = get_object_or_404(selectors.campaign_page(), pk=pk)
     today = timezone.localdate()
     sku_lines, region_lines = selectors.campaign_lines([campaign.pk]).get(campaign.pk, ([], []))
-    # The check and the holds change only with the data: kept until it does.
-    result, reservations = versions.memo(
-        "campaign_detail",
-        (campaign.pk, today),
-        lambda: (
-            selectors.campaign_capacity_check(campaign, today=today, cached=True, lines=(sku_lines, region_lines)),
-            selectors.reservation_summary(campaign),
-        ),
-    )
+    result = selectors.campaign_capacity_check(campaign, today=today, cached=True, lines=(sku_lines, region_lines))
+    reservations = selectors.reservation_summary(campaign)
     return render(
         request,
         "campaigns/detail.html",
