@@ -20,6 +20,7 @@ from django.utils import timezone
 from campaigns import selectors
 from campaigns.models import ActualOrders, AlertLog, CampaignSpend, Notification
 from capacity import imports
+from capacity.imports import base, returns
 from capacity.models import CourierLane, ImportJob, InboundShipment, LanePerformance, ReturnRecord, Sku, StockLevel
 from mopsync.errors import InvalidInput, NotPermitted
 from tests.api_support import WATCHED
@@ -273,7 +274,7 @@ def test_returns_repeated_keys_name_the_first_row_with_that_key(world, ishaan):
 
 
 def test_returns_more_repeats_than_the_report_keeps_are_counted(world, ishaan, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ERRORS", 2)
+    monkeypatch.setattr(base, "MAX_ERRORS", 2)
     text = RETURNS + "2025-10-02,CAP-01,meta,PUN,50,2\n" * 5  # rows 5-9 repeat row 4
 
     job = run(ishaan, "returns", text)
@@ -285,7 +286,7 @@ def test_returns_more_repeats_than_the_report_keeps_are_counted(world, ishaan, m
 def test_the_worker_reads_a_file_from_the_database_a_piece_at_a_time(world, ishaan, monkeypatch):
     """The worker never loads a file whole: only pieces of `READ_CHARS` characters of it,
     joined across lines cut in two, CRLF kept, the last line without its newline."""
-    monkeypatch.setattr(imports, "READ_CHARS", 16)
+    monkeypatch.setattr(base, "READ_CHARS", 16)
     text = RETURNS.replace("\n", "\r\n").rstrip("\r\n")
     job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=text.encode())
     with CaptureQueriesContext(connection) as ctx:
@@ -303,8 +304,8 @@ def test_the_worker_reads_a_file_from_the_database_a_piece_at_a_time(world, isha
 def test_a_streamed_file_writes_its_progress_at_most_every_progress_seconds(
     world, ishaan, monkeypatch, seconds, writes
 ):
-    monkeypatch.setattr(imports, "BATCH", 1)
-    monkeypatch.setattr(imports, "PROGRESS_SECONDS", seconds)
+    monkeypatch.setattr(returns, "BATCH", 1)
+    monkeypatch.setattr(returns, "PROGRESS_SECONDS", seconds)
     job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=RETURNS.encode())
     with CaptureQueriesContext(connection) as ctx:
         imports.import_process(job.pk)
