@@ -22,6 +22,7 @@ from campaigns.models import ActualOrders, AlertLog, CampaignSpend, Notification
 from capacity import imports
 from capacity.imports import base, returns
 from capacity.models import CourierLane, ImportJob, InboundShipment, LanePerformance, ReturnRecord, Sku, StockLevel
+from mopsync import versions
 from mopsync.errors import InvalidInput, NotPermitted
 from tests.api_support import WATCHED
 from tests.helpers import live, make_world, submitted
@@ -394,6 +395,47 @@ def test_campaign_spend_good_bad_and_repeated(running, maya):
     assert bad.status == "failed"
     assert {(e["row"], e["column"]) for e in bad.errors} == {(4, "campaign"), (4, "spend")}
     assert data() == before
+
+
+# --------------------------------------------------------------------------- what an import changed
+
+
+@pytest.fixture
+def changed(monkeypatch):
+    """The scopes of each `versions.changed` call, in order (the calls still do their work)."""
+    calls = []
+    real = versions.changed
+
+    def spy(*scopes):
+        calls.append(scopes)
+        real(*scopes)
+
+    monkeypatch.setattr(versions, "changed", spy)
+    return calls
+
+
+def test_a_committed_import_declares_what_its_kind_writes(world, ishaan, lata, changed):
+    run(ishaan, "stock_levels", STOCK)
+    assert changed[-1] == (versions.DATA,)
+    run(ishaan, "inbound_shipments", INBOUND)
+    assert changed[-1] == (versions.DATA,)
+    run(lata, "lane_performance", _lanes(world))
+    assert changed[-1] == (versions.REF, versions.DATA)  # lanes' rates: reference rows
+    run(ishaan, "returns", RETURNS)
+    assert changed[-1] == (versions.REF, versions.DATA)  # SKUs' return rates: reference rows
+
+
+def test_campaigns_imports_declare_data_changed(running, maya, changed):
+    run(maya, "actual_orders", _orders(running, timezone.localdate()))
+    assert changed[-1] == (versions.DATA,)
+    run(maya, "campaign_spend", f"date,campaign,spend\n2025-10-01,{running.pk},15000\n")
+    assert changed[-1] == (versions.DATA,)
+
+
+def test_a_refused_file_declares_nothing_changed(world, ishaan, changed):
+    run(ishaan, "returns", RETURNS + "2025-10-01,TEE-01,meta,MUM,1,1\n")  # row 2's key again
+    run(ishaan, "stock_levels", STOCK + "TEE-01,NOWHERE,1,2025-11-01\n")
+    assert changed == []
 
 
 # --------------------------------------------------------------------------- the file itself

@@ -88,6 +88,20 @@ def test_an_import_is_seen_at_once(world, ishaan, omar):
     assert "4321" in page(omar, "/capacity/").replace(",", "")
 
 
+def test_a_returns_import_changes_reference_data_and_data(world, ishaan):
+    """On PostgreSQL its rows are merged by one statement that starts with WITH (the COPY
+    path): the job's commit says what the kind changed, SKUs' return rates included."""
+    before = versions.versions()
+    text = "date,sku,channel,region,orders,returned\n2025-10-01,TEE-01,meta,MUM,100,25\n"
+    job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=text.encode())
+    imports.import_process(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.errors
+
+    after = versions.versions()
+    assert after["ref"] > before["ref"] and after["data"] > before["data"]
+
+
 def test_a_bare_queryset_update_is_seen_at_once(world, maya, omar):
     campaign = submitted(world, maya, name="Renamed later", starts_on=timezone.localdate())
     assert "Renamed later" in page(omar, "/")
