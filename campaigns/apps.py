@@ -6,7 +6,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns (marketing)"
 
     def ready(self):
-        # Imported here: the kinds read campaigns' models, importable once the registry is ready.
+        # Imported here: both modules import models, which load only once the app registry is ready.
         from campaigns import import_kinds
         from capacity import imports
 
