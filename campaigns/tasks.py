@@ -1,7 +1,8 @@
 """Celery tasks: thin. Each takes ids or nothing, calls a service or a job function,
 and is safe to run twice (acks_late redelivers a message whose worker was lost).
 
-The schedule is `CELERY_BEAT_SCHEDULE` in settings; times are the organisation's.
+The schedule is `CELERY_BEAT_SCHEDULE` in settings; times are the organisation's. The
+imports' tasks are in `capacity/tasks.py` (under the names they had here).
 """
 
 from __future__ import annotations
@@ -61,21 +62,3 @@ def sla_reminders() -> dict:
 def send_daily_report() -> int:
     """The shared daily report, once per day (a second run the same day sends nothing)."""
     return reports.send_daily_report(today=timezone.localdate()).recipients
-
-
-@shared_task
-def process_import(job_id: int) -> str | None:
-    """Check and apply one uploaded file; the job is claimed first, so a redelivered
-    message does nothing (see `capacity.imports.import_process`)."""
-    from capacity import imports
-
-    job = imports.import_process(job_id)
-    return job.status if job else None
-
-
-@shared_task
-def sweep_imports() -> int:
-    """Publish imports still pending a minute after upload (the broker was down)."""
-    from capacity import imports
-
-    return imports.sweep()

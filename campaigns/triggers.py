@@ -1,4 +1,5 @@
-"""Scheduled alerts (DESIGN.md, "Background work"): inventory triggers and SLA reminders.
+"""Alerts (DESIGN.md, "Background work"): inventory triggers and SLA reminders, scheduled;
+campaigns outgrowing their sign-off, when the actual orders are imported.
 
 Each job has a read (`inventory_risks`, `sla_overdue`: what is wrong now, also shown
 in the daily report) and a run (`inventory_triggers`, `sla_reminders`: alert, at most
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,7 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from campaigns import selectors, services
-from campaigns.models import AlertLog, Campaign, Status
+from campaigns.models import ActualOrders, AlertLog, Campaign, Status
 from campaigns.notifications import BOTH_TEAMS, queue_notification
 from capacity import checks
 from capacity.models import Sku, StockLevel
@@ -205,3 +208,49 @@ def sla_reminders(*, now: dt.datetime) -> dict[str, int]:
             )
             reminded += 1
     return {"reminded": reminded}
+
+
+# --------------------------------------------------------------------------- outgrowing
+
+
+def alert_outgrowing(campaigns: Iterable[Campaign], dates: Iterable[dt.date]) -> int:
+    """Alert ops and the owner, once per campaign and day, when a live campaign's actual
+    orders on a day run above its approved orders/day by `MOPSYNC_OUTGROWING_MARGIN`:
+    it is outgrowing its sign-off, time for a scale-up request. Called by the actual
+    orders import (`campaigns.import_kinds`) in its transaction, for the campaigns and
+    days it wrote."""
+    live = {c.pk: c for c in campaigns if c.status == Status.LIVE}
+    dates = set(dates)
+    if not live or not dates:
+        return 0
+    margin = Decimal(str(settings.MOPSYNC_OUTGROWING_MARGIN))
+    totals = (
+        ActualOrders.objects.filter(campaign_id__in=live, date__in=dates)
+        .values("campaign_id", "date")
+        .annotate(orders=Sum("orders"))
+        .order_by("campaign_id", "date")
+    )
+    sent = 0
+    for row in totals:
+        campaign = live[row["campaign_id"]]
+        approved = campaign.approved_orders_per_day or campaign.orders_per_day
+        if row["orders"] <= approved * (1 + margin):
+            continue
+        key = str(campaign.pk)
+        if AlertLog.objects.filter(kind="outgrowing", key=key, day=row["date"]).exists():
+            continue
+        AlertLog.objects.create(kind="outgrowing", key=key, day=row["date"], campaign=campaign)
+        over = round((Decimal(row["orders"]) / approved - 1) * 100) if approved else 100
+        queue_notification(
+            kind="outgrowing",
+            campaign=campaign,
+            subject=f"{campaign.name} took {row['orders']} orders on {row['date']:%d %b}, {over}% above its sign-off",
+            body=(
+                f"Ops approved {approved} orders/day; {campaign.name} took {row['orders']} on "
+                f"{row['date']:%d %b %Y}. Request a scale-up so ops can confirm the capacity, or hold the spend."
+            ),
+            roles=(OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD),
+            users=[campaign.owner],
+        )
+        sent += 1
+    return sent

@@ -144,7 +144,7 @@ CELERY_BEAT_SCHEDULE = {
     "inventory-triggers": {"task": "campaigns.tasks.inventory_triggers", "schedule": crontab(minute="*/30")},
     "sla-reminders": {"task": "campaigns.tasks.sla_reminders", "schedule": crontab(minute=0, hour="9-19")},
     "daily-report": {"task": "campaigns.tasks.send_daily_report", "schedule": crontab(minute=0, hour=6)},
-    "sweep-imports": {"task": "campaigns.tasks.sweep_imports", "schedule": 60},
+    "sweep-imports": {"task": "campaigns.tasks.sweep_imports", "schedule": 60},  # in capacity/tasks.py, first name kept
 }
 # Beat remembers when each entry last ran, so a 06:00 report missed while it was
 # down is sent when it comes back (the task itself sends once per day).

@@ -22,6 +22,7 @@ from django.utils import timezone
 from campaigns import notifications, services, tasks
 from campaigns.models import Campaign, Notification, Status
 from capacity import imports
+from capacity.imports import jobs
 from capacity.models import ImportJob, StockLevel
 from mopsync.celery import app as celery_app
 from tests.celery_support import RedisServer, Worker, free_port_from, processes, sent_lines, wait_for
@@ -77,14 +78,14 @@ def redis(tmp_path, settings):
         settings.REDIS_URL = server.url
         settings.CACHES = resilient_cache(server.url)
         conf.task_always_eager = False
-        notifications._broker_down_until = imports._broker_down_until = 0.0
+        notifications._broker_down_until = jobs._broker_down_until = 0.0
         try:
             yield server, started, reset_pools
         finally:
             for name, value in saved.items():
                 conf[name] = value
             reset_pools()
-            notifications._broker_down_until = imports._broker_down_until = 0.0
+            notifications._broker_down_until = jobs._broker_down_until = 0.0
 
 
 @pytest.mark.postgres
@@ -151,7 +152,7 @@ def test_actions_succeed_while_redis_is_down_and_everything_is_delivered_once_af
 
     server.start()  # Redis is back, empty (it kept nothing)
     reset_pools()
-    notifications._broker_down_until = imports._broker_down_until = 0.0
+    notifications._broker_down_until = jobs._broker_down_until = 0.0
     settings.MOPSYNC_NOTIFY_SWEEP_GRACE_SECONDS = 0
     assert tasks.sweep_outbox() == waiting.count()  # what beat runs every minute
     assert imports.sweep(older_than_seconds=0) == 1

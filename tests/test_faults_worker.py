@@ -22,6 +22,7 @@ from django.conf import settings
 from campaigns import notifications, tasks
 from campaigns.models import AlertLog, Notification
 from capacity import imports
+from capacity.imports import jobs
 from capacity.models import ImportJob, StockLevel
 from mopsync.celery import app as celery_app
 from tests.celery_support import Worker, processes, sent_to, wait_for
@@ -50,7 +51,7 @@ def start(tmp_path, sends):
     """`start(**kwargs)` starts a worker on this test's database; all are killed at the end."""
     celery_app.conf.task_always_eager = False  # publish to the real broker
     celery_app.control.purge()
-    imports._broker_down_until = notifications._broker_down_until = 0.0
+    jobs._broker_down_until = notifications._broker_down_until = 0.0
     with processes() as started:
 
         def starter(**kwargs) -> Worker:

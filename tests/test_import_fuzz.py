@@ -1,4 +1,4 @@
-"""Hypothesis over the CSV importers (capacity/imports.py): hostile files never crash them.
+"""Hypothesis over the CSV importers (capacity/imports/): hostile files never crash them.
 
 For each of the six kinds, files made of arbitrary bytes, of arbitrary text under the
 kind's header, and of rows mixing valid values (known codes, dates, numbers) with

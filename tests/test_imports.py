@@ -20,7 +20,9 @@ from django.utils import timezone
 from campaigns import selectors
 from campaigns.models import ActualOrders, AlertLog, CampaignSpend, Notification
 from capacity import imports
+from capacity.imports import base, returns
 from capacity.models import CourierLane, ImportJob, InboundShipment, LanePerformance, ReturnRecord, Sku, StockLevel
+from mopsync import versions
 from mopsync.errors import InvalidInput, NotPermitted
 from tests.api_support import WATCHED
 from tests.helpers import live, make_world, submitted
@@ -273,7 +275,7 @@ def test_returns_repeated_keys_name_the_first_row_with_that_key(world, ishaan):
 
 
 def test_returns_more_repeats_than_the_report_keeps_are_counted(world, ishaan, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ERRORS", 2)
+    monkeypatch.setattr(base, "MAX_ERRORS", 2)
     text = RETURNS + "2025-10-02,CAP-01,meta,PUN,50,2\n" * 5  # rows 5-9 repeat row 4
 
     job = run(ishaan, "returns", text)
@@ -285,7 +287,7 @@ def test_returns_more_repeats_than_the_report_keeps_are_counted(world, ishaan, m
 def test_the_worker_reads_a_file_from_the_database_a_piece_at_a_time(world, ishaan, monkeypatch):
     """The worker never loads a file whole: only pieces of `READ_CHARS` characters of it,
     joined across lines cut in two, CRLF kept, the last line without its newline."""
-    monkeypatch.setattr(imports, "READ_CHARS", 16)
+    monkeypatch.setattr(base, "READ_CHARS", 16)
     text = RETURNS.replace("\n", "\r\n").rstrip("\r\n")
     job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=text.encode())
     with CaptureQueriesContext(connection) as ctx:
@@ -303,8 +305,8 @@ def test_the_worker_reads_a_file_from_the_database_a_piece_at_a_time(world, isha
 def test_a_streamed_file_writes_its_progress_at_most_every_progress_seconds(
     world, ishaan, monkeypatch, seconds, writes
 ):
-    monkeypatch.setattr(imports, "BATCH", 1)
-    monkeypatch.setattr(imports, "PROGRESS_SECONDS", seconds)
+    monkeypatch.setattr(returns, "BATCH", 1)
+    monkeypatch.setattr(returns, "PROGRESS_SECONDS", seconds)
     job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=RETURNS.encode())
     with CaptureQueriesContext(connection) as ctx:
         imports.import_process(job.pk)
@@ -393,6 +395,47 @@ def test_campaign_spend_good_bad_and_repeated(running, maya):
     assert bad.status == "failed"
     assert {(e["row"], e["column"]) for e in bad.errors} == {(4, "campaign"), (4, "spend")}
     assert data() == before
+
+
+# --------------------------------------------------------------------------- what an import changed
+
+
+@pytest.fixture
+def changed(monkeypatch):
+    """The scopes of each `versions.changed` call, in order (the calls still do their work)."""
+    calls = []
+    real = versions.changed
+
+    def spy(*scopes):
+        calls.append(scopes)
+        real(*scopes)
+
+    monkeypatch.setattr(versions, "changed", spy)
+    return calls
+
+
+def test_a_committed_import_declares_what_its_kind_writes(world, ishaan, lata, changed):
+    run(ishaan, "stock_levels", STOCK)
+    assert changed[-1] == (versions.DATA,)
+    run(ishaan, "inbound_shipments", INBOUND)
+    assert changed[-1] == (versions.DATA,)
+    run(lata, "lane_performance", _lanes(world))
+    assert changed[-1] == (versions.REF, versions.DATA)  # lanes' rates: reference rows
+    run(ishaan, "returns", RETURNS)
+    assert changed[-1] == (versions.REF, versions.DATA)  # SKUs' return rates: reference rows
+
+
+def test_campaigns_imports_declare_data_changed(running, maya, changed):
+    run(maya, "actual_orders", _orders(running, timezone.localdate()))
+    assert changed[-1] == (versions.DATA,)
+    run(maya, "campaign_spend", f"date,campaign,spend\n2025-10-01,{running.pk},15000\n")
+    assert changed[-1] == (versions.DATA,)
+
+
+def test_a_refused_file_declares_nothing_changed(world, ishaan, changed):
+    run(ishaan, "returns", RETURNS + "2025-10-01,TEE-01,meta,MUM,1,1\n")  # row 2's key again
+    run(ishaan, "stock_levels", STOCK + "TEE-01,NOWHERE,1,2025-11-01\n")
+    assert changed == []
 
 
 # --------------------------------------------------------------------------- the file itself

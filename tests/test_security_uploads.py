@@ -175,6 +175,6 @@ def test_every_csv_export_is_covered_here():
     assert sorted(found) == [
         "campaigns/metrics_api.py",  # projection.csv
         "capacity/import_views.py",  # errors.csv; samples
-        "capacity/imports.py",  # the content types an upload may have
+        "capacity/imports/jobs.py",  # the content types an upload may have
         "mopsync/csv_export.py",
     ]

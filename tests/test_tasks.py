@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from campaigns import tasks
 from campaigns.models import AuditEvent, Campaign, Notification
+from capacity import tasks as capacity_tasks
 from mopsync.celery import app as celery_app
 from tests.helpers import approved, make_world
 
@@ -58,3 +59,15 @@ def test_sweep_sends_what_the_broker_missed(maya, ishaan, mailoutbox, settings):
         assert tasks.sweep_outbox() == 1
         assert [m.subject for m in mailoutbox] == ["left behind"]
         assert tasks.sweep_outbox() == 0
+
+
+def test_the_import_tasks_keep_the_names_queued_messages_and_beat_use():
+    """They moved from campaigns.tasks to capacity.tasks; messages name a task by its name."""
+    assert capacity_tasks.process_import.name == "campaigns.tasks.process_import"
+    assert capacity_tasks.sweep_imports.name == "campaigns.tasks.sweep_imports"
+
+
+def test_every_scheduled_task_is_registered(settings):
+    celery_app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in celery_app.tasks, entry

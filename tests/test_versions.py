@@ -90,6 +90,20 @@ def test_an_import_is_seen_at_once(world, ishaan, omar):
     assert "4321" in page(omar, "/capacity/").replace(",", "")
 
 
+def test_a_returns_import_changes_reference_data_and_data(world, ishaan):
+    """On PostgreSQL its rows are merged by one statement that starts with WITH (the COPY
+    path): the job's commit says what the kind changed, SKUs' return rates included."""
+    before = versions.versions()
+    text = "date,sku,channel,region,orders,returned\n2025-10-01,TEE-01,meta,MUM,100,25\n"
+    job = imports.import_create(actor=ishaan, kind="returns", file_name="r.csv", data=text.encode())
+    imports.import_process(job.pk)
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.errors
+
+    after = versions.versions()
+    assert after["ref"] > before["ref"] and after["data"] > before["data"]
+
+
 def test_a_write_that_says_so_is_seen_at_once_and_one_that_does_not_is_kept(world, maya, omar):
     """The memo is real (a silent write is not seen) and explicit (saying so is enough)."""
     campaign = submitted(world, maya, name="Renamed later", starts_on=timezone.localdate())
