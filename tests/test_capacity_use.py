@@ -8,6 +8,7 @@ Time is frozen on Monday 16 Nov 2026 (Asia/Kolkata); the campaigns run 3–5 Dec
 """
 
 import datetime as dt
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns import services
+from campaigns import dashboard_selectors as dashboard
+from campaigns import reports, services
 from capacity import checks
 from capacity.models import CapacityConstraint
 from capacity.selectors import UseRow, capacity_use, constraint_infos, lane_infos, totals_by_day
@@ -196,3 +198,42 @@ def test_capacity_use_reads_a_fixed_number_of_queries(maya, ishaan, lata):
     # Lanes, constraints, warehouses, then holds and asks in one (the reference rows come
     # from what the process keeps when a page asks for them: `cached`).
     assert few == count() == 4
+
+
+# --------------------------------------------------------------------------- one figure on every surface
+
+
+def test_the_dashboard_the_calendar_and_the_daily_report_show_the_same_use(
+    client, mumbai_lane, maya, ishaan, lata, omar
+):
+    # Given the Mumbai lane (1,000/day, 200 business as usual) with 400 held on Friday 20 Nov
+    # and a plan waiting for sign-off that asks 100 more,
+    friday = dt.date(2026, 11, 20)
+    approved(mumbai_lane, maya, ishaan, lata, orders_per_day=400, starts_on=friday, ends_on=friday, **MUMBAI_ONLY)
+    submitted(mumbai_lane, maya, orders_per_day=100, starts_on=friday, ends_on=friday, **MUMBAI_ONLY)
+    (use,) = totals_by_day(capacity_use(start=friday, end=friday), start=friday, end=friday)
+    assert (use.courier.used, use.courier.capacity, use.courier.percent, use.courier.asked) == (600, 1_000, 60, 100)
+    client.force_login(omar)
+
+    # the dashboard's capacity table,
+    board = client.get("/dashboard/capacity/").content.decode()
+    row = re.search(r'<th scope="row">Fri 20 Nov</th>(.*?)</tr>', board, flags=re.S)[1]
+    courier = re.findall(r'<td class="num[^"]*">([^<]*)</td>', row)[:4]
+    assert courier == ["1000", "200", "400", "60%"]
+    # the calendar's heat for that day,
+    month = client.get("/calendar/?month=2026-11").content.decode()
+    cell = re.search(r'<td data-day="2026-11-20"[^>]*>(.*?)</td>', month, flags=re.S)[1]
+    assert '<span aria-hidden="true">60% +100</span>' in cell
+    assert "Capacity use: 60% of courier capacity, busy; 100 more orders asked" in cell
+    # and the daily report, in text and HTML, all say 60% (600 of 1,000), the ask apart.
+    rendered = reports.render_daily_report(reports.build_daily_report(today=NOW.date()))
+    assert f"{'Fri 20 Nov':12}{'600/1000 (60%)':22}{'400/10000 (4%)':22}+100 orders/day\n" in rendered.text
+    html_row = re.search(r">Fri 20 Nov</th>(.*?)</tr>", rendered.html, flags=re.S)[1]
+    assert re.findall(r'<td style="[^"]*">([^<]*)</td>', html_row) == [
+        "600/1000 (60%)",
+        "400/10000 (4%)",
+        "+100 orders/day",
+    ]
+    # The same figures as the dashboard's section reads them.
+    (first,) = [d for d in dashboard.capacity_days(today=NOW.date()) if d.day == friday]
+    assert first.courier == use.courier
