@@ -2,10 +2,9 @@
 courier capacity use, and each user's private iCalendar feed.
 
 Reads are bounded: a grid costs the entry queries of `selectors.calendar_entries`
-plus those of capacity use (`capacity.selectors.capacity_use`: at most four), whatever
-the number of campaigns or days shown. So is
-what a page shows: a crowded day shows its few most important entries and how many
-more there are, listed in full on the day's own page.
+plus at most four for capacity use (`capacity.selectors.capacity_use`), whatever the
+number of campaigns or days shown. So is what a page shows: a crowded day shows its few
+most important entries and how many more there are, listed in full on the day's own page.
 """
 
 from __future__ import annotations
