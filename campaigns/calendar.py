@@ -2,40 +2,32 @@
 courier capacity use, and each user's private iCalendar feed.
 
 Reads are bounded: a grid costs the entry queries of `selectors.calendar_entries`
-plus four for capacity use, whatever the number of campaigns or days shown. So is
-what a page shows: a crowded day shows its few most important entries and how many
-more there are, listed in full on the day's own page.
+plus at most four for capacity use (`capacity.selectors.capacity_use`), whatever the
+number of campaigns or days shown. So is what a page shows: a crowded day shows its few
+most important entries and how many more there are, listed in full on the day's own page.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from fractions import Fraction
 from itertools import accumulate
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from campaigns.models import CalendarFeed, Campaign, CampaignRegion, Channel, Status
+from campaigns.models import CalendarFeed, Channel, Status
 from campaigns.selectors import CALENDAR_KINDS, CalendarEntry, calendar_entries
-from capacity.checks import lane_capacity
-from capacity.models import CapacityConstraint, Reservation
-from capacity.selectors import constraint_infos, lane_infos, reference
-from mopsync import versions
+from capacity.models import CapacityConstraint
+from capacity.selectors import UseRow, capacity_use, totals_by_day
 from mopsync.roles import can_read
 
 # Years a calendar page may show: far enough for any plan, and prev/next never leave `date`'s range.
 MIN_YEAR, MAX_YEAR = 1900, 2999
-
-# Campaigns whose orders load the couriers: still planned, or running.
-LOADING_STATUSES = (Status.SUBMITTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
 
 # (lower bound in %, css class, words): the heat scale is never colour alone.
 HEAT_LEVELS = (
@@ -193,125 +185,40 @@ def parse_week(value: str) -> Period | None:
 
 
 @dataclass(frozen=True)
-class DayUse:
-    """Courier capacity use on one day: orders held by approvals, plus orders of
-    plans that load the couriers but hold nothing yet, against what the lanes can
-    take after constraints and business-as-usual load."""
+class Heat:
+    """A day's courier capacity use (`capacity.selectors.UseRow`, the network's or one
+    region's) as the calendar shows it: a colour, and words that say the same; what plans
+    waiting for sign-off ask is said beside it, not counted in it."""
 
-    day: date
-    reserved: int
-    projected: int
-    capacity: int
-
-    @property
-    def orders(self) -> int:
-        return self.reserved + self.projected
-
-    @property
-    def percent(self) -> int | None:
-        """Rounded half up; None when there is no capacity at all that day."""
-        if self.capacity <= 0:
-            return None
-        return math.floor(Fraction(self.orders * 100, self.capacity) + Fraction(1, 2))
-
-    @property
-    def over(self) -> bool:
-        return self.orders > self.capacity
+    use: UseRow
 
     @property
     def css(self) -> str:
-        if self.over:
+        if self.use.over:
             return "heat-over"
-        if self.capacity <= 0:
+        if self.use.percent is None:
             return "heat-closed"
-        share = Fraction(self.orders * 100, self.capacity)
-        return next(css for floor, css, _ in HEAT_LEVELS if share >= floor)
+        return next(css for floor, css, _ in HEAT_LEVELS if self.use.percent >= floor)
 
     @property
     def label(self) -> str:
         """Words that say what the colour says."""
-        if self.capacity <= 0:
-            return "no courier capacity" + (f", {self.orders} orders planned" if self.orders else "")
-        share = Fraction(self.orders * 100, self.capacity)
-        words = "over capacity" if self.over else next(w for floor, _, w in HEAT_LEVELS if share >= floor)
-        return f"{self.percent}% of courier capacity, {words}"
-
-
-def capacity_use(*, start: date, end: date, region: str | None = None, cached: bool = False) -> dict[date, DayUse]:
-    """Courier capacity use for every day of [start, end], network-wide or for one
-    region (by code), in four queries whatever the number of campaigns or days:
-    lanes, constraints, reservations summed by day, and the campaigns that load
-    the couriers. `cached` (pages): lanes and constraints from the reference rows the
-    process keeps (`capacity.selectors.reference`), two queries (unless this transaction
-    has written: nothing is kept then, and the two are read).
-
-    A campaign counts its courier reservations once its courier dimension is
-    approved; until then (or for the part of a scale-up not approved yet) its
-    planned orders/day count as projected demand.
-    """
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-    if cached and not versions.dirty():
-        ref = reference(start=start, end=end, cached=True)
-        lanes = [lane for lane in ref.lanes if region is None or ref.regions[lane.region_id].code == region]
-        constraints = ref.constraints
-    else:
-        lanes = lane_infos(region_code=region)
-        constraints = constraint_infos(start=start, end=end)
-
-    held = Reservation.objects.filter(kind=Reservation.Kind.LANE, day__gte=start, day__lte=end)
-    if region:
-        held = held.filter(lane__region__code=region)
-    reserved = {row["day"]: row["total"] for row in held.values("day").annotate(total=Sum("quantity")).order_by()}
-
-    projected = dict.fromkeys(days, 0)
-    for starts_on, ends_on, orders in _unreserved_demand(start=start, end=end, region=region):
-        for day in days:
-            if starts_on <= day <= ends_on:
-                projected[day] += orders
-
-    return {
-        day: DayUse(
-            day=day,
-            reserved=reserved.get(day, 0),
-            projected=projected[day],
-            capacity=sum(max(lane_capacity(lane, day, constraints), 0) for lane in lanes),
-        )
-        for day in days
-    }
-
-
-def _unreserved_demand(*, start: date, end: date, region: str | None) -> list[tuple[date, date, int]]:
-    """(starts_on, ends_on, orders/day not held yet) of each campaign loading the couriers: one query."""
-    fields = ("starts_on", "ends_on", "orders_per_day", "approved_orders_per_day", "scale_up_pending")
-    if region:
-        rows = CampaignRegion.objects.filter(
-            region__code=region,
-            campaign__status__in=LOADING_STATUSES,
-            campaign__starts_on__lte=end,
-            campaign__ends_on__gte=start,
-        ).values("share", **{name: F(f"campaign__{name}") for name in fields})
-        campaign = OuterRef("campaign_id")
-    else:
-        rows = Campaign.objects.filter(status__in=LOADING_STATUSES, starts_on__lte=end, ends_on__gte=start).values(
-            *fields
-        )
-        campaign = OuterRef("pk")
-    holds_lanes = Exists(Reservation.objects.filter(campaign_id=campaign, kind=Reservation.Kind.LANE))
-    demand = []
-    for row in rows.annotate(holds_lanes=holds_lanes).order_by():
-        if not row["holds_lanes"]:
-            orders = row["orders_per_day"]
-        elif row["scale_up_pending"]:
-            orders = max(row["orders_per_day"] - (row["approved_orders_per_day"] or 0), 0)
+        use = self.use
+        if use.percent is None:
+            words = "no courier capacity" + (f" for {use.used} orders" if use.used else "")
         else:
-            orders = 0
-        if region:
-            # The region's part, rounded as the capacity check rounds it.
-            orders = math.ceil(orders * Fraction(row["share"]))
-        if orders > 0:
-            demand.append((row["starts_on"], row["ends_on"], orders))
-    return demand
+            level = "over capacity" if use.over else next(w for floor, _, w in HEAT_LEVELS if use.percent >= floor)
+            words = f"{use.percent}% of courier capacity, {level}"
+        if use.asked:
+            words += f"; {use.asked} more orders asked by plans waiting for sign-off"
+        return words
+
+
+def heat_by_day(*, start: date, end: date, region: str | None = None, cached: bool = False) -> dict[date, Heat]:
+    """Courier capacity use for every day of [start, end], network-wide or for one region
+    (by code), as `capacity.selectors.capacity_use` counts it (`cached`: for pages)."""
+    rows = capacity_use(start=start, end=end, region=region, cached=cached)
+    return {d.day: Heat(d.courier) for d in totals_by_day(rows, start=start, end=end)}
 
 
 # --------------------------------------------------------------------------- grids
@@ -423,7 +330,7 @@ class CalendarDay:
     day: date
     in_period: bool
     is_today: bool
-    use: DayUse
+    heat: Heat
     entries: list[DayEntry] = field(default_factory=list)  # the most important, at most the cap
     more: int = 0  # entries covering the day that are not shown
 
@@ -496,7 +403,7 @@ def calendar_grid(
     full the couriers are)."""
     start, end = period.grid_start, period.grid_end
     entries = calendar_entries(start=start, end=end, region=region, sku=sku, channel=channel, status=status)
-    use = capacity_use(start=start, end=end, region=region, cached=True)
+    heat = heat_by_day(start=start, end=end, region=region, cached=True)
     shown, covering = most_important_by_day(entries, start=start, end=end, cap=DAY_CAPS[period.kind])
     weeks = []
     for monday_index in range(0, len(shown), 7):
@@ -508,7 +415,7 @@ def calendar_grid(
                     day=day,
                     in_period=period.first <= day <= period.last,
                     is_today=day == today,
-                    use=use[day],
+                    heat=heat[day],
                     entries=[DayEntry(e, day) for e in shown[index]],
                     more=covering[index] - len(shown[index]),
                 )
@@ -523,7 +430,7 @@ class CalendarDayList:
     """One day in full: its capacity use and every entry covering it, most important first."""
 
     period: Period
-    use: DayUse
+    heat: Heat
     entries: list[DayEntry]
 
 
@@ -541,7 +448,7 @@ def calendar_day(
     entries = calendar_entries(start=day, end=day, region=region, sku=sku, channel=channel, status=status)
     return CalendarDayList(
         period,
-        capacity_use(start=day, end=day, region=region, cached=True)[day],
+        heat_by_day(start=day, end=day, region=region, cached=True)[day],
         [DayEntry(entry, day) for entry in sorted(entries, key=importance)],
     )
 

@@ -3,7 +3,8 @@
 
 Every function here runs a fixed number of queries whatever the number of campaigns,
 SKUs, regions or lanes: campaign lines come prefetched (`selectors.campaign_list`),
-capacity rows are aggregated in SQL with `.values().annotate()`, and the capacity check
+stock is aggregated in SQL with `.values().annotate()`, capacity use is
+`capacity.selectors.capacity_use` (the calendar's and the daily report's), and the capacity check
 runs batched through `selectors.capacity_checks`. Business rules stay where they live:
 demand in `capacity.checks`, who may sign what in `selectors`/`services`.
 """
@@ -23,9 +24,8 @@ from django.utils import timezone
 from campaigns import selectors
 from campaigns.models import Campaign, CampaignSku, Status
 from capacity import checks
-from capacity.checks import dispatch_capacity, lane_capacity
-from capacity.models import InboundShipment, Reservation, StockLevel
-from capacity.selectors import reference
+from capacity.models import InboundShipment, StockLevel
+from capacity.selectors import DayTotals, capacity_use, totals_by_day
 
 HORIZON_DAYS = 14  # capacity use shown on the dashboard
 WEEK_DAYS = 7  # "this week": today and the six days after it
@@ -151,80 +151,12 @@ def queue_row(campaign: Campaign, dimensions, *, today: date | None = None, now:
 # --------------------------------------------------------------------------- capacity use, next 14 days
 
 
-@dataclass(frozen=True)
-class DayUse:
-    """Orders/day on one day: courier pickups (all lanes) and warehouse dispatch (all warehouses)."""
-
-    day: date
-    courier_capacity: int
-    courier_baseline: int
-    courier_reserved: int
-    dispatch_capacity: int
-    dispatch_baseline: int
-    dispatch_reserved: int
-
-    @property
-    def courier_used(self) -> int:
-        return self.courier_baseline + self.courier_reserved
-
-    @property
-    def dispatch_used(self) -> int:
-        return self.dispatch_baseline + self.dispatch_reserved
-
-    @property
-    def courier_percent(self) -> int | None:
-        return round(100 * self.courier_used / self.courier_capacity) if self.courier_capacity else None
-
-    @property
-    def dispatch_percent(self) -> int | None:
-        return round(100 * self.dispatch_used / self.dispatch_capacity) if self.dispatch_capacity else None
-
-    @property
-    def courier_over(self) -> bool:
-        return self.courier_used > self.courier_capacity
-
-    @property
-    def dispatch_over(self) -> bool:
-        return self.dispatch_used > self.dispatch_capacity
-
-
-def capacity_use(*, today: date, days: int = HORIZON_DAYS) -> list[DayUse]:
-    """Per day from `today`: capacity after constraints, business-as-usual load and what
-    campaigns hold (reservations). One query whatever the number of lanes or warehouses,
-    and four when the reference rows the process keeps are out of date (a page's read:
-    `capacity.selectors.reference`)."""
+def capacity_days(*, today: date, days: int = HORIZON_DAYS) -> list[DayTotals]:
+    """Capacity use per day from `today`, network-wide: couriers (every lane) and dispatch
+    (every warehouse), as `capacity.selectors.capacity_use` counts it. One query, and four
+    when the reference rows the process keeps are not used (this transaction wrote)."""
     end = today + timedelta(days=days - 1)
-    ref = reference(start=today, end=end, cached=True)
-    lanes, warehouses, constraints = ref.lanes, list(ref.warehouses.values()), ref.constraints
-    held = {
-        (row["kind"], row["day"]): row["total"]
-        for row in Reservation.objects.filter(
-            kind__in=[Reservation.Kind.LANE, Reservation.Kind.DISPATCH], day__gte=today, day__lte=end
-        )
-        .values("kind", "day")
-        .annotate(total=Sum("quantity"))
-        .order_by()
-    }
-    courier_baseline = sum(lane.baseline_orders_per_day for lane in lanes)
-    dispatch_baseline = sum(w.baseline_orders_per_day for w in warehouses)
-    use = []
-    for offset in range(days):
-        day = today + timedelta(days=offset)
-        # Gross capacity after constraints; business as usual is shown as its own load.
-        courier = sum(lane_capacity(lane, day, constraints) + lane.baseline_orders_per_day for lane in lanes)
-        dispatch = sum(dispatch_capacity(w, day, constraints)[0] + w.baseline_orders_per_day for w in warehouses)
-        use.append(
-            DayUse(
-                day=day,
-                courier_capacity=courier,
-                courier_baseline=courier_baseline,
-                courier_reserved=held.get((Reservation.Kind.LANE, day), 0),
-                dispatch_capacity=dispatch,
-                dispatch_baseline=dispatch_baseline,
-                dispatch_reserved=held.get((Reservation.Kind.DISPATCH, day), 0),
-            )
-        )
-    return use
+    return totals_by_day(capacity_use(start=today, end=end, cached=True), start=today, end=end)
 
 
 # Geometry of the server-rendered SVG bar charts (viewBox units).
@@ -244,22 +176,23 @@ def _nice_ceiling(value: int) -> int:
     return 10 * power  # pragma: no cover
 
 
-def capacity_chart(days: list[DayUse], resource: str) -> dict:
+def capacity_chart(days: list[DayTotals], resource: str) -> dict:
     """Coordinates for one capacity chart (`resource` is "courier" or "dispatch"): per
     day a bar of business-as-usual orders under the orders campaigns hold, and a tick at
     that day's capacity. Each resource has its own scale: a warehouse's thousands would
     flatten a courier's hundreds. Pure arithmetic: no queries."""
+    uses = [getattr(d, resource) for d in days]
     series = [
         {
-            "day": d.day,
-            "capacity": getattr(d, f"{resource}_capacity"),
-            "baseline": getattr(d, f"{resource}_baseline"),
-            "held": getattr(d, f"{resource}_reserved"),
-            "used": getattr(d, f"{resource}_used"),
-            "percent": getattr(d, f"{resource}_percent"),
-            "over": getattr(d, f"{resource}_over"),
+            "day": use.day,
+            "capacity": use.capacity,
+            "baseline": use.usual,
+            "held": use.held,
+            "used": use.used,
+            "percent": use.percent,
+            "over": use.over,
         }
-        for d in days
+        for use in uses
     ]
     top = _nice_ceiling(max([1, *(max(p["capacity"], p["used"]) for p in series)]))
     plot_w = CHART_W - CHART_LEFT - CHART_RIGHT
@@ -274,7 +207,7 @@ def capacity_chart(days: list[DayUse], resource: str) -> dict:
     columns = []
     for i, point in enumerate(series):
         x = CHART_LEFT + i * slot + (slot - bar) / 2
-        used = point["baseline"] + point["held"]
+        used = point["used"]
         columns.append(
             {
                 **point,
@@ -511,8 +444,8 @@ def dashboard(*, today: date | None = None) -> Dashboard:
 
 def capacity_section(*, today: date) -> dict:
     """The dashboard's capacity use, next HORIZON_DAYS days: per day and as two charts."""
-    use = capacity_use(today=today)
-    return {"capacity": use, "charts": [capacity_chart(use, "courier"), capacity_chart(use, "dispatch")]}
+    use = capacity_days(today=today)
+    return {"capacity": use, "charts": [capacity_chart(use, checks.COURIER), capacity_chart(use, checks.DISPATCH)]}
 
 
 def stock_section(*, today: date) -> dict:

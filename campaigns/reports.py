@@ -9,7 +9,6 @@ turns it into a subject, plain text and HTML (templates/email/daily_report.*), a
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ from django.utils import timezone
 from campaigns import metrics, selectors, triggers
 from campaigns.models import ActualOrders, Campaign, PostCampaignReview, Preference, Status
 from campaigns.notifications import queue_notification
-from capacity.models import CapacityConstraint, CourierLane, Reservation, Sku, Warehouse
+from capacity.models import CourierLane, Sku
+from capacity.selectors import DayTotals, capacity_use, totals_by_day
 from mopsync.roles import ALL_ROLES
 
 CAPACITY_DAYS = 14
@@ -37,55 +37,6 @@ BUSY_PERCENT = 90  # capacity use flagged in the report
 # Plans that are scheduled or running, or waiting for a decision.
 UPCOMING = (Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
 NOT_APPROVED = (Status.SUBMITTED, Status.CHANGES_REQUESTED)
-
-
-def _percent(used: int, capacity: int) -> int | None:
-    return None if capacity <= 0 else math.floor(Fraction(used * 100, capacity) + Fraction(1, 2))
-
-
-@dataclass(frozen=True)
-class DayCapacity:
-    """What approvals hold on one day against what is free after constraints and
-    business-as-usual load; `awaiting` is the orders/day of plans not signed off yet."""
-
-    day: dt.date
-    courier_held: int
-    courier_capacity: int
-    dispatch_held: int
-    dispatch_capacity: int
-    awaiting: int
-
-    @property
-    def courier_percent(self) -> int | None:
-        return _percent(self.courier_held, self.courier_capacity)
-
-    @property
-    def dispatch_percent(self) -> int | None:
-        return _percent(self.dispatch_held, self.dispatch_capacity)
-
-    @property
-    def courier_text(self) -> str:
-        return _use_text(self.courier_held, self.courier_capacity)
-
-    @property
-    def dispatch_text(self) -> str:
-        return _use_text(self.dispatch_held, self.dispatch_capacity)
-
-    @property
-    def busy(self) -> bool:
-        """At or above BUSY_PERCENT of either capacity (or holding orders with none left)."""
-        return any(
-            held > 0 and (percent is None or percent >= BUSY_PERCENT)
-            for held, percent in (
-                (self.courier_held, self.courier_percent),
-                (self.dispatch_held, self.dispatch_percent),
-            )
-        )
-
-
-def _use_text(held: int, capacity: int) -> str:
-    percent = _percent(held, capacity)
-    return f"{held}/{capacity}" + (f" ({percent}%)" if percent is not None else "")
 
 
 @dataclass(frozen=True)
@@ -153,7 +104,7 @@ class DailyReport:
     launches_week: list[Campaign] = field(default_factory=list)
     pending: list[PendingSignoff] = field(default_factory=list)
     due_not_approved: list[Campaign] = field(default_factory=list)
-    capacity: list[DayCapacity] = field(default_factory=list)
+    capacity: list[DayTotals] = field(default_factory=list)
     inventory: list[triggers.InventoryRisk] = field(default_factory=list)
     ndr_regions: list[RegionHighlight] = field(default_factory=list)
     return_skus: list[SkuHighlight] = field(default_factory=list)
@@ -166,6 +117,17 @@ class DailyReport:
     @property
     def week_end(self) -> dt.date:
         return self.today + dt.timedelta(days=WEEK_DAYS - 1)
+
+    @property
+    def busy_days(self) -> set[dt.date]:
+        """Days at or above BUSY_PERCENT of courier or dispatch capacity (or with orders to
+        ship and no capacity left), flagged in the capacity table."""
+        return {
+            d.day
+            for d in self.capacity
+            for use in (d.courier, d.dispatch)
+            if use.used > 0 and (use.percent is None or use.percent >= BUSY_PERCENT)
+        }
 
 
 # --------------------------------------------------------------------------- build
@@ -188,7 +150,8 @@ def build_daily_report(*, today: dt.date, now: dt.datetime | None = None) -> Dai
     report.launches_week = [c for c in upcoming if today < c.starts_on <= week_end]
     report.due_not_approved = [c for c in upcoming if c.status in NOT_APPROVED and c.starts_on <= today]
     report.pending = _pending(today=today, now=now)
-    report.capacity = capacity_use(start=today, days=CAPACITY_DAYS)
+    capacity_end = today + dt.timedelta(days=CAPACITY_DAYS - 1)
+    report.capacity = totals_by_day(capacity_use(start=today, end=capacity_end), start=today, end=capacity_end)
     report.inventory = triggers.inventory_risks(today=today)
     report.ndr_regions = _ndr_regions(upcoming)
     report.return_skus, report.more_return_skus = _return_skus(upcoming)
@@ -210,84 +173,6 @@ def _pending(*, today: dt.date, now: dt.datetime | None) -> list[PendingSignoff]
         )
         for campaign in waiting
     ]
-
-
-def _factor(constraints: list[dict], day: dt.date, *, warehouse_id=None, lane: dict | None = None) -> Fraction:
-    """Smallest capacity factor in force on `day` (the capacity check's rule)."""
-    best = Fraction(1)
-    for c in constraints:
-        if not c["starts_on"] <= day <= c["ends_on"]:
-            continue
-        if warehouse_id is not None:
-            hit = c["warehouse_id"] == warehouse_id
-        elif c["courier_id"] is not None:
-            hit = c["courier_id"] == lane["courier_id"] and c["region_id"] in (None, lane["region_id"])
-        else:
-            hit = c["warehouse_id"] is None and c["region_id"] == lane["region_id"]
-        if hit:
-            best = min(best, Fraction(c["capacity_factor"]))
-    return best
-
-
-def capacity_use(*, start: dt.date, days: int) -> list[DayCapacity]:
-    """Courier and dispatch use, network-wide, for each of `days` days from `start`:
-    five queries whatever the number of campaigns, lanes or days."""
-    end = start + dt.timedelta(days=days - 1)
-    warehouses = list(Warehouse.objects.values("id", "daily_dispatch_capacity", "baseline_orders_per_day"))
-    lanes = list(
-        CourierLane.objects.filter(courier__is_active=True).values(
-            "courier_id", "region_id", "daily_capacity", "baseline_orders_per_day"
-        )
-    )
-    constraints = list(
-        CapacityConstraint.objects.filter(starts_on__lte=end, ends_on__gte=start).values(
-            "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id"
-        )
-    )
-    held = {
-        (row["kind"], row["day"]): row["total"]
-        for row in Reservation.objects.filter(
-            kind__in=[Reservation.Kind.LANE, Reservation.Kind.DISPATCH], day__gte=start, day__lte=end
-        )
-        .values("kind", "day")
-        .annotate(total=Sum("quantity"))
-        .order_by()
-    }
-    awaiting_plans = list(
-        Campaign.objects.filter(status__in=NOT_APPROVED, starts_on__lte=end, ends_on__gte=start).values_list(
-            "starts_on", "ends_on", "orders_per_day"
-        )
-    )
-    rows = []
-    for offset in range(days):
-        day = start + dt.timedelta(days=offset)
-        courier = sum(
-            max(
-                math.floor(lane["daily_capacity"] * _factor(constraints, day, lane=lane))
-                - lane["baseline_orders_per_day"],
-                0,
-            )
-            for lane in lanes
-        )
-        dispatch = sum(
-            max(
-                math.floor(wh["daily_dispatch_capacity"] * _factor(constraints, day, warehouse_id=wh["id"]))
-                - wh["baseline_orders_per_day"],
-                0,
-            )
-            for wh in warehouses
-        )
-        rows.append(
-            DayCapacity(
-                day=day,
-                courier_held=held.get((Reservation.Kind.LANE, day), 0),
-                courier_capacity=courier,
-                dispatch_held=held.get((Reservation.Kind.DISPATCH, day), 0),
-                dispatch_capacity=dispatch,
-                awaiting=sum(orders for first, last, orders in awaiting_plans if first <= day <= last),
-            )
-        )
-    return rows
 
 
 def _ndr_regions(upcoming: list[Campaign]) -> list[RegionHighlight]:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 
 from django.conf import settings
 from django.db import connections
+from django.db.models import Case, DecimalField, Exists, F, IntegerField, OuterRef, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce
 
 from capacity import checks
+from capacity.checks import COURIER, DISPATCH
 from capacity.models import (
     CapacityConstraint,
     CourierLane,
@@ -303,3 +309,255 @@ def _constraint_infos(constraints) -> list[checks.ConstraintInfo]:
             "starts_on", "id"
         ).values_list(*columns)
     ]
+
+
+# --------------------------------------------------------------------------- capacity use
+
+
+# Not frozen: a month of a big brand's lanes is tens of thousands of rows, and a frozen
+# dataclass takes three times as long to build. Read them; nothing changes them.
+@dataclass(slots=True)
+class UseRow:
+    """Capacity use of one resource on one day, in orders/day: what a day's capacity is
+    after constraints, and how much of it business-as-usual load and approved campaigns
+    take (DESIGN.md: "free after business-as-usual load, constraints and other campaigns'
+    reservations"). Use = (business as usual + held) ÷ capacity after constraints; what
+    campaigns waiting for sign-off ask is shown apart, not in the use.
+
+    `resource` is `checks.COURIER`, a lane (`lane_id`, in `region_id`), or
+    `checks.DISPATCH`, a warehouse (`warehouse_id`). Two kinds of row have no capacity of
+    their own: a courier row without a lane holds what waiting campaigns ask of a region
+    (orders are asked of a region; only an approval places them on its lanes), and a
+    dispatch row without a warehouse what is held in, and asked of, the network pool that
+    regions without a warehouse draw on. A sum of rows (`totals_by_day`) has no ids."""
+
+    day: date
+    resource: str
+    lane_id: int | None = None
+    region_id: int | None = None
+    warehouse_id: int | None = None
+    gross: int = 0  # capacity with no constraint in force
+    reduction: int = 0  # what the constraints in force take away
+    usual: int = 0  # business-as-usual orders
+    held: int = 0  # held by campaigns (reservations, written when ops approve the courier sign-off)
+    asked: int = 0  # asked by campaigns waiting for sign-off, beyond what they hold
+
+    @property
+    def capacity(self) -> int:
+        """Capacity after constraints."""
+        return self.gross - self.reduction
+
+    @property
+    def used(self) -> int:
+        return self.usual + self.held
+
+    @property
+    def free(self) -> int:
+        """What campaigns can still be given (negative: over capacity)."""
+        return self.capacity - self.used
+
+    @property
+    def percent(self) -> int | None:
+        """Use in percent, rounded half up; None when there is no capacity that day."""
+        if self.capacity <= 0:
+            return None
+        return (200 * self.used + self.capacity) // (2 * self.capacity)  # floor(100 × used ÷ capacity + ½)
+
+    @property
+    def over(self) -> bool:
+        return self.used > self.capacity
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    """The rows of one day summed: every lane and what is asked of every region
+    (`courier`), every warehouse and the network pool (`dispatch`)."""
+
+    day: date
+    courier: UseRow
+    dispatch: UseRow
+
+
+def totals_by_day(rows: Iterable[UseRow], *, start: date, end: date) -> list[DayTotals]:
+    """`rows` (of `capacity_use`) summed per day and resource, for every day of [start, end]."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    sums = {(day, resource): [0] * 5 for day in days for resource in (COURIER, DISPATCH)}
+    for row in rows:
+        found = sums.get((row.day, row.resource))
+        if found is not None:
+            found[0] += row.gross
+            found[1] += row.reduction
+            found[2] += row.usual
+            found[3] += row.held
+            found[4] += row.asked
+    return [
+        DayTotals(
+            day,
+            UseRow(day, COURIER, None, None, None, *sums[(day, COURIER)]),
+            UseRow(day, DISPATCH, None, None, None, *sums[(day, DISPATCH)]),
+        )
+        for day in days
+    ]
+
+
+def capacity_use(*, start: date, end: date, region: str | None = None, cached: bool = False) -> list[UseRow]:
+    """Capacity use for every day of [start, end] (`UseRow`): a row per lane of an active
+    courier and day, a row per warehouse and day, and the rows of what is asked of a
+    region or held in the network pool. The dashboard, the calendar and the daily report
+    show these figures and compute none of their own.
+
+    Capacity after constraints is the check's (`checks.lane_capacity`,
+    `checks.dispatch_capacity`), so that what a row shows free is what the check finds
+    free. `region` (a code): only that region's lanes and what is asked of it, no dispatch
+    rows (dispatch is by warehouse, not by region).
+
+    Queries, whatever the number of days, lanes, warehouses or campaigns: with `cached`
+    (pages) one, the reference rows coming from what the process keeps (`reference`)
+    unless this transaction has written; else four (lanes, constraints, warehouses, then
+    holds and asks in one)."""
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    if cached and not versions.dirty():
+        ref = reference(start=start, end=end, cached=True)
+        lanes = [lane for lane in ref.lanes if region is None or ref.regions[lane.region_id].code == region]
+        warehouses = list(ref.warehouses.values()) if region is None else []
+        constraints = ref.constraints
+    else:
+        lanes = lane_infos(region_code=region)
+        warehouses = warehouse_infos() if region is None else []
+        constraints = constraint_infos(start=start, end=end)
+    held, lane_regions, asked = _held_and_asked(start=start, end=end, region=region)
+
+    rows = []
+    for lane in lanes:
+        # Only constraints scoped to the lane's courier or region can apply (checks._applies),
+        # and only on the days they cover: elsewhere the lane has its whole capacity.
+        mine = [c for c in constraints if c.courier_id == lane.courier_id or c.region_id == lane.region_id]
+        covered = _covered(mine, start, end)
+        gross, usual, on_lane = lane.daily_capacity, lane.baseline_orders_per_day, held.pop((COURIER, lane.id), {})
+        for day in days:
+            capacity = checks.lane_capacity(lane, day, mine) + usual if day in covered else gross
+            rows.append(
+                UseRow(day, COURIER, lane.id, lane.region_id, None, gross, gross - capacity, usual, on_lane.get(day, 0))
+            )
+    for warehouse in warehouses:
+        mine = [c for c in constraints if c.warehouse_id == warehouse.id]
+        covered = _covered(mine, start, end)
+        gross, usual = warehouse.daily_dispatch_capacity, warehouse.baseline_orders_per_day
+        at_warehouse, asked_of = held.pop((DISPATCH, warehouse.id), {}), asked.pop((DISPATCH, warehouse.id), {})
+        for day in days:
+            capacity = checks.dispatch_capacity(warehouse, day, mine)[0] + usual if day in covered else gross
+            rows.append(
+                UseRow(day, DISPATCH, None, None, warehouse.id, gross, gross - capacity, usual,
+                       at_warehouse.get(day, 0), asked_of.get(day, 0))
+            )  # fmt: skip
+    # What is left has no capacity here: holds on the lanes of a courier made inactive,
+    # what is asked of regions, and what is held in and asked of the network pool.
+    for (resource, key), by_day in held.items():
+        for day, quantity in by_day.items():
+            if resource == COURIER:
+                rows.append(UseRow(day, resource, lane_id=key, region_id=lane_regions.get(key), held=quantity))
+            else:
+                also = asked.get((resource, key), {}).pop(day, 0)
+                rows.append(UseRow(day, resource, warehouse_id=key, held=quantity, asked=also))
+    for (resource, key), by_day in asked.items():
+        for day, quantity in by_day.items():
+            if resource == COURIER:
+                rows.append(UseRow(day, resource, region_id=key, asked=quantity))
+            else:
+                rows.append(UseRow(day, resource, warehouse_id=key, asked=quantity))
+    return rows
+
+
+def _covered(constraints: list[checks.ConstraintInfo], start: date, end: date) -> set[date]:
+    """The days of [start, end] that any of `constraints` covers."""
+    covered: set[date] = set()
+    for c in constraints:
+        first, last = max(c.starts_on, start), min(c.ends_on, end)
+        covered.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+    return covered
+
+
+def _held_and_asked(*, start: date, end: date, region: str | None) -> tuple[dict, dict, dict]:
+    """In one query: what campaigns hold on each lane and warehouse per day of [start, end]
+    (`(resource, lane or warehouse id, day)`: orders, and each held lane's region), and what
+    campaigns waiting for a courier sign-off ask beyond what they hold
+    (`(COURIER, region id, day)` and `(DISPATCH, warehouse id or None,
+    day)`: orders). `region` (a code): only its lanes and what is asked of it.
+
+    A campaign waits for the courier sign-off by the rule of
+    `campaigns.selectors.pending_signoffs`; it asks its plan's orders/day, less what it
+    holds when it holds lanes already (a scale-up waits for the orders above the volume
+    approved), of each of its regions by its share and of each dispatch pool by its
+    regions' shares, rounded up as the check rounds them (`checks.region_orders`)."""
+    from campaigns.selectors import pending_signoffs  # the marketing side's rule; it imports this module
+
+    # Typed NULLs: PostgreSQL takes a bare NULL of a set operation's branch for text.
+    no_id, no_share = Cast(Value(None), IntegerField()), Cast(Value(None), DecimalField(max_digits=5, decimal_places=4))
+    columns = ("row_kind", "row_a", "row_b", "row_pool", "row_first", "row_last", "row_orders", "row_share")
+    window = Reservation.objects.filter(day__gte=start, day__lte=end)
+    lanes = window.filter(kind=Reservation.Kind.LANE)
+    if region:
+        lanes = lanes.filter(lane__region__code=region)
+    lanes = lanes.values("lane_id", "day").annotate(
+        row_kind=Value(COURIER), row_a=F("lane_id"), row_b=F("lane__region_id"), row_pool=no_id,
+        row_first=F("day"), row_last=F("day"), row_orders=Sum("quantity"), row_share=no_share,
+    )  # fmt: skip
+    parts = [lanes.values_list(*columns).order_by()]
+    if region is None:
+        dispatch = window.filter(kind=Reservation.Kind.DISPATCH).values("warehouse_id", "day").annotate(
+            row_kind=Value(DISPATCH), row_a=F("warehouse_id"), row_b=no_id, row_pool=no_id, row_first=F("day"),
+            row_last=F("day"), row_orders=Sum("quantity"), row_share=no_share,
+        )  # fmt: skip
+        parts.append(dispatch.values_list(*columns).order_by())
+    holds_lanes = Exists(Reservation.objects.filter(campaign_id=OuterRef("pk"), kind=Reservation.Kind.LANE))
+    not_held = Case(
+        When(holds_lanes, then=F("orders_per_day") - Coalesce("approved_orders_per_day", 0)),
+        default=F("orders_per_day"),
+        output_field=IntegerField(),
+    )
+    waiting = pending_signoffs((COURIER,)).filter(starts_on__lte=end, ends_on__gte=start)
+    if region:
+        waiting = waiting.filter(region_lines__region__code=region)
+    asks = waiting.annotate(
+        row_kind=Value("ask"), row_a=F("pk"), row_b=F("region_lines__region_id"),
+        row_pool=F("region_lines__region__warehouse_id"), row_first=F("starts_on"), row_last=F("ends_on"),
+        row_orders=not_held, row_share=F("region_lines__share"),
+    )  # fmt: skip
+    parts.append(asks.values_list(*columns).order_by())
+
+    held: dict[tuple, dict[date, int]] = defaultdict(dict)
+    lane_regions: dict[int, int] = {}
+    asks: dict[int, list] = defaultdict(list)  # by campaign
+    # Run as SQL and fetched as the driver returns it: per-row ORM converters of thousands
+    # of lane-days cost more than the query (`mopsync.sql.fetch` converts SQLite's dates).
+    first_part, *others = parts
+    union, params = first_part.union(*others, all=True).query.sql_with_params()
+    day = Reservation._meta.get_field("day")
+    for kind, key, region_id, pool, first, last, orders, share in sql.fetch(
+        union, list(params), (None, None, None, None, day, day, None, None)
+    ):
+        if kind == "ask":
+            if orders > 0 and region_id is not None:
+                # str(): SQLite returns a decimal as a float (0.3333), PostgreSQL as a Decimal.
+                asks[key].append((region_id, pool, max(first, start), min(last, end), orders, Fraction(str(share))))
+            continue
+        held[(kind, key)][first] = orders
+        if kind == COURIER:
+            lane_regions[key] = region_id
+    asked: dict[tuple, dict[date, int]] = defaultdict(dict)
+    for lines in asks.values():
+        first, last, orders = lines[0][2], lines[0][3], lines[0][4]
+        by_pool: dict[int | None, Fraction] = defaultdict(Fraction)
+        per_resource: dict[tuple, int] = defaultdict(int)
+        for region_id, pool, _, _, _, share in lines:
+            by_pool[pool] += share
+            per_resource[(COURIER, region_id)] += math.ceil(orders * share)
+        if region is None:
+            for pool, share in by_pool.items():
+                per_resource[(DISPATCH, pool)] += math.ceil(orders * share)
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            for resource, quantity in per_resource.items():
+                on_day = asked[resource]
+                on_day[day] = on_day.get(day, 0) + quantity
+    return held, lane_regions, asked

@@ -250,28 +250,30 @@ def one_lane_world():
 MUMBAI_ONLY = {"regions": [{"region": "MUM", "share": "1"}]}
 
 
-def test_heat_is_reserved_orders_over_courier_capacity(as_maya, one_lane_world, maya, ishaan, lata):
+def test_heat_is_held_orders_over_courier_capacity(as_maya, one_lane_world, maya, ishaan, lata):
     # Given one lane of 1,000/day and an approved campaign that reserves 300/day on it,
     approved(one_lane_world, maya, ishaan, lata, orders_per_day=300, starts_on=DEC[3], ends_on=DEC[5], **MUMBAI_ONLY)
 
-    use = calendar.capacity_use(start=DEC[1], end=DEC[6])
+    heat = calendar.heat_by_day(start=DEC[1], end=DEC[6])
 
     # then each of its days is at 300 / 1,000 = 30 %, and the days around it are empty.
-    assert (use[DEC[4]].reserved, use[DEC[4]].projected, use[DEC[4]].capacity) == (300, 0, 1_000)
-    assert use[DEC[4]].percent == 30
-    assert use[DEC[4]].css == "heat-1"
-    assert use[DEC[4]].label == "30% of courier capacity, moderate"
-    assert use[DEC[2]].percent == 0 and use[DEC[6]].percent == 0
+    assert (heat[DEC[4]].use.held, heat[DEC[4]].use.asked, heat[DEC[4]].use.capacity) == (300, 0, 1_000)
+    assert heat[DEC[4]].use.percent == 30
+    assert heat[DEC[4]].css == "heat-1"
+    assert heat[DEC[4]].label == "30% of courier capacity, moderate"
+    assert heat[DEC[2]].use.percent == 0 and heat[DEC[6]].use.percent == 0
     # and the page says so in words, not only in colour.
     cell = day_cells(as_maya.get("/calendar/?month=2026-12").content.decode())[DEC[4]]
     assert 'class="heat heat-1"' in cell
     assert "Capacity use: 30% of courier capacity, moderate" in cell
 
 
-def test_heat_adds_unreserved_plans_and_applies_constraints(one_lane_world, maya, ishaan, lata):
+def test_heat_counts_business_as_usual_applies_constraints_and_shows_asks_apart(
+    as_maya, one_lane_world, maya, ishaan, lata
+):
     world = one_lane_world
     approved(world, maya, ishaan, lata, orders_per_day=300, starts_on=DEC[3], ends_on=DEC[5], **MUMBAI_ONLY)
-    # A submitted plan holds nothing yet: its 200 orders/day are projected.
+    # A submitted plan holds nothing yet: its 200 orders/day are asked, beside the use.
     submitted(world, maya, orders_per_day=200, starts_on=DEC[4], ends_on=DEC[4], **MUMBAI_ONLY)
     # A draft does not load the couriers.
     from campaigns import services
@@ -299,43 +301,60 @@ def test_heat_adds_unreserved_plans_and_applies_constraints(one_lane_world, maya
     world.lane_mumbai.baseline_orders_per_day = 100
     world.lane_mumbai.save()
 
-    use = calendar.capacity_use(start=DEC[3], end=DEC[5])
+    heat = calendar.heat_by_day(start=DEC[3], end=DEC[5])
 
-    assert (use[DEC[3]].orders, use[DEC[3]].capacity, use[DEC[3]].percent) == (300, 900, 33)
-    assert (use[DEC[4]].orders, use[DEC[4]].capacity, use[DEC[4]].percent) == (500, 900, 56)
-    assert use[DEC[4]].css == "heat-2"
-    assert (use[DEC[5]].orders, use[DEC[5]].capacity, use[DEC[5]].percent) == (300, 400, 75)
-    assert use[DEC[5]].css == "heat-3"
+    # (100 usual + 300 held) on 1,000, and on the 500 left on the 5th.
+    use = {day: heat[day].use for day in (DEC[3], DEC[4], DEC[5])}
+    assert (use[DEC[3]].used, use[DEC[3]].capacity, use[DEC[3]].percent, use[DEC[3]].asked) == (400, 1_000, 40, 0)
+    assert (use[DEC[4]].used, use[DEC[4]].capacity, use[DEC[4]].percent, use[DEC[4]].asked) == (400, 1_000, 40, 200)
+    assert heat[DEC[4]].css == "heat-1"
+    assert (
+        heat[DEC[4]].label == "40% of courier capacity, moderate; 200 more orders asked by plans waiting for sign-off"
+    )
+    assert (use[DEC[5]].used, use[DEC[5]].capacity, use[DEC[5]].percent) == (400, 500, 80)
+    assert heat[DEC[5]].css == "heat-3"
+    # The cell shows the ask next to the use.
+    cell = day_cells(as_maya.get("/calendar/?month=2026-12").content.decode())[DEC[4]]
+    assert '<span aria-hidden="true">40% +200</span>' in cell
 
 
-def test_heat_over_capacity_and_closed_days(one_lane_world, maya):
+def test_heat_over_capacity_and_closed_days(one_lane_world, maya, ishaan, lata):
     world = one_lane_world
-    submitted(world, maya, orders_per_day=1_200, starts_on=DEC[3], ends_on=DEC[4], **MUMBAI_ONLY)
+    approved(world, maya, ishaan, lata, orders_per_day=600, starts_on=DEC[3], ends_on=DEC[4], **MUMBAI_ONLY)
+    # After the approval, the courier halves its capacity on the 3rd and closes on the 4th and 5th.
+    courier = world.lane_mumbai.courier
     CapacityConstraint.objects.create(
-        kind=CapacityConstraint.Kind.COURIER_HOLIDAY,
-        courier=world.lane_mumbai.courier,
-        starts_on=DEC[4],
-        ends_on=DEC[5],
+        kind=CapacityConstraint.Kind.REDUCED_CAPACITY, courier=courier, starts_on=DEC[3], ends_on=DEC[3],
+        capacity_factor=Decimal("0.5"),
+    )  # fmt: skip
+    CapacityConstraint.objects.create(
+        kind=CapacityConstraint.Kind.COURIER_HOLIDAY, courier=courier, starts_on=DEC[4], ends_on=DEC[5]
+    )
+    submitted(world, maya, orders_per_day=100, starts_on=DEC[5], ends_on=DEC[5], **MUMBAI_ONLY)
+
+    heat = calendar.heat_by_day(start=DEC[3], end=DEC[5])
+
+    assert (heat[DEC[3]].use.percent, heat[DEC[3]].css) == (120, "heat-over")
+    assert heat[DEC[3]].label == "120% of courier capacity, over capacity"
+    assert (heat[DEC[4]].use.percent, heat[DEC[4]].css) == (None, "heat-over")
+    assert heat[DEC[4]].label == "no courier capacity for 600 orders"
+    assert (heat[DEC[5]].css, heat[DEC[5]].label) == (
+        "heat-closed",
+        "no courier capacity; 100 more orders asked by plans waiting for sign-off",
     )
 
-    use = calendar.capacity_use(start=DEC[3], end=DEC[5])
 
-    assert (use[DEC[3]].percent, use[DEC[3]].css) == (120, "heat-over")
-    assert use[DEC[3]].label == "120% of courier capacity, over capacity"
-    assert (use[DEC[4]].percent, use[DEC[4]].css) == (None, "heat-over")
-    assert use[DEC[4]].label == "no courier capacity, 1200 orders planned"
-    assert (use[DEC[5]].css, use[DEC[5]].label) == ("heat-closed", "no courier capacity")
+def test_heat_of_one_region_counts_its_share_and_its_lanes(world, maya, ishaan, lata):
+    # Two lanes of 1,000/day (Mumbai, Pune); an approval of 300/day split 50/50, and a plan
+    # of 101/day waiting, asking 51 of each (rounded up as an approval would hold them).
+    approved(world, maya, ishaan, lata, orders_per_day=300, starts_on=DEC[3], ends_on=DEC[3])
+    submitted(world, maya, orders_per_day=101, starts_on=DEC[3], ends_on=DEC[3])
 
+    network = calendar.heat_by_day(start=DEC[3], end=DEC[3])[DEC[3]].use
+    mumbai = calendar.heat_by_day(start=DEC[3], end=DEC[3], region="MUM")[DEC[3]].use
 
-def test_heat_of_one_region_counts_its_share_and_its_lanes(world, maya):
-    # Two lanes of 1,000/day (Mumbai, Pune); a plan of 300/day split 50/50.
-    submitted(world, maya, orders_per_day=300, starts_on=DEC[3], ends_on=DEC[3])
-
-    network = calendar.capacity_use(start=DEC[3], end=DEC[3])[DEC[3]]
-    mumbai = calendar.capacity_use(start=DEC[3], end=DEC[3], region="MUM")[DEC[3]]
-
-    assert (network.orders, network.capacity, network.percent) == (300, 2_000, 15)
-    assert (mumbai.orders, mumbai.capacity, mumbai.percent) == (150, 1_000, 15)
+    assert (network.held, network.capacity, network.percent, network.asked) == (300, 2_000, 15, 102)
+    assert (mumbai.held, mumbai.capacity, mumbai.percent, mumbai.asked) == (150, 1_000, 15, 51)
 
 
 def test_month_page_query_count_does_not_grow_with_campaigns(as_maya, world, maya, ishaan, lata):

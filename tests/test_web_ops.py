@@ -468,8 +468,8 @@ def test_dashboard_morning_view(client, maya, ishaan, lata, omar):
     for name in ("capacity", "stock"):
         assert f'hx-get="/dashboard/{name}/" hx-trigger="load" hx-swap="outerHTML"' in html
     capacity = client.get("/dashboard/capacity/", headers={"HX-Request": "true"})
-    assert capacity.context["capacity"][0].courier_reserved == 100  # the live campaign's orders today
-    assert capacity.context["capacity"][0].courier_capacity == 2_000
+    assert capacity.context["capacity"][0].courier.held == 100  # the live campaign's orders today
+    assert capacity.context["capacity"][0].courier.capacity == 2_000
     fragment = capacity.content.decode()
     assert fragment.lstrip().startswith('<section class="card wide" aria-labelledby="h-capacity">')  # no page around
     assert '<svg class="capacity-chart"' in fragment and "Capacity use as a table" in fragment
@@ -520,10 +520,10 @@ def test_dashboard_capacity_applies_constraints_and_reservations(world, maya, is
         kind="warehouse_blackout", starts_on=days(2), ends_on=days(2), warehouse=world.warehouse
     )
 
-    use = dashboard.capacity_use(today=today)
+    use = dashboard.capacity_days(today=today)
 
     assert len(use) == 14
-    assert [(d.courier_capacity, d.courier_reserved, d.dispatch_capacity, d.dispatch_reserved) for d in use[:3]] == [
+    assert [(d.courier.capacity, d.courier.held, d.dispatch.capacity, d.dispatch.held) for d in use[:3]] == [
         (2_000, 100, 10_000, 100),
         (1_000, 100, 10_000, 100),
         (2_000, 0, 0, 0),
@@ -573,9 +573,9 @@ def _queries(client, url: str) -> int:
 # lines (3, tests/test_queue.py); the dashboard adds the most urgent sign-offs
 # with their count (1), the campaigns and their SKU lines, region lines and sign-offs
 # (4). Its sections, each a request of its own, read after the session and user: capacity
-# use (held orders per day, and the five reference reads again: kept between requests,
-# they are read anew inside a transaction that wrote), inventory at risk (the campaigns
-# drawing on stock, their SKU and region lines, on hand and inbound per SKU: 5), NDR by
+# use (lanes, constraints and warehouses, kept between requests but read anew inside a
+# transaction that wrote, then what campaigns hold and ask in one: 4), inventory at risk
+# (the campaigns drawing on stock, their SKU and region lines, on hand and inbound per SKU: 5), NDR by
 # region (lane performance, lanes, regions, the targeted regions: 4), returns by SKU (1),
 # forecast vs actual (the live campaigns and their orders: 2), ROAS (5).
 @pytest.mark.parametrize(
@@ -583,7 +583,7 @@ def _queries(client, url: str) -> int:
     [
         ("/", True, 13),
         (QUEUE, False, 11),
-        ("/dashboard/capacity/", True, 8),
+        ("/dashboard/capacity/", True, 6),
         ("/dashboard/stock/", True, 7),
         ("/dashboard/ndr/", True, 6),
         ("/dashboard/returns/", True, 3),
