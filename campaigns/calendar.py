@@ -2,7 +2,7 @@
 courier capacity use, and each user's private iCalendar feed.
 
 Reads are bounded: a grid costs the entry queries of `selectors.calendar_entries`
-plus at most four for capacity use (`capacity.selectors.capacity_use`), whatever the
+plus at most four for capacity use (`campaigns.selectors.capacity_use`), whatever the
 number of campaigns or days shown. So is what a page shows: a crowded day shows its few
 most important entries and how many more there are, listed in full on the day's own page.
 """
@@ -20,10 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from campaigns import selectors
 from campaigns.models import CalendarFeed, Channel, Status
 from campaigns.selectors import CALENDAR_KINDS, CalendarEntry, calendar_entries
 from capacity.models import CapacityConstraint
-from capacity.selectors import UseRow, capacity_use, totals_by_day
+from capacity.selectors import UseRow, totals_by_day
 from mopsync.roles import can_read
 
 # Years a calendar page may show: far enough for any plan, and prev/next never leave `date`'s range.
@@ -216,8 +217,8 @@ class Heat:
 
 def heat_by_day(*, start: date, end: date, region: str | None = None, cached: bool = False) -> dict[date, Heat]:
     """Courier capacity use for every day of [start, end], network-wide or for one region
-    (by code), as `capacity.selectors.capacity_use` counts it (`cached`: for pages)."""
-    rows = capacity_use(start=start, end=end, region=region, cached=cached)
+    (by code), as `campaigns.selectors.capacity_use` counts it (`cached`: for pages)."""
+    rows = selectors.capacity_use(start=start, end=end, region=region, cached=cached)
     return {d.day: Heat(d.courier) for d in totals_by_day(rows, start=start, end=end)}
 
 

@@ -4,7 +4,7 @@
 Every function here runs a fixed number of queries whatever the number of campaigns,
 SKUs, regions or lanes: campaign lines come prefetched (`selectors.campaign_list`),
 stock is aggregated in SQL with `.values().annotate()`, capacity use is
-`capacity.selectors.capacity_use` (the calendar's and the daily report's), and the capacity check
+`campaigns.selectors.capacity_use` (the calendar's and the daily report's), and the capacity check
 runs batched through `selectors.capacity_checks`. Business rules stay where they live:
 demand in `capacity.checks`, who may sign what in `selectors`/`services`.
 """
@@ -25,7 +25,7 @@ from campaigns import selectors
 from campaigns.models import Campaign, CampaignSku, Status
 from capacity import checks
 from capacity.models import InboundShipment, StockLevel
-from capacity.selectors import DayTotals, capacity_use, totals_by_day
+from capacity.selectors import DayTotals, totals_by_day
 
 HORIZON_DAYS = 14  # capacity use shown on the dashboard
 WEEK_DAYS = 7  # "this week": today and the six days after it
@@ -153,10 +153,10 @@ def queue_row(campaign: Campaign, dimensions, *, today: date | None = None, now:
 
 def capacity_days(*, today: date, days: int = HORIZON_DAYS) -> list[DayTotals]:
     """Capacity use per day from `today`, network-wide: couriers (every lane) and dispatch
-    (every warehouse), as `capacity.selectors.capacity_use` counts it. One query, and four
+    (every warehouse), as `campaigns.selectors.capacity_use` counts it. One query, and four
     when the reference rows the process keeps are not used (this transaction wrote)."""
     end = today + timedelta(days=days - 1)
-    return totals_by_day(capacity_use(start=today, end=end, cached=True), start=today, end=end)
+    return totals_by_day(selectors.capacity_use(start=today, end=end, cached=True), start=today, end=end)
 
 
 # Geometry of the server-rendered SVG bar charts (viewBox units).

@@ -25,7 +25,7 @@ from campaigns import metrics, selectors, triggers
 from campaigns.models import ActualOrders, Campaign, PostCampaignReview, Preference, Status
 from campaigns.notifications import queue_notification
 from capacity.models import CourierLane, Sku
-from capacity.selectors import DayTotals, capacity_use, totals_by_day
+from capacity.selectors import DayTotals, totals_by_day
 from mopsync.roles import ALL_ROLES
 
 CAPACITY_DAYS = 14
@@ -151,7 +151,9 @@ def build_daily_report(*, today: dt.date, now: dt.datetime | None = None) -> Dai
     report.due_not_approved = [c for c in upcoming if c.status in NOT_APPROVED and c.starts_on <= today]
     report.pending = _pending(today=today, now=now)
     capacity_end = today + dt.timedelta(days=CAPACITY_DAYS - 1)
-    report.capacity = totals_by_day(capacity_use(start=today, end=capacity_end), start=today, end=capacity_end)
+    report.capacity = totals_by_day(
+        selectors.capacity_use(start=today, end=capacity_end), start=today, end=capacity_end
+    )
     report.inventory = triggers.inventory_risks(today=today)
     report.ndr_regions = _ndr_regions(upcoming)
     report.return_skus, report.more_return_skus = _return_skus(upcoming)

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
+from capacity import selectors as capacity_selectors
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
-from capacity.selectors import frac, load_snapshot, load_snapshots
+from capacity.selectors import UseRow, frac, load_snapshot, load_snapshots
 from mopsync import sql, versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
@@ -473,3 +474,12 @@ def reservation_summary(campaign: Campaign) -> list[dict]:
             unit = "orders"
         summary.append({**row, "resource": resource, "unit": unit})
     return summary
+
+
+def capacity_use(*, start: date, end: date, region: str | None = None, cached: bool = False) -> list[UseRow]:
+    """Capacity use per day and lane / warehouse (`capacity.selectors.capacity_use`), what
+    waits for the courier sign-off asked apart: the one figure the dashboard, the calendar
+    and the daily report show."""
+    return capacity_selectors.capacity_use(
+        start=start, end=end, region=region, cached=cached, waiting=pending_signoffs((checks.COURIER,))
+    )

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import Case, DecimalField, Exists, F, IntegerField, OuterRef, Sum, Value, When
+from django.db.models import Case, DecimalField, Exists, F, IntegerField, OuterRef, QuerySet, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce
 
 from capacity import checks
@@ -400,7 +400,9 @@ def totals_by_day(rows: Iterable[UseRow], *, start: date, end: date) -> list[Day
     ]
 
 
-def capacity_use(*, start: date, end: date, region: str | None = None, cached: bool = False) -> list[UseRow]:
+def capacity_use(
+    *, start: date, end: date, waiting: QuerySet, region: str | None = None, cached: bool = False
+) -> list[UseRow]:
     """Capacity use for every day of [start, end] (`UseRow`): a row per lane of an active
     courier and day, a row per warehouse and day, and the rows of what is asked of a
     region or held in the network pool. The dashboard, the calendar and the daily report
@@ -408,8 +410,10 @@ def capacity_use(*, start: date, end: date, region: str | None = None, cached: b
 
     Capacity after constraints is the check's (`checks.lane_capacity`,
     `checks.dispatch_capacity`), so that what a row shows free is what the check finds
-    free. `region` (a code): only that region's lanes and what is asked of it, no dispatch
-    rows (dispatch is by warehouse, not by region).
+    free. `waiting`: the campaigns waiting for the courier sign-off, by the marketing
+    side's rule (`campaigns.selectors.capacity_use` passes it; capacity does not import
+    campaigns). `region` (a code): only that region's lanes and what is asked of it, no
+    dispatch rows (dispatch is by warehouse, not by region).
 
     Queries, whatever the number of days, lanes, warehouses or campaigns: with `cached`
     (pages) one, the reference rows coming from what the process keeps (`reference`)
@@ -425,7 +429,7 @@ def capacity_use(*, start: date, end: date, region: str | None = None, cached: b
         lanes = lane_infos(region_code=region)
         warehouses = warehouse_infos() if region is None else []
         constraints = constraint_infos(start=start, end=end)
-    held, lane_regions, asked = _held_and_asked(start=start, end=end, region=region)
+    held, lane_regions, asked = _held_and_asked(start=start, end=end, region=region, waiting=waiting)
 
     rows = []
     for lane in lanes:
@@ -477,20 +481,17 @@ def _covered(constraints: list[checks.ConstraintInfo], start: date, end: date) -
     return covered
 
 
-def _held_and_asked(*, start: date, end: date, region: str | None) -> tuple[dict, dict, dict]:
+def _held_and_asked(*, start: date, end: date, region: str | None, waiting: QuerySet) -> tuple[dict, dict, dict]:
     """In one query: what campaigns hold on each lane and warehouse per day of [start, end]
     (`(resource, lane or warehouse id, day)`: orders, and each held lane's region), and what
     campaigns waiting for a courier sign-off ask beyond what they hold
     (`(COURIER, region id, day)` and `(DISPATCH, warehouse id or None,
     day)`: orders). `region` (a code): only its lanes and what is asked of it.
 
-    A campaign waits for the courier sign-off by the rule of
-    `campaigns.selectors.pending_signoffs`; it asks its plan's orders/day, less what it
+    `waiting` are the campaigns waiting for the courier sign-off; each asks its plan's orders/day, less what it
     holds when it holds lanes already (a scale-up waits for the orders above the volume
     approved), of each of its regions by its share and of each dispatch pool by its
     regions' shares, rounded up as the check rounds them (`checks.region_orders`)."""
-    from campaigns.selectors import pending_signoffs  # the marketing side's rule; it imports this module
-
     # Typed NULLs: PostgreSQL takes a bare NULL of a set operation's branch for text.
     no_id, no_share = Cast(Value(None), IntegerField()), Cast(Value(None), DecimalField(max_digits=5, decimal_places=4))
     columns = ("row_kind", "row_a", "row_b", "row_pool", "row_first", "row_last", "row_orders", "row_share")
@@ -515,7 +516,7 @@ def _held_and_asked(*, start: date, end: date, region: str | None) -> tuple[dict
         default=F("orders_per_day"),
         output_field=IntegerField(),
     )
-    waiting = pending_signoffs((COURIER,)).filter(starts_on__lte=end, ends_on__gte=start)
+    waiting = waiting.filter(starts_on__lte=end, ends_on__gte=start)
     if region:
         waiting = waiting.filter(region_lines__region__code=region)
     asks = waiting.annotate(
@@ -528,14 +529,8 @@ def _held_and_asked(*, start: date, end: date, region: str | None) -> tuple[dict
     held: dict[tuple, dict[date, int]] = defaultdict(dict)
     lane_regions: dict[int, int] = {}
     asks: dict[int, list] = defaultdict(list)  # by campaign
-    # Run as SQL and fetched as the driver returns it: per-row ORM converters of thousands
-    # of lane-days cost more than the query (`mopsync.sql.fetch` converts SQLite's dates).
     first_part, *others = parts
-    union, params = first_part.union(*others, all=True).query.sql_with_params()
-    day = Reservation._meta.get_field("day")
-    for kind, key, region_id, pool, first, last, orders, share in sql.fetch(
-        union, list(params), (None, None, None, None, day, day, None, None)
-    ):
+    for kind, key, region_id, pool, first, last, orders, share in first_part.union(*others, all=True):
         if kind == "ask":
             if orders > 0 and region_id is not None:
                 # str(): SQLite returns a decimal as a float (0.3333), PostgreSQL as a Decimal.

@@ -19,9 +19,10 @@ from django.test.utils import CaptureQueriesContext
 
 from campaigns import dashboard_selectors as dashboard
 from campaigns import reports, services
+from campaigns.selectors import capacity_use
 from capacity import checks
 from capacity.models import CapacityConstraint
-from capacity.selectors import UseRow, capacity_use, constraint_infos, lane_infos, totals_by_day
+from capacity.selectors import UseRow, constraint_infos, lane_infos, totals_by_day
 from tests.helpers import approved, live, make_world, submitted
 
 NOW = dt.datetime(2026, 11, 16, 10, tzinfo=ZoneInfo("Asia/Kolkata"))
