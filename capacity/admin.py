@@ -63,6 +63,8 @@ class ServiceForm(forms.ModelForm):
     refusal: dict[str, list[str]] = {}
 
     def _post_clean(self):
+        # Django's builds the instance and runs the model's validation: here the service
+        # does both, from `cleaned_data` (`ServiceAdmin.save_model`).
         for field, msgs in self.refusal.items():
             for msg in msgs:
                 self.add_error(field if field in self.fields else None, msg)
@@ -108,7 +110,7 @@ class ServiceAdmin(admin.ModelAdmin):
         except DomainError as exc:
             # Nothing was written (the view's transaction rolled back): the same POST again,
             # its form now carrying the refusal, renders what was typed with the messages.
-            errors = exc.errors if isinstance(exc, InvalidInput) else {"non_field_errors": [exc.message]}
+            errors = (exc.errors if isinstance(exc, InvalidInput) else None) or {"non_field_errors": [exc.message]}
             setattr(request, REFUSAL, errors)
             return super().changeform_view(request, object_id, form_url, extra_context)
 
