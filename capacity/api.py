@@ -24,10 +24,10 @@ LOGISTICS_WRITERS = writers(OPS_LOGISTICS, OPS_LEAD)
 OPS_WRITERS = writers(OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD)
 
 
+# POST and PATCH call `service`, a function of `capacity.services` (looked up when called),
+# with the serializer's validated data; a PATCH names the row by `row_keyword`. (A comment,
+# not a docstring: the API's published docs would show it for every operation.)
 class ServiceWrites:
-    """POST and PATCH call `service`, a function of `capacity.services` (looked up when
-    called), with the serializer's validated data; a PATCH names the row by `row_keyword`."""
-
     service: str
     row_keyword: str
 
@@ -112,7 +112,7 @@ class StockLevelViewSet(
     ordering = ["sku__code", "warehouse__code"]
 
     def create(self, request, *args, **kwargs):
-        """A stock count: creates the SKU × warehouse row (201), or updates it (200) if it exists."""
+        """A stock count: creates the SKU × warehouse row, or updates it (200) if it exists."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
