@@ -27,7 +27,7 @@ from campaigns.models import (
     PromoWindow,
 )
 from campaigns.notifications import retry_failed
-from capacity.admin import ReadOnlyAdmin
+from capacity.admin import ReadOnlyAdmin, ServiceAdmin
 from capacity.models import Reservation, SignOff
 from mopsync.errors import DomainError, InvalidInput
 
@@ -277,7 +277,9 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PromoWindow)
-class PromoWindowAdmin(admin.ModelAdmin):
+class PromoWindowAdmin(ServiceAdmin):
+    """Written by `campaigns.services`, which records who added a window."""
+
     list_display = ["name", "starts_on", "ends_on", "channel", "created_by"]
     list_filter = ["channel", "starts_on"]
     search_fields = ["name", "notes"]
@@ -286,10 +288,11 @@ class PromoWindowAdmin(admin.ModelAdmin):
     list_select_related = ["created_by"]
     readonly_fields = ["created_by"]
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def write(self, actor, row, data):
+        return services.promo_window_save(actor=actor, window=row, **data)
+
+    def remove(self, actor, row):
+        services.promo_window_delete(actor=actor, window=row)
 
 
 @admin.register(PostCampaignReview)

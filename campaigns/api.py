@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from campaigns import api_json, filters, selectors, services
 from campaigns import serializers as s
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
-from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, writers
+from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, whole_row, writers
 from mopsync.errors import NotPermitted
 from mopsync.pagination import CountingPagination
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
@@ -306,7 +306,15 @@ class PromoWindowViewSet(viewsets.ModelViewSet):
     ordering = ["starts_on", "id"]
 
     def perform_create(self, serializer):
-        serializer.save(created_by=self.request.user)
+        serializer.instance = services.promo_window_save(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.promo_window_save(
+            actor=self.request.user, window=serializer.instance, **whole_row(serializer)
+        )
+
+    def perform_destroy(self, instance):
+        services.promo_window_delete(actor=self.request.user, window=instance)
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -324,9 +332,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         note = get_object_or_404(self.get_queryset(), pk=pk)
-        if note.read_at is None:
-            Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
-            note.refresh_from_db()
+        note = services.notification_mark_read(actor=request.user, notification=note)
         return Response(s.NotificationSerializer(note).data)
 
 

@@ -187,13 +187,6 @@ class PromoWindowSerializer(serializers.ModelSerializer):
     def get_created_by(self, window) -> str | None:
         return window.created_by.get_username() if window.created_by_id else None
 
-    def validate(self, attrs):
-        starts = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
-        ends = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
-        if starts and ends and ends < starts:
-            raise serializers.ValidationError({"ends_on": ["Must be on or after starts_on."]})
-        return attrs
-
 
 class NotificationSerializer(serializers.ModelSerializer):
     class Meta:

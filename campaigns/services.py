@@ -20,7 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns import metrics, selectors
-from campaigns.models import AuditEvent, Campaign, CampaignRegion, CampaignSku, PostCampaignReview, Status
+from campaigns.models import (
+    AuditEvent,
+    Campaign,
+    CampaignRegion,
+    CampaignSku,
+    Channel,
+    Notification,
+    PostCampaignReview,
+    PromoWindow,
+    Status,
+)
 from campaigns.notifications import APPROVERS, BOTH_TEAMS, queue_notification
 from campaigns.validation import clean_plan
 from capacity import checks
@@ -28,8 +38,8 @@ from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, W
 from capacity.selectors import load_snapshot
 from mopsync import versions
 from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
-from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
-from mopsync.validation import FieldErrors, clean_text
+from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, keeps, user_roles
+from mopsync.validation import FieldErrors, clean_date, clean_text
 
 DIMENSIONS = (Dimension.INVENTORY, Dimension.COURIER)
 SIGNOFF_ROLES = {Dimension.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, Dimension.COURIER: {OPS_LOGISTICS, OPS_LEAD}}
@@ -837,3 +847,97 @@ def signable_dimensions(campaign: Campaign, actor) -> list[str]:
     if MARKETING in roles or _is_owner(actor, campaign):
         return []
     return [d for d in selectors.pending_dimensions(campaign) if roles & SIGNOFF_ROLES[d]]
+
+
+# --------------------------------------------------------------------------- promo windows
+
+PROMO_KEEPERS = frozenset({MARKETING, OPS_LEAD})
+
+
+def promo_window_save(
+    *,
+    actor,
+    window: PromoWindow | None = None,
+    name: Any,
+    starts_on: Any,
+    ends_on: Any,
+    channel: Any = "",
+    notes: Any = "",
+) -> PromoWindow:
+    """Add a promo window to the marketing calendar (a sale season, a launch date to plan
+    around), or change one: a name, its first and last day (inclusive) and optionally
+    the channel and notes. A new window records who added it.
+
+    Rules: promo windows are kept by marketing or ops_lead (or staff); the end is on or
+    after the start.
+    """
+    if not keeps(actor, PROMO_KEEPERS):
+        raise NotPermitted(f"Changing promo windows needs one of the roles: {', '.join(sorted(PROMO_KEEPERS))}.")
+    errors = FieldErrors()
+    cleaned = {
+        "name": clean_text(name, field="name", errors=errors, max_length=200, required=True),
+        "starts_on": clean_date(starts_on, field="starts_on", errors=errors),
+        "ends_on": clean_date(ends_on, field="ends_on", errors=errors),
+        "channel": channel or "",
+        # As long as a campaign's brief may be.
+        "notes": clean_text(notes, field="notes", errors=errors, max_length=10_000, required=False),
+    }
+    if cleaned["channel"] and cleaned["channel"] not in Channel.values:
+        errors.add("channel", f"Must be one of: {', '.join(Channel.values)}, or empty.")
+    if cleaned["starts_on"] and cleaned["ends_on"] and cleaned["ends_on"] < cleaned["starts_on"]:
+        errors.add("ends_on", "Must be on or after starts_on.")
+    if errors:
+        raise InvalidInput(dict(errors))
+    if window is None:
+        window = PromoWindow(created_by=actor)
+    for field, value in cleaned.items():
+        setattr(window, field, value)
+    with transaction.atomic():
+        if window.pk is None:
+            window.save()
+        else:
+            window.save(update_fields=list(cleaned))
+        versions.changed(versions.DATA)
+    return window
+
+
+def promo_window_delete(*, actor, window: PromoWindow) -> None:
+    """Remove a promo window from the marketing calendar.
+
+    Rule: promo windows are kept by marketing or ops_lead (or staff).
+    """
+    if not keeps(actor, PROMO_KEEPERS):
+        raise NotPermitted(f"Changing promo windows needs one of the roles: {', '.join(sorted(PROMO_KEEPERS))}.")
+    with transaction.atomic():
+        PromoWindow.objects.filter(pk=window.pk).delete()
+        versions.changed(versions.DATA)
+
+
+# --------------------------------------------------------------------------- inbox
+# Notifications are the outbox and the inbox, which no memo reads:
+# marking them read changes no version.
+
+
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    """Mark one notification read.
+
+    Rules: only its recipient marks it; a notification read already keeps the time it
+    was first read.
+    """
+    if actor is None or not actor.is_authenticated or notification.recipient_id != actor.pk:
+        raise NotPermitted("Only its recipient can mark a notification read.")
+    if notification.read_at is None:
+        # Conditional: two tabs marking it at once keep the first time.
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+        notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, actor) -> int:
+    """Mark every unread notification of the actor read; returns how many.
+
+    Rule: one marks one's own notifications only.
+    """
+    if actor is None or not actor.is_authenticated:
+        raise NotPermitted("Sign in to read your notifications.")
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())

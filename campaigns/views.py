@@ -237,7 +237,7 @@ def campaign_action(request, pk: int, action: str):
 @login_required
 def inbox(request):
     if request.method == "POST":
-        Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=timezone.now())
+        services.notifications_mark_all_read(actor=request.user)
         messages.success(request, "All marked as read.")
         return redirect("campaigns:inbox")
     notes = Notification.objects.filter(recipient=request.user).select_related("campaign")

@@ -1,13 +1,21 @@
 """Admin for the operations side.
 
 Reference data (SKUs, warehouses, regions, couriers, lanes, stock, inbound,
-constraints) is configuration that ops keep current, so it is editable here.
-Sign-offs and reservations are written only by `campaigns.services` (rule 2: under
-row locks, with the check re-run), so the admin shows them read-only.
+constraints) is configuration that ops keep current, so it is editable here, and
+written, as from the pages and the API, by `capacity.services`: the admin's forms read
+and type the input, the services decide (`ServiceAdmin`). Sign-offs and reservations
+are written only by `campaigns.services` (rule 2: under row locks, with the check
+re-run), so the admin shows them read-only.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import actions as django_actions
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy
 
+from capacity import services
 from capacity.models import (
     CapacityConstraint,
     Courier,
@@ -23,6 +31,11 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
+from mopsync.errors import DomainError, InvalidInput
+from mopsync.view_guards import refusal_text
+
+# Where a change form's POST keeps the service's refusal while the form is shown again.
+REFUSAL = "_mopsync_service_refusal"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,26 +51,125 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+# --------------------------------------------------------------------------- written by a service
+
+
+class ServiceForm(forms.ModelForm):
+    """An admin form that only reads and types the input. The model's own validation
+    (unique codes, check constraints, field validators) is left to the service, which
+    applies the same rules with the messages every other door shows; `refusal` holds
+    the messages of a refusal when the form is shown again."""
+
+    refusal: dict[str, list[str]] = {}
+
+    def _post_clean(self):
+        # Django's builds the instance and runs the model's validation: here the service
+        # does both, from `cleaned_data` (`ServiceAdmin.save_model`).
+        for field, msgs in self.refusal.items():
+            for msg in msgs:
+                self.add_error(field if field in self.fields else None, msg)
+
+
+@admin.action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
+def delete_selected(modeladmin, request, queryset):
+    """Django's bulk delete, each row deleted by the service, all in one transaction: a
+    row the service refuses to delete leaves every one of them (and says why)."""
+    try:
+        with transaction.atomic():
+            return django_actions.delete_selected(modeladmin, request, queryset)
+    except DomainError as exc:
+        modeladmin.message_user(request, refusal_text(exc), messages.ERROR)
+        return None
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """Adds, changes and deletes through a service: `write(actor, row, data)` (row None
+    when adding; data: the form's typed values) and `remove(actor, row)`.
+
+    A refusal never reaches the user as an error page: the admin's transaction rolls
+    back, and the form is shown again with the service's messages next to the fields
+    (a refused delete is a message)."""
+
+    form = ServiceForm
+    actions = [delete_selected]
+
+    def write(self, actor, row, data: dict):
+        raise NotImplementedError
+
+    def remove(self, actor, row) -> None:
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, REFUSAL, None)
+        return type(form.__name__, (form,), {"refusal": refusal}) if refusal else form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            # Nothing was written (the view's transaction rolled back): the same POST again,
+            # its form now carrying the refusal, renders what was typed with the messages.
+            errors = (exc.errors if isinstance(exc, InvalidInput) else None) or {"non_field_errors": [exc.message]}
+            setattr(request, REFUSAL, errors)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            self.message_user(request, refusal_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        saved = self.write(request.user, obj if change else None, dict(form.cleaned_data))
+        if saved is not obj:
+            # A new row: the admin goes on with `obj` (its log entry, its redirect).
+            for field in obj._meta.concrete_fields:
+                setattr(obj, field.attname, getattr(saved, field.attname))
+            obj._state.adding = False
+            obj._state.db = saved._state.db
+
+    def delete_model(self, request, obj):
+        self.remove(request.user, obj)
+
+    def delete_queryset(self, request, queryset):
+        for row in queryset:
+            self.remove(request.user, row)
+
+
 # --------------------------------------------------------------------------- reference data
 
 
 @admin.register(Sku)
-class SkuAdmin(admin.ModelAdmin):
+class SkuAdmin(ServiceAdmin):
     list_display = ["code", "name", "safety_stock", "baseline_units_per_day", "return_rate", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
     ordering = ["code"]
 
+    def write(self, actor, row, data):
+        return services.sku_save(actor=actor, sku=row, **data)
+
+    def remove(self, actor, row):
+        services.sku_delete(actor=actor, sku=row)
+
 
 @admin.register(Warehouse)
-class WarehouseAdmin(admin.ModelAdmin):
+class WarehouseAdmin(ServiceAdmin):
     list_display = ["code", "name", "daily_dispatch_capacity", "baseline_orders_per_day"]
     search_fields = ["code", "name"]
     ordering = ["code"]
 
+    def write(self, actor, row, data):
+        return services.warehouse_save(actor=actor, warehouse=row, **data)
+
+    def remove(self, actor, row):
+        services.warehouse_delete(actor=actor, warehouse=row)
+
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ServiceAdmin):
     list_display = ["code", "name", "warehouse"]
     list_filter = ["warehouse"]
     search_fields = ["code", "name"]
@@ -65,17 +177,29 @@ class RegionAdmin(admin.ModelAdmin):
     list_select_related = ["warehouse"]
     autocomplete_fields = ["warehouse"]
 
+    def write(self, actor, row, data):
+        return services.region_save(actor=actor, region=row, **data)
+
+    def remove(self, actor, row):
+        services.region_delete(actor=actor, region=row)
+
 
 @admin.register(Courier)
-class CourierAdmin(admin.ModelAdmin):
+class CourierAdmin(ServiceAdmin):
     list_display = ["code", "name", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
     ordering = ["code"]
 
+    def write(self, actor, row, data):
+        return services.courier_save(actor=actor, courier=row, **data)
+
+    def remove(self, actor, row):
+        services.courier_delete(actor=actor, courier=row)
+
 
 @admin.register(CourierLane)
-class CourierLaneAdmin(admin.ModelAdmin):
+class CourierLaneAdmin(ServiceAdmin):
     list_display = [
         "__str__",
         "courier",
@@ -92,9 +216,15 @@ class CourierLaneAdmin(admin.ModelAdmin):
     list_select_related = ["courier", "region"]
     autocomplete_fields = ["courier", "region"]
 
+    def write(self, actor, row, data):
+        return services.lane_save(actor=actor, lane=row, **data)
+
+    def remove(self, actor, row):
+        services.lane_delete(actor=actor, lane=row)
+
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ServiceAdmin):
     list_display = ["sku", "warehouse", "on_hand", "as_of"]
     list_filter = ["warehouse"]
     search_fields = ["sku__code", "sku__name", "warehouse__code"]
@@ -102,9 +232,15 @@ class StockLevelAdmin(admin.ModelAdmin):
     list_select_related = ["sku", "warehouse"]
     autocomplete_fields = ["sku", "warehouse"]
 
+    def write(self, actor, row, data):
+        return services.stock_level_set(actor=actor, stock_level=row, **data)
+
+    def remove(self, actor, row):
+        services.stock_level_delete(actor=actor, stock_level=row)
+
 
 @admin.register(InboundShipment)
-class InboundShipmentAdmin(admin.ModelAdmin):
+class InboundShipmentAdmin(ServiceAdmin):
     list_display = ["expected_on", "sku", "warehouse", "quantity", "reference"]
     list_filter = ["warehouse", "expected_on"]
     search_fields = ["sku__code", "sku__name", "warehouse__code", "reference"]
@@ -113,9 +249,17 @@ class InboundShipmentAdmin(admin.ModelAdmin):
     list_select_related = ["sku", "warehouse"]
     autocomplete_fields = ["sku", "warehouse"]
 
+    def write(self, actor, row, data):
+        if row is None:
+            return services.inbound_create(actor=actor, **data)
+        return services.inbound_update(actor=actor, shipment=row, **data)
+
+    def remove(self, actor, row):
+        services.inbound_delete(actor=actor, shipment=row)
+
 
 @admin.register(CapacityConstraint)
-class CapacityConstraintAdmin(admin.ModelAdmin):
+class CapacityConstraintAdmin(ServiceAdmin):
     list_display = ["kind", "starts_on", "ends_on", "warehouse", "courier", "region", "capacity_factor", "note"]
     list_filter = ["kind", "warehouse", "courier"]
     search_fields = ["note", "warehouse__code", "courier__code", "region__code", "region__name"]
@@ -123,6 +267,12 @@ class CapacityConstraintAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_on"
     list_select_related = ["warehouse", "courier", "region"]
     autocomplete_fields = ["warehouse", "courier", "region"]
+
+    def write(self, actor, row, data):
+        return services.constraint_save(actor=actor, constraint=row, **data)
+
+    def remove(self, actor, row):
+        services.constraint_delete(actor=actor, constraint=row)
 
 
 # --------------------------------------------------------------------------- written by the workflow

@@ -1,10 +1,11 @@
-"""REST endpoints for capacity reference data (translation only)."""
+"""REST endpoints for capacity reference data (translation only: the serializers read and
+type the JSON, `capacity.services` decides and writes)."""
 
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.response import Response
 
-from capacity import filters, serializers
+from capacity import filters, serializers, services
 from capacity.models import (
     CapacityConstraint,
     Courier,
@@ -15,7 +16,7 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
-from mopsync.api import ANY_SEGMENT, writers
+from mopsync.api import ANY_SEGMENT, whole_row, writers
 from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
 
 INVENTORY_WRITERS = writers(OPS_INVENTORY, OPS_LEAD)
@@ -23,8 +24,25 @@ LOGISTICS_WRITERS = writers(OPS_LOGISTICS, OPS_LEAD)
 OPS_WRITERS = writers(OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD)
 
 
+# POST and PATCH call `service`, a function of `capacity.services` (looked up when called),
+# with the serializer's validated data; a PATCH names the row by `row_keyword`. (A comment,
+# not a docstring: the API's published docs would show it for every operation.)
+class ServiceWrites:
+    service: str
+    row_keyword: str
+
+    def write(self, **data):
+        return getattr(services, self.service)(actor=self.request.user, **data)
+
+    def perform_create(self, serializer):
+        serializer.instance = self.write(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self.write(**{self.row_keyword: serializer.instance}, **whole_row(serializer))
+
+
 class CreateListUpdate(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+    ServiceWrites, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):  # fmt: skip
     """GET, POST, PATCH (no PUT, no DELETE): reference data is kept, not removed."""
@@ -46,18 +64,21 @@ class SkuViewSet(ByCode):
     serializer_class = serializers.SkuSerializer
     permission_classes = [INVENTORY_WRITERS]
     filterset_fields = ["is_active"]
+    service, row_keyword = "sku_save", "sku"
 
 
 class WarehouseViewSet(ByCode):
     queryset = Warehouse.objects.all()
     serializer_class = serializers.WarehouseSerializer
     permission_classes = [LOGISTICS_WRITERS]
+    service, row_keyword = "warehouse_save", "warehouse"
 
 
 class RegionViewSet(ByCode):
     queryset = Region.objects.select_related("warehouse")
     serializer_class = serializers.RegionSerializer
     permission_classes = [LOGISTICS_WRITERS]
+    service, row_keyword = "region_save", "region"
 
 
 class CourierViewSet(ByCode):
@@ -65,6 +86,7 @@ class CourierViewSet(ByCode):
     serializer_class = serializers.CourierSerializer
     permission_classes = [LOGISTICS_WRITERS]
     filterset_fields = ["is_active"]
+    service, row_keyword = "courier_save", "courier"
 
 
 class CourierLaneViewSet(CreateListUpdate):
@@ -74,6 +96,7 @@ class CourierLaneViewSet(CreateListUpdate):
     filterset_class = filters.CourierLaneFilter
     ordering_fields = ["daily_capacity", "ndr_rate", "avg_delivery_days"]
     ordering = ["region__code", "courier__code"]
+    service, row_keyword = "lane_save", "lane"
 
 
 class StockLevelViewSet(
@@ -93,11 +116,10 @@ class StockLevelViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        row, created = StockLevel.objects.update_or_create(
-            sku=data["sku"], warehouse=data["warehouse"], defaults={"on_hand": data["on_hand"], "as_of": data["as_of"]}
-        )
+        existed = StockLevel.objects.filter(sku=data["sku"], warehouse=data["warehouse"]).exists()
+        row = services.stock_level_set(actor=request.user, **data)
         return Response(
-            self.get_serializer(row).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            self.get_serializer(row).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         )
 
 
@@ -113,8 +135,11 @@ class InboundShipmentViewSet(
     ordering_fields = ["expected_on", "quantity"]
     ordering = ["expected_on", "id"]
 
+    def perform_create(self, serializer):
+        serializer.instance = services.inbound_create(actor=self.request.user, **serializer.validated_data)
 
-class CapacityConstraintViewSet(viewsets.ModelViewSet):
+
+class CapacityConstraintViewSet(ServiceWrites, viewsets.ModelViewSet):
     lookup_value_regex = ANY_SEGMENT
     queryset = CapacityConstraint.objects.select_related("warehouse", "courier", "region")
     serializer_class = serializers.CapacityConstraintSerializer
@@ -124,3 +149,7 @@ class CapacityConstraintViewSet(viewsets.ModelViewSet):
     filter_backends = [*viewsets.GenericViewSet.filter_backends, OrderingFilter]
     ordering_fields = ["starts_on", "ends_on"]
     ordering = ["starts_on", "id"]
+    service, row_keyword = "constraint_save", "constraint"
+
+    def perform_destroy(self, instance):
+        services.constraint_delete(actor=self.request.user, constraint=instance)

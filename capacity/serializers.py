@@ -1,7 +1,11 @@
 """Translation between JSON and the capacity models; SKUs, warehouses, regions and
-couriers are referred to by `code`."""
+couriers are referred to by `code`.
 
-from django.utils import timezone
+The serializers read and type a body (the fields, their types and bounds, as the models
+declare them); the rules between fields — one lane per courier × region, a constraint's
+one scope and its dates in order, a stock count replacing the last — are
+`capacity.services`', which the viewsets hand the validated data to."""
+
 from rest_framework import serializers
 
 from capacity.models import (
@@ -79,17 +83,7 @@ class CourierLaneSerializer(CapacitySerializer):
             "id", "courier", "region", "daily_capacity", "baseline_orders_per_day", "avg_delivery_days", "ndr_rate",
             "cod_supported",
         ]  # fmt: skip
-        validators = []  # one lane per courier × region: `validate` says so on the region field
-
-    def validate(self, attrs):
-        courier = attrs.get("courier", getattr(self.instance, "courier", None))
-        region = attrs.get("region", getattr(self.instance, "region", None))
-        clash = CourierLane.objects.filter(courier=courier, region=region)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError({"region": ["This courier already has a lane to this region."]})
-        return attrs
+        validators = []  # one lane per courier × region: `services.lane_save` says so on the region field
 
 
 class StockLevelSerializer(CapacitySerializer):
@@ -100,11 +94,7 @@ class StockLevelSerializer(CapacitySerializer):
     class Meta:
         model = StockLevel
         fields = ["id", "sku", "warehouse", "on_hand", "as_of"]
-        validators = []  # one row per SKU × warehouse: a POST for an existing pair updates it
-
-    def validate(self, attrs):
-        attrs.setdefault("as_of", timezone.now())
-        return attrs
+        validators = []  # one row per SKU × warehouse: `services.stock_level_set` updates an existing pair
 
 
 class InboundShipmentSerializer(CapacitySerializer):
@@ -125,25 +115,3 @@ class CapacityConstraintSerializer(CapacitySerializer):
     class Meta:
         model = CapacityConstraint
         fields = ["id", "kind", "starts_on", "ends_on", "warehouse", "courier", "region", "capacity_factor", "note"]
-
-    def validate(self, attrs):
-        merged = {
-            name: attrs.get(name, getattr(self.instance, name, None))
-            for name in ("kind", "starts_on", "ends_on", "warehouse", "courier", "region", "capacity_factor")
-        }
-        errors = {}
-        if merged["starts_on"] and merged["ends_on"] and merged["ends_on"] < merged["starts_on"]:
-            errors["ends_on"] = ["Must be on or after starts_on."]
-        if merged["warehouse"] and (merged["courier"] or merged["region"]):
-            errors["warehouse"] = ["A warehouse constraint cannot also name a courier or region."]
-        if not (merged["warehouse"] or merged["courier"] or merged["region"]):
-            errors["non_field_errors"] = ["Name the warehouse, courier or region it applies to."]
-        if merged["kind"] == "warehouse_blackout" and not merged["warehouse"]:
-            errors["warehouse"] = ["A warehouse blackout needs a warehouse."]
-        if merged["kind"] == "courier_holiday" and not merged["courier"]:
-            errors["courier"] = ["A courier holiday needs a courier."]
-        if errors:
-            raise serializers.ValidationError(errors)
-        if merged["kind"] in ("warehouse_blackout", "courier_holiday") and "capacity_factor" not in attrs:
-            attrs["capacity_factor"] = 0
-        return attrs

@@ -1,16 +1,19 @@
 """Every write to the operations side's data (DESIGN.md, "Domain", operations side).
 
 Who keeps what (DESIGN.md, "People and roles"):
-- stock levels and inbound shipments: `ops_inventory` or `ops_lead`;
-- warehouses and courier lanes: `ops_logistics` or `ops_lead`;
+- SKUs, stock levels and inbound shipments: `ops_inventory` or `ops_lead`;
+- warehouses, regions, couriers and courier lanes: `ops_logistics` or `ops_lead`;
 - capacity constraints (the ops calendar): any ops role.
-Marketing reads all of it and changes none of it.
+Staff, who configure through the admin, may change all of it; marketing reads all of
+it and changes none of it.
 
-Each function takes a keyword-only `actor`, checks the actor's role first, then
-cleans its input with the rules of `capacity/serializers.py` (the database
-constraints back them up), and raises `NotPermitted` or `InvalidInput` (a message
-per field) with nothing changed. Whatever the door — web form, import, admin —
-writes come here; the views only translate.
+One function per write. Each takes a keyword-only `actor` and checks the actor's role
+first, then cleans its input and applies the rules written here — and only here: the
+web forms, the API's serializers and the admin's forms read and type the input, then
+call these. A refusal is `NotPermitted` or `InvalidInput` (messages per field) with
+nothing changed; the database constraints back the rules up. Every write tells
+`mopsync.versions` what it changed: reference rows (SKUs, warehouses, regions,
+couriers, lanes, constraints) change `REF` and `DATA`, stock and inbound `DATA`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, models, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from capacity.models import (
@@ -38,7 +42,7 @@ from capacity.models import (
 )
 from mopsync import versions
 from mopsync.errors import InvalidInput, NotPermitted
-from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, keeps
 from mopsync.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
 
 # The largest value a PositiveIntegerField holds on every supported database.
@@ -48,31 +52,35 @@ INVENTORY_KEEPERS = frozenset({OPS_INVENTORY, OPS_LEAD})
 LOGISTICS_KEEPERS = frozenset({OPS_LOGISTICS, OPS_LEAD})
 CONSTRAINT_KEEPERS = frozenset({OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD})
 
+# What a write changes, for the memos of `mopsync.versions`.
+REFERENCE = (versions.REF, versions.DATA)
+DATA = (versions.DATA,)
+
 
 # --------------------------------------------------------------------------- who may write
 
 
 def can_keep_stock(user) -> bool:
-    """Stock levels and inbound shipments: ops_inventory or ops_lead."""
-    return bool(user_roles(user) & INVENTORY_KEEPERS)
+    """SKUs, stock levels and inbound shipments: ops_inventory or ops_lead (or staff)."""
+    return keeps(user, INVENTORY_KEEPERS)
 
 
 def can_keep_logistics(user) -> bool:
-    """Warehouses and courier lanes: ops_logistics or ops_lead."""
-    return bool(user_roles(user) & LOGISTICS_KEEPERS)
+    """Warehouses, regions, couriers and courier lanes: ops_logistics or ops_lead (or staff)."""
+    return keeps(user, LOGISTICS_KEEPERS)
 
 
 def can_keep_constraints(user) -> bool:
-    """Capacity constraints: any ops role."""
-    return bool(user_roles(user) & CONSTRAINT_KEEPERS)
+    """Capacity constraints: any ops role (or staff)."""
+    return keeps(user, CONSTRAINT_KEEPERS)
 
 
 def _require(actor, roles: frozenset[str], what: str) -> None:
-    if not user_roles(actor) & roles:
+    if not keeps(actor, roles):
         raise NotPermitted(f"Changing {what} needs one of the roles: {', '.join(sorted(roles))}.")
 
 
-# --------------------------------------------------------------------------- cleaning helpers
+# --------------------------------------------------------------------------- cleaning and saving helpers
 
 
 def _raise_if(errors: FieldErrors) -> None:
@@ -99,12 +107,34 @@ def _reference(value: Any, model, *, field: str, errors: FieldErrors, required: 
     return None
 
 
+def _code(value: Any, model, row: models.Model | None, *, errors: FieldErrors) -> str | None:
+    """A reference code: letters, digits, '-', '_', '.'; unique among `model`'s rows."""
+    code = clean_text(value, field="code", errors=errors, max_length=40, required=True)
+    if code is None:
+        return None
+    try:
+        code_validator(code)
+    except ValidationError as exc:
+        errors.add("code", " ".join(exc.messages))
+        return None
+    clash = model.objects.filter(code=code)
+    if row is not None:
+        clash = clash.exclude(pk=row.pk)
+    if clash.exists():
+        errors.add("code", f"A {model._meta.verbose_name} with this code already exists.")
+    return code
+
+
+def _name(value: Any, *, errors: FieldErrors) -> str | None:
+    return clean_text(value, field="name", errors=errors, max_length=200, required=True)
+
+
 def _count(value: Any, *, field: str, errors: FieldErrors, minimum: int = 0) -> int | None:
     return clean_int(value, field=field, errors=errors, minimum=minimum, maximum=MAX_COUNT)
 
 
 def _rate(value: Any, *, field: str, errors: FieldErrors, places: int) -> Decimal | None:
-    """A share from 0 to 1 (NDR rate, capacity factor)."""
+    """A share from 0 to 1 (return rate, NDR rate, capacity factor)."""
     return clean_decimal(value, field=field, errors=errors, minimum=Decimal("0"), maximum=Decimal("1"), places=places)
 
 
@@ -120,9 +150,8 @@ def _moment(value: Any, *, errors: FieldErrors) -> dt.datetime | None:
 
 
 @contextmanager
-def _saving(*scopes: str) -> Iterator[None]:
-    """One atomic write of data of `scopes` (see `mopsync.versions`: pages keeping what
-    they read see it once it commits); a database constraint refusing it (a duplicate
+def _saving(scopes: tuple[str, ...]) -> Iterator[None]:
+    """One atomic write of data of `scopes`; a database constraint refusing it (a duplicate
     racing this request, a value out of range) is bad input, never a server error."""
     try:
         with transaction.atomic():
@@ -132,28 +161,127 @@ def _saving(*scopes: str) -> Iterator[None]:
         raise InvalidInput("The database refused this change (a duplicate or out-of-range value).") from exc
 
 
+def _store(row: models.Model, cleaned: dict[str, Any], scopes: tuple[str, ...]) -> models.Model:
+    """Save `cleaned` into `row` (a new row when it has no primary key yet)."""
+    for field, value in cleaned.items():
+        setattr(row, field, value)
+    with _saving(scopes):
+        if row.pk is None:
+            row.save()
+        else:
+            row.save(update_fields=list(cleaned))
+    return row
+
+
+def _delete(row: models.Model, scopes: tuple[str, ...]) -> None:
+    """Delete `row` and what cascades from it; rows that still refer to it (a campaign's
+    lines, reservations) keep it, and the refusal says which."""
+    try:
+        with transaction.atomic():
+            type(row).objects.filter(pk=row.pk).delete()
+            versions.changed(*scopes)
+    except (ProtectedError, RestrictedError) as exc:
+        holding = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        users = sorted({str(obj._meta.verbose_name_plural) for obj in holding})
+        raise InvalidInput(
+            f"This {row._meta.verbose_name} is still used by {', '.join(users)}: it cannot be deleted."
+        ) from exc
+
+
+# --------------------------------------------------------------------------- SKUs
+
+
+def sku_save(
+    *,
+    actor,
+    sku: Sku | None = None,
+    code: Any,
+    name: Any,
+    safety_stock: Any = 0,
+    baseline_units_per_day: Any = 0,
+    return_rate: Any = Decimal("0"),
+    is_active: Any = True,
+) -> Sku:
+    """Create a SKU, or change one: a unique code, a name, the safety stock never promised
+    to campaigns, business-as-usual units/day, its return rate (0–1) and whether it is active.
+
+    Rule: SKUs are kept by ops_inventory or ops_lead.
+    """
+    _require(actor, INVENTORY_KEEPERS, "SKUs")
+    errors = FieldErrors()
+    cleaned = {
+        "code": _code(code, Sku, sku, errors=errors),
+        "name": _name(name, errors=errors),
+        "safety_stock": _count(safety_stock, field="safety_stock", errors=errors),
+        "baseline_units_per_day": _count(baseline_units_per_day, field="baseline_units_per_day", errors=errors),
+        "return_rate": _rate(return_rate, field="return_rate", errors=errors, places=4),
+        "is_active": clean_bool(is_active, field="is_active", errors=errors),
+    }
+    _raise_if(errors)
+    return _store(sku or Sku(), cleaned, REFERENCE)
+
+
+def sku_delete(*, actor, sku: Sku) -> None:
+    """Delete a SKU with its stock counts and inbound shipments.
+
+    Rules: SKUs are kept by ops_inventory or ops_lead; a SKU that campaigns feature or
+    reserve is kept.
+    """
+    _require(actor, INVENTORY_KEEPERS, "SKUs")
+    _delete(sku, REFERENCE)
+
+
 # --------------------------------------------------------------------------- stock and inbound
 
 
-def stock_level_set(*, actor, sku: Any, warehouse: Any, on_hand: Any, as_of: Any = None) -> StockLevel:
+def stock_level_set(
+    *,
+    actor,
+    sku: Any,
+    warehouse: Any,
+    on_hand: Any,
+    as_of: Any = None,
+    stock_level: StockLevel | None = None,
+) -> StockLevel:
     """Record a stock count: units of a SKU on hand at a warehouse, as of a moment
     (now by default).
 
-    Rule: stock is kept by ops_inventory or ops_lead. There is one row per
+    Rules: stock is kept by ops_inventory or ops_lead. There is one row per
     SKU × warehouse: a count for a pair that has one replaces it (as the API's POST does).
+    Correcting a given row (`stock_level`, as the admin does) may move it to another
+    pair, unless that pair has a row already.
     """
     _require(actor, INVENTORY_KEEPERS, "stock levels")
     errors = FieldErrors()
-    sku = _reference(sku, Sku, field="sku", errors=errors)
-    warehouse = _reference(warehouse, Warehouse, field="warehouse", errors=errors)
-    on_hand = _count(on_hand, field="on_hand", errors=errors)
-    as_of = _moment(as_of, errors=errors)
+    cleaned = {
+        "sku": _reference(sku, Sku, field="sku", errors=errors),
+        "warehouse": _reference(warehouse, Warehouse, field="warehouse", errors=errors),
+        "on_hand": _count(on_hand, field="on_hand", errors=errors),
+        "as_of": _moment(as_of, errors=errors),
+    }
+    if stock_level is not None and cleaned["sku"] is not None and cleaned["warehouse"] is not None:
+        clash = StockLevel.objects.filter(sku=cleaned["sku"], warehouse=cleaned["warehouse"])
+        if clash.exclude(pk=stock_level.pk).exists():
+            errors.add("warehouse", "This SKU has a stock count at this warehouse already.")
     _raise_if(errors)
-    with _saving(versions.DATA):
+    if stock_level is not None:
+        return _store(stock_level, cleaned, DATA)
+    with _saving(DATA):
         row, _ = StockLevel.objects.update_or_create(
-            sku=sku, warehouse=warehouse, defaults={"on_hand": on_hand, "as_of": as_of}
+            sku=cleaned["sku"],
+            warehouse=cleaned["warehouse"],
+            defaults={"on_hand": cleaned["on_hand"], "as_of": cleaned["as_of"]},
         )
     return row
+
+
+def stock_level_delete(*, actor, stock_level: StockLevel) -> None:
+    """Delete a stock count (the check then counts no stock of that SKU there).
+
+    Rule: stock is kept by ops_inventory or ops_lead.
+    """
+    _require(actor, INVENTORY_KEEPERS, "stock levels")
+    _delete(stock_level, DATA)
 
 
 def _clean_inbound(sku, warehouse, quantity, expected_on, reference) -> dict[str, Any]:
@@ -179,8 +307,7 @@ def inbound_create(
     """
     _require(actor, INVENTORY_KEEPERS, "inbound shipments")
     cleaned = _clean_inbound(sku, warehouse, quantity, expected_on, reference)
-    with _saving(versions.DATA):
-        return InboundShipment.objects.create(**cleaned)
+    return _store(InboundShipment(), cleaned, DATA)
 
 
 def inbound_update(
@@ -192,14 +319,19 @@ def inbound_update(
     """
     _require(actor, INVENTORY_KEEPERS, "inbound shipments")
     cleaned = _clean_inbound(sku, warehouse, quantity, expected_on, reference)
-    for name, value in cleaned.items():
-        setattr(shipment, name, value)
-    with _saving(versions.DATA):
-        shipment.save(update_fields=list(cleaned))
-    return shipment
+    return _store(shipment, cleaned, DATA)
 
 
-# --------------------------------------------------------------------------- warehouses and lanes
+def inbound_delete(*, actor, shipment: InboundShipment) -> None:
+    """Delete an inbound shipment (it will not arrive).
+
+    Rule: inbound stock is kept by ops_inventory or ops_lead.
+    """
+    _require(actor, INVENTORY_KEEPERS, "inbound shipments")
+    _delete(shipment, DATA)
+
+
+# --------------------------------------------------------------------------- warehouses, regions, couriers, lanes
 
 
 def warehouse_save(
@@ -218,34 +350,77 @@ def warehouse_save(
     """
     _require(actor, LOGISTICS_KEEPERS, "warehouses")
     errors = FieldErrors()
-    code = clean_text(code, field="code", errors=errors, max_length=40, required=True)
-    if code is not None:
-        try:
-            code_validator(code)
-        except ValidationError as exc:
-            errors.add("code", " ".join(exc.messages))
-        else:
-            clash = Warehouse.objects.filter(code=code)
-            if warehouse is not None:
-                clash = clash.exclude(pk=warehouse.pk)
-            if clash.exists():
-                errors.add("code", "A warehouse with this code already exists.")
     cleaned = {
-        "code": code,
-        "name": clean_text(name, field="name", errors=errors, max_length=200, required=True),
+        "code": _code(code, Warehouse, warehouse, errors=errors),
+        "name": _name(name, errors=errors),
         "daily_dispatch_capacity": _count(daily_dispatch_capacity, field="daily_dispatch_capacity", errors=errors),
         "baseline_orders_per_day": _count(baseline_orders_per_day, field="baseline_orders_per_day", errors=errors),
     }
     _raise_if(errors)
-    warehouse = warehouse or Warehouse()
-    for field, value in cleaned.items():
-        setattr(warehouse, field, value)
-    with _saving(versions.REF, versions.DATA):
-        if warehouse.pk is None:
-            warehouse.save()
-        else:
-            warehouse.save(update_fields=list(cleaned))
-    return warehouse
+    return _store(warehouse or Warehouse(), cleaned, REFERENCE)
+
+
+def warehouse_delete(*, actor, warehouse: Warehouse) -> None:
+    """Delete a warehouse with its stock counts, inbound shipments and constraints; the
+    regions it served then draw on the whole network.
+
+    Rules: warehouses are kept by ops_logistics or ops_lead; one that campaigns hold
+    reservations at is kept.
+    """
+    _require(actor, LOGISTICS_KEEPERS, "warehouses")
+    _delete(warehouse, REFERENCE)
+
+
+def region_save(*, actor, region: Region | None = None, code: Any, name: Any, warehouse: Any = None) -> Region:
+    """Create a region (a delivery geography), or change one: a unique code, a name and
+    optionally the warehouse that serves it (none: it draws on the whole network).
+
+    Rule: regions are kept by ops_logistics or ops_lead.
+    """
+    _require(actor, LOGISTICS_KEEPERS, "regions")
+    errors = FieldErrors()
+    cleaned = {
+        "code": _code(code, Region, region, errors=errors),
+        "name": _name(name, errors=errors),
+        "warehouse": _reference(warehouse, Warehouse, field="warehouse", errors=errors, required=False),
+    }
+    _raise_if(errors)
+    return _store(region or Region(), cleaned, REFERENCE)
+
+
+def region_delete(*, actor, region: Region) -> None:
+    """Delete a region with its constraints.
+
+    Rules: regions are kept by ops_logistics or ops_lead; a region with courier lanes,
+    or that campaigns target, is kept.
+    """
+    _require(actor, LOGISTICS_KEEPERS, "regions")
+    _delete(region, REFERENCE)
+
+
+def courier_save(*, actor, courier: Courier | None = None, code: Any, name: Any, is_active: Any = True) -> Courier:
+    """Create a courier, or change one: a unique code, a name and whether it is active.
+
+    Rule: couriers are kept by ops_logistics or ops_lead.
+    """
+    _require(actor, LOGISTICS_KEEPERS, "couriers")
+    errors = FieldErrors()
+    cleaned = {
+        "code": _code(code, Courier, courier, errors=errors),
+        "name": _name(name, errors=errors),
+        "is_active": clean_bool(is_active, field="is_active", errors=errors),
+    }
+    _raise_if(errors)
+    return _store(courier or Courier(), cleaned, REFERENCE)
+
+
+def courier_delete(*, actor, courier: Courier) -> None:
+    """Delete a courier with its constraints.
+
+    Rules: couriers are kept by ops_logistics or ops_lead; a courier with lanes is kept.
+    """
+    _require(actor, LOGISTICS_KEEPERS, "couriers")
+    _delete(courier, REFERENCE)
 
 
 def lane_save(
@@ -292,15 +467,17 @@ def lane_save(
         if clash.exists():
             errors.add("region", "This courier already has a lane to this region.")
     _raise_if(errors)
-    lane = lane or CourierLane()
-    for field, value in cleaned.items():
-        setattr(lane, field, value)
-    with _saving(versions.REF, versions.DATA):
-        if lane.pk is None:
-            lane.save()
-        else:
-            lane.save(update_fields=list(cleaned))
-    return lane
+    return _store(lane or CourierLane(), cleaned, REFERENCE)
+
+
+def lane_delete(*, actor, lane: CourierLane) -> None:
+    """Delete a courier lane with its delivery performance.
+
+    Rules: lanes are kept by ops_logistics or ops_lead; a lane that campaigns hold
+    reservations on is kept.
+    """
+    _require(actor, LOGISTICS_KEEPERS, "courier lanes")
+    _delete(lane, REFERENCE)
 
 
 # --------------------------------------------------------------------------- constraints
@@ -343,16 +520,15 @@ def constraint_save(
         capacity_factor = _rate(capacity_factor, field="capacity_factor", errors=errors, places=3)
     note = clean_text(note, field="note", errors=errors, max_length=200, required=False)
     if starts_on and ends_on and ends_on < starts_on:
-        errors.add("ends_on", "Must be on or after the start date.")
-    scope_errors = {"warehouse", "courier", "region"} & set(errors)
-    if not scope_errors:
+        errors.add("ends_on", "Must be on or after starts_on.")
+    if not {"warehouse", "courier", "region"} & set(errors):
         if warehouse and (courier or region):
             errors.add("warehouse", "A warehouse constraint cannot also name a courier or region.")
-        elif not (warehouse or courier or region):
+        if not (warehouse or courier or region):
             errors.add("non_field_errors", "Name the warehouse, courier or region it applies to.")
-        elif kind == CapacityConstraint.Kind.WAREHOUSE_BLACKOUT and not warehouse:
+        if kind == CapacityConstraint.Kind.WAREHOUSE_BLACKOUT and not warehouse:
             errors.add("warehouse", "A warehouse blackout needs a warehouse.")
-        elif kind == CapacityConstraint.Kind.COURIER_HOLIDAY and not courier:
+        if kind == CapacityConstraint.Kind.COURIER_HOLIDAY and not courier:
             errors.add("courier", "A courier holiday needs a courier.")
     _raise_if(errors)
     cleaned = {
@@ -365,15 +541,7 @@ def constraint_save(
         "capacity_factor": capacity_factor,
         "note": note,
     }
-    constraint = constraint or CapacityConstraint()
-    for field, value in cleaned.items():
-        setattr(constraint, field, value)
-    with _saving(versions.REF, versions.DATA):
-        if constraint.pk is None:
-            constraint.save()
-        else:
-            constraint.save(update_fields=list(cleaned))
-    return constraint
+    return _store(constraint or CapacityConstraint(), cleaned, REFERENCE)
 
 
 def constraint_delete(*, actor, constraint: CapacityConstraint) -> None:
@@ -382,6 +550,4 @@ def constraint_delete(*, actor, constraint: CapacityConstraint) -> None:
     Rule: any ops role keeps the ops calendar.
     """
     _require(actor, CONSTRAINT_KEEPERS, "capacity constraints")
-    with transaction.atomic():
-        CapacityConstraint.objects.filter(pk=constraint.pk).delete()
-        versions.changed(versions.REF, versions.DATA)
+    _delete(constraint, REFERENCE)

@@ -110,6 +110,14 @@ FIELD_ERRORS = inline_serializer(
 )
 
 
+def whole_row(serializer) -> dict:
+    """What a service is given for a PATCH: the fields of the body over the row's current
+    values for the fields it left out, so that the service decides on the whole row."""
+    writable = [field for field in serializer.fields.values() if not field.read_only]
+    current = {field.source: getattr(serializer.instance, field.source) for field in writable}
+    return {**current, **serializer.validated_data}
+
+
 def path_pk(value: str) -> int:
     """A primary key from a path segment, or the API's 404."""
     if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > 2_147_483_647:

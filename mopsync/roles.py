@@ -31,6 +31,14 @@ def has_role(user, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
+def keeps(user, roles) -> bool:
+    """May change data kept by `roles`: one of them, or staff, who configure through the
+    admin (DESIGN.md, "People and roles"; the API's `writers` let the same people write)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user_roles(user) & set(roles)) or user.is_staff
+
+
 def can_read(user) -> bool:
     """Reads need a mopsync role (or staff): an account in no team sees no plans, on the
     pages, the API and the calendar feed alike (DESIGN.md, "People and roles")."""

@@ -14,15 +14,15 @@ import random
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from campaigns import dashboard_selectors as dashboard
-from campaigns import selectors
-from campaigns.models import Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
+from campaigns import selectors, services
+from campaigns.models import Campaign, CampaignRegion, CampaignSku, Status
 from capacity.models import SignOff
 from mopsync import versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
@@ -177,13 +177,11 @@ def _count(client: Client, url: str) -> int:
     return len(captured)
 
 
-def _kept_and_after_a_write(client: Client, url: str) -> tuple[int, int]:
+def _kept_and_after_a_write(client: Client, url: str, writer) -> tuple[int, int]:
     """Queries of a request whose page's checks are kept, and of the first after a write."""
     client.get(url)
     kept = _count(client, url)
-    with transaction.atomic():  # a write, announced as the services announce theirs: pages forget what they keep
-        PromoWindow.objects.create(name="A write", starts_on=TODAY, ends_on=TODAY)
-        versions.changed(versions.DATA)
+    services.promo_window_save(actor=writer, name="A write", starts_on=TODAY, ends_on=TODAY)  # pages forget
     return kept, _count(client, url)
 
 
@@ -212,9 +210,9 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_waiting(name):
     url, pinned = QUEUES[name]
 
     _waiting(world, maya, 10, start=0)
-    with_10 = _kept_and_after_a_write(client, url)
+    with_10 = _kept_and_after_a_write(client, url, maya)
     _waiting(world, maya, 990, start=10)
-    with_1000 = _kept_and_after_a_write(client, url)
+    with_1000 = _kept_and_after_a_write(client, url, maya)
 
     if name == "page":  # pinned with the session in the database
         pinned = tuple(n - 1 + session_queries() for n in pinned)
