@@ -13,16 +13,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
-from campaigns import api_json, filters, selectors, services
+from campaigns import api_json, filters, selectors, services, workflow
 from campaigns import serializers as s
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
 from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, whole_row, writers
-from mopsync.errors import NotPermitted
 from mopsync.pagination import CountingPagination
-from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.roles import MARKETING, OPS_LEAD, user_roles
 
 ERRORS = {
     400: OpenApiResponse(FIELD_ERRORS, description="Invalid input: messages per field; nothing changed."),
@@ -32,45 +31,44 @@ ERRORS = {
 }
 
 
-ROLE_OF = {"inventory": OPS_INVENTORY, "courier": OPS_LOGISTICS}
-
-
 # A campaign's actions and sub-lists (events, sign-offs) act on that campaign: the list's
 # filters (?status=, ?owner=, ...) do not apply to them.
 NO_FILTERS: list = []
 
 
 class CampaignPermission(HasRole):
-    """Who may attempt each campaign action, asked before the input is read or the state is
-    checked, so that a refusal for role or ownership is always a 403 (never a 400 or 409
-    that tells someone who may not act what else is wrong). The services check the same
-    rules again (they are the authority for every door); this only orders the answers."""
+    """Who may attempt each campaign action (`campaigns.workflow`), asked before the input is
+    read or the state is checked, so that a refusal for role or ownership is always a 403
+    (never a 400 or 409 that tells someone who may not act what else is wrong). The
+    services ask the same table again (they are the authority for every door); this only
+    orders the answers."""
 
-    OWNER = {"partial_update": "edit", "update": "edit", "submit": "submit", "scale_up": "scale up"}
-    OWNER_OR_LEAD = {"go_live": "start", "pause": "pause", "resume": "resume", "cancel": "cancel"}
+    # The viewset's actions that change a campaign → the workflow's action.
+    ACTIONS = {
+        "create": "create", "partial_update": "edit", "update": "edit", "submit": "submit", "sign_offs": "sign_off",
+        "go_live": "go_live", "pause": "pause", "resume": "resume", "cancel": "cancel", "scale_up": "scale_up",
+    }  # fmt: skip
+    # Asked before the campaign is read (a 403 rather than a 404): planning has no campaign
+    # yet, and segregation of duties refuses marketing whatever the campaign.
+    BEFORE_THE_CAMPAIGN = {"create", "sign_off"}
+
+    def _action(self, request, view) -> str | None:
+        if request.method in SAFE_METHODS:
+            return None
+        return self.ACTIONS.get(view.action)
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        roles = user_roles(request.user)
-        if view.action == "create" and MARKETING not in roles:
-            raise NotPermitted("Only marketing can plan campaigns.")
-        if view.action == "sign_offs" and request.method == "POST":
-            if MARKETING in roles:
-                raise NotPermitted("Marketing can never sign off capacity.", code="segregation_of_duties")
-            if not roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}:
-                raise NotPermitted("Signing off needs the ops_inventory, ops_logistics or ops_lead role.")
+        action = self._action(request, view)
+        if action in self.BEFORE_THE_CAMPAIGN:
+            workflow.ensure_permitted(request.user, None, action)
         return True
 
     def has_object_permission(self, request, view, obj):
-        roles = user_roles(request.user)
-        is_owner = obj.owner_id == request.user.pk
-        if view.action in self.OWNER and not (is_owner and MARKETING in roles):
-            raise NotPermitted(f"Only the campaign's owner in marketing can {self.OWNER[view.action]} it.")
-        if view.action in self.OWNER_OR_LEAD and not (is_owner or OPS_LEAD in roles):
-            raise NotPermitted(f"Only the campaign's owner or an ops lead can {self.OWNER_OR_LEAD[view.action]} it.")
-        if view.action == "sign_offs" and request.method == "POST" and is_owner:
-            raise NotPermitted("Nobody signs off a campaign they own.", code="segregation_of_duties")
+        action = self._action(request, view)
+        if action is not None:
+            workflow.ensure_permitted(request.user, obj, action)
         return True
 
 
@@ -172,9 +170,6 @@ class CampaignViewSet(
             return self.get_paginated_response(s.SignOffSerializer(page, many=True).data)
         serializer = s.SignOffInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        dimension = serializer.validated_data["dimension"]
-        if not user_roles(request.user) & services.SIGNOFF_ROLES[dimension]:
-            raise NotPermitted(f"Signing off {dimension} needs the {ROLE_OF[dimension]} or ops_lead role.")
         signoff = services.campaign_sign_off(campaign=campaign, actor=request.user, **serializer.validated_data)
         return Response(s.SignOffSerializer(signoff).data, status=status.HTTP_201_CREATED)
 

@@ -319,7 +319,7 @@ def importance(entry: CalendarEntry) -> tuple:
     a late-notice plan comes first within its rank. Ties go to the earliest start, so
     multi-day spans keep the same relative order on every day they cover."""
     if entry.kind == "campaign":
-        scale_up = entry.scale_up_pending and entry.status in (Status.LIVE, Status.PAUSED)
+        scale_up = entry.scale_up_pending and entry.status in Status.running()
         rank = CAMPAIGN_RANKS[Status.SUBMITTED] if scale_up else CAMPAIGN_RANKS.get(entry.status, 7)
     else:
         rank = KIND_RANKS.get(entry.kind, 5)

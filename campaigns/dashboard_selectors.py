@@ -33,8 +33,8 @@ TOP_FINDINGS = 3
 UNBOUNDED = 10**9  # the check's "no limit found" (see checks._UNBOUNDED)
 
 # Campaigns that draw (or are about to draw) on stock and couriers.
-DRAWING = (Status.SUBMITTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
-NOT_APPROVED = (Status.SUBMITTED, Status.CHANGES_REQUESTED)
+DRAWING = Status.planned()
+NOT_APPROVED = Status.not_approved()
 SEVERITY_ORDER = {checks.ERROR: 0, checks.WARNING: 1, checks.INFO: 2}
 RISK_CODES = {"ndr_risk": "ndr", "slow_delivery": "slow"}
 
@@ -141,7 +141,7 @@ def queue_row(campaign: Campaign, dimensions, *, today: date | None = None, now:
     """One queue entry, re-read after a sign-off: `dimensions` are what the user may still decide."""
     today = today or timezone.localdate()
     now = now or timezone.now()
-    scale_up = campaign.status in (Status.LIVE, Status.PAUSED)
+    scale_up = campaign.status in Status.running()
     waiting = campaign.updated_at if scale_up else campaign.submitted_at
     entry = selectors.QueueEntry(campaign, tuple(dimensions), scale_up, waiting)
     result = selectors.capacity_checks([campaign], today=today)[campaign.pk] if dimensions else None
@@ -411,7 +411,7 @@ def dashboard(*, today: date | None = None) -> Dashboard:
             Q(status__in=DRAWING, ends_on__gte=today, starts_on__lte=horizon_end)
             | Q(pk__in=list(shown))
             | Q(status__in=NOT_APPROVED, starts_on__lte=today)
-            | Q(status__in=[Status.DRAFT, Status.CHANGES_REQUESTED], starts_on__gte=today, starts_on__lte=week_end)
+            | Q(status__in=Status.with_owner(), starts_on__gte=today, starts_on__lte=week_end)
         )
         .order_by("starts_on", "id")
     )
@@ -424,7 +424,7 @@ def dashboard(*, today: date | None = None) -> Dashboard:
     results = selectors.capacity_checks(checked, today=today, cached=True)
     pending = [
         PendingSignoff(
-            c, list(selectors.waiting_on(found)), found.waiting_since, c.status in selectors.SCALING, results.get(c.pk)
+            c, list(selectors.waiting_on(found)), found.waiting_since, c.status in Status.running(), results.get(c.pk)
         )
         for c, found in waiting
     ]

@@ -47,8 +47,6 @@ from capacity.models import CourierLane, LanePerformance, Region, ReturnRecord, 
 from mopsync.errors import InvalidInput
 from mopsync.validation import FieldErrors, clean_date, clean_int, clean_text
 
-PLANNED = (Status.SUBMITTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
-RUNNING = (Status.APPROVED, Status.LIVE)
 MAX_RANGE_DAYS = 3660
 
 
@@ -204,7 +202,7 @@ def _regions(f: Filters) -> list[Region]:
 
 def _targeting(f: Filters):
     """Region lines of planned campaigns overlapping the range (one query)."""
-    lines = CampaignRegion.objects.filter(campaign__status__in=PLANNED).select_related("campaign")
+    lines = CampaignRegion.objects.filter(campaign__status__in=Status.planned()).select_related("campaign")
     lines = _overlapping(lines, f, "campaign__")
     if f.region:
         lines = lines.filter(region__code=f.region)
@@ -352,7 +350,10 @@ def days_of_cover(f: Filters) -> list[dict]:
     demand: dict[int, Fraction] = defaultdict(Fraction)
     campaigns: dict[int, int] = defaultdict(int)
     lines = CampaignSku.objects.filter(
-        sku_id__in=ids, campaign__status__in=RUNNING, campaign__starts_on__lte=day, campaign__ends_on__gte=day
+        sku_id__in=ids,
+        campaign__status__in=Status.going_ahead(),
+        campaign__starts_on__lte=day,
+        campaign__ends_on__gte=day,
     ).select_related("campaign")
     for line in lines:
         c = line.campaign
@@ -396,7 +397,7 @@ def _campaigns(f: Filters, statuses=None):
 def forecast_vs_actual(f: Filters) -> list[dict]:
     """Forecast vs actual orders per live (or paused) campaign, daily and to date. 2 queries."""
     today = timezone.localdate()
-    campaigns = list(_campaigns(f, (Status.LIVE, Status.PAUSED)))
+    campaigns = list(_campaigns(f, Status.running()))
     actual: dict[tuple[int, dt.date], int] = {}
     rows = ActualOrders.objects.filter(campaign_id__in=_ids(campaigns))
     rows = _in_range(rows, f)
@@ -442,7 +443,7 @@ def _money_by_campaign(model, field: str, campaigns: list[Campaign], f: Filters)
     return dict(rows.values("campaign_id").annotate(total=Sum(field)).order_by().values_list("campaign_id", "total"))
 
 
-REPORTED = (*PLANNED, Status.COMPLETED)  # planned to run: not drafts, not rejected or cancelled
+REPORTED = (*Status.planned(), Status.COMPLETED)  # planned to run: not drafts, not rejected or cancelled
 
 
 def _reported(f: Filters, statuses=REPORTED, limit: int | None = None) -> list[Campaign]:
@@ -668,7 +669,7 @@ def dashboard_panel(name: str, *, top: int = 5) -> list[dict]:
     if name == "forecast":
         return [{k: v for k, v in row.items() if k != "daily"} for row in forecast_vs_actual(f)][:top]
     if name == "roas":
-        return roas(f, statuses=(Status.APPROVED, Status.LIVE, Status.PAUSED, Status.COMPLETED), limit=top)[:top]
+        return roas(f, statuses=Status.went_ahead(), limit=top)[:top]
     raise ValueError(f"no dashboard panel {name!r}")
 
 

@@ -29,6 +29,62 @@ class Status(models.TextChoices):
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
 
+    # Groups of states, each defined here once and named by what it means; tuples in the
+    # members' order, for `status__in=` and `in` alike. The workflow's table
+    # (`campaigns.workflow`) says which action starts from which of them.
+
+    @classmethod
+    def final(cls) -> tuple[str, ...]:
+        """Nothing happens after these: ended, refused or called off."""
+        return (cls.COMPLETED, cls.REJECTED, cls.CANCELLED)
+
+    @classmethod
+    def open(cls) -> tuple[str, ...]:
+        """Every state but the final ones: the plan can still be edited or cancelled."""
+        return tuple(status for status in cls if status not in cls.final())
+
+    @classmethod
+    def with_owner(cls) -> tuple[str, ...]:
+        """The plan is with its owner, to submit: a draft, or sent back for changes."""
+        return (cls.DRAFT, cls.CHANGES_REQUESTED)
+
+    @classmethod
+    def not_approved(cls) -> tuple[str, ...]:
+        """Submitted and not approved: waiting for ops' decision, or sent back for changes."""
+        return (cls.SUBMITTED, cls.CHANGES_REQUESTED)
+
+    @classmethod
+    def before_approval(cls) -> tuple[str, ...]:
+        """Not approved yet, whether submitted or not: going live waits for both sign-offs."""
+        return (cls.DRAFT, cls.SUBMITTED, cls.CHANGES_REQUESTED)
+
+    @classmethod
+    def planned(cls) -> tuple[str, ...]:
+        """Planned to run, and drawing (or about to draw) on stock and couriers: submitted,
+        approved or running. Not a draft, not a plan sent back for changes, not final."""
+        return (cls.SUBMITTED, cls.APPROVED, cls.LIVE, cls.PAUSED)
+
+    @classmethod
+    def in_progress(cls) -> tuple[str, ...]:
+        """Submitted and not final: waiting for a decision, sent back, scheduled or running."""
+        return (cls.SUBMITTED, cls.CHANGES_REQUESTED, cls.APPROVED, cls.LIVE, cls.PAUSED)
+
+    @classmethod
+    def running(cls) -> tuple[str, ...]:
+        """Started and not ended: live, or paused (its reservations still hold). Where a
+        scale-up waits for its sign-offs."""
+        return (cls.LIVE, cls.PAUSED)
+
+    @classmethod
+    def going_ahead(cls) -> tuple[str, ...]:
+        """Approved to start, or live: orders are coming (a paused campaign takes none)."""
+        return (cls.APPROVED, cls.LIVE)
+
+    @classmethod
+    def went_ahead(cls) -> tuple[str, ...]:
+        """Approved and not called off since: scheduled, running or ended."""
+        return (cls.APPROVED, cls.LIVE, cls.PAUSED, cls.COMPLETED)
+
 
 class ForecastBasis(models.TextChoices):
     ORDERS = "orders", "Orders per day"

@@ -34,12 +34,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign, Notification
-from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
 
 log = logging.getLogger(__name__)
-
-APPROVERS = {"inventory": (OPS_INVENTORY, OPS_LEAD), "courier": (OPS_LOGISTICS, OPS_LEAD)}
-BOTH_TEAMS = (MARKETING, OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD)
 
 PUBLISH_CHUNK = 50  # ids per task message: a backlog spreads over the workers
 SWEEP_LIMIT = 1000  # rows per sweep; the next sweep takes the rest

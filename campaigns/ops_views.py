@@ -21,15 +21,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import dashboard_selectors as reads
-from campaigns import metrics, selectors, services
+from campaigns import metrics, selectors, services, workflow
 from campaigns.models import Status
 from capacity.models import SignOff
 from mopsync import versions
 from mopsync.errors import DomainError
-from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.roles import MARKETING, user_roles
 from mopsync.view_guards import reader, refusal_text
 
-OPS_ROLES = {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}
 DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier"}
 
 
@@ -39,7 +38,6 @@ def dashboard(request):
     # The same for everyone and changes only with the data: kept until it does.
     today = timezone.localdate()
     board = versions.memo("dashboard", today, lambda: reads.dashboard(today=today))
-    roles = user_roles(request.user)
     return render(
         request,
         "campaigns/dashboard.html",
@@ -47,7 +45,7 @@ def dashboard(request):
             "board": board,
             "horizon": reads.HORIZON_DAYS,
             "now": timezone.now(),
-            "can_sign": bool(roles & OPS_ROLES) and MARKETING not in roles,
+            "can_sign": bool(workflow.signable_by(request.user)),
         },
     )
 
@@ -95,12 +93,10 @@ def dashboard_section(request, name: str):
 @login_required
 @require_safe
 def approval_queue(request):
-    roles = user_roles(request.user)
-    if MARKETING in roles or not roles & OPS_ROLES:
+    if not workflow.signable_by(request.user):
         # Segregation of duties: explain rather than show an empty list that looks like "all done".
-        return render(
-            request, "campaigns/queue.html", {"refused": True, "is_marketing": MARKETING in roles}, status=403
-        )
+        is_marketing = MARKETING in user_roles(request.user)
+        return render(request, "campaigns/queue.html", {"refused": True, "is_marketing": is_marketing}, status=403)
     queue = reads.queue_page(request.user, page=request.GET.get("page", 1))
     return render(
         request,
@@ -133,7 +129,7 @@ def _outcome(signoff: SignOff, campaign) -> str:
     if signoff.decision == SignOff.Decision.REJECTED:
         return f"Rejected {dim} — {campaign.name} is rejected and holds no capacity."
     capped = f" at {signoff.approved_orders_per_day} orders/day" if signoff.approved_orders_per_day else ""
-    waiting = selectors.pending_dimensions(campaign)
+    waiting = workflow.pending_dimensions(campaign)
     if waiting:
         return f"Approved {dim}{capped} — waiting for {' and '.join(DIMENSION_WORDS.get(d, d) for d in waiting)}."
     if campaign.status == Status.APPROVED:
@@ -178,7 +174,7 @@ def sign_off(request, pk: int):
         messages.success(request, outcome)
         return redirect(next_url)
     if urlsplit(next_url).path == reverse("campaigns:queue"):
-        row = reads.queue_row(campaign, services.signable_dimensions(campaign, request.user))
+        row = reads.queue_row(campaign, workflow.signable_dimensions(campaign, request.user))
         response = render(request, "campaigns/_queue_row.html", {"row": row, "outcome": outcome, "next": next_url})
         # The form asked to swap itself; the whole entry changed (verdict, what is left to decide).
         response["HX-Retarget"] = f"#entry-{campaign.pk}"

@@ -35,8 +35,8 @@ RECENTLY_ENDED_DAYS = 7
 METRICS_DAYS = 30  # the shared metrics look back this far
 BUSY_PERCENT = 90  # capacity use flagged in the report
 # Plans that are scheduled or running, or waiting for a decision.
-UPCOMING = (Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.APPROVED, Status.LIVE, Status.PAUSED)
-NOT_APPROVED = (Status.SUBMITTED, Status.CHANGES_REQUESTED)
+UPCOMING = Status.in_progress()
+NOT_APPROVED = Status.not_approved()
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ def _forecasts(*, today: dt.date) -> list[ForecastRow]:
     in the last week (from their post-campaign review)."""
     rows = []
     yesterday = today - dt.timedelta(days=1)
-    running = list(Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED]).order_by("starts_on", "id"))
+    running = list(Campaign.objects.filter(status__in=Status.running()).order_by("starts_on", "id"))
     actual = dict(
         ActualOrders.objects.filter(campaign_id__in=[c.pk for c in running] or [0], date__lte=yesterday)
         .values("campaign_id")

@@ -28,13 +28,13 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from campaigns import workflow
 from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
 from capacity import checks
 from capacity import selectors as capacity_selectors
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
 from capacity.selectors import UseRow, frac, load_snapshot, load_snapshots
 from mopsync import sql, versions
-from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 
 def campaign_page() -> QuerySet[Campaign]:
@@ -190,37 +190,8 @@ class QueueEntry:
     waiting_since: object
 
 
-SCALING = (Status.LIVE, Status.PAUSED)  # where a scale-up waits for its sign-offs
-
-
-def pending_dimensions(campaign: Campaign) -> list[str]:
-    """Dimensions that still need a decision for the campaign's current plan version.
-
-    For one campaign in hand (its sign-offs prefetched or not); `pending_signoffs` is the
-    same rule in SQL, for lists."""
-    if campaign.status == Status.SUBMITTED:
-        approvals = campaign.current_approvals()
-        decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
-        return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in approvals and d not in decided]
-    if campaign.scale_up_pending and campaign.status in SCALING:
-        decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
-        return [d for d in checks.SIGN_OFF_DIMENSIONS if d not in decided]
-    return []
-
-
-SIGNOFF_ROLES = {checks.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, checks.COURIER: {OPS_LOGISTICS, OPS_LEAD}}
-
-
-def signable_by(user) -> tuple[str, ...]:
-    """The dimensions `user`'s roles decide: none for marketing (segregation of duties)."""
-    roles = user_roles(user)
-    if MARKETING in roles:
-        return ()
-    return tuple(d for d in checks.SIGN_OFF_DIMENSIONS if roles & SIGNOFF_ROLES[d])
-
-
 # Plans whose sign-offs are awaited at all: submitted ones, and scale-ups of running ones.
-AWAITING = Q(status=Status.SUBMITTED) | Q(status__in=SCALING, scale_up_pending=True)
+AWAITING = Q(status=Status.SUBMITTED) | Q(status__in=Status.running(), scale_up_pending=True)
 
 
 @functools.cache  # built once per process: each query that uses it works on a copy
@@ -228,7 +199,7 @@ def _settled(dimension: str) -> Exists:
     """Whether a sign-off settles `dimension` of the campaign's current plan: any decision
     on the current version or, while the plan is submitted, an approval that still covers
     it (given at or after the dimension's `valid_from` version, see
-    `Campaign.current_approvals`). The rule of `pending_dimensions`, as one EXISTS: per
+    `Campaign.current_approvals`). The rule of `workflow.pending_dimensions`, as one EXISTS: per
     campaign, a probe of the sign-off index, whatever the number of sign-offs."""
     covering = Q(
         Exact(OuterRef("status"), Status.SUBMITTED),
@@ -241,7 +212,7 @@ def _settled(dimension: str) -> Exists:
 
 def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
     """`campaigns` (all by default) waiting for a decision on any of `dimensions`, found
-    in SQL by the rule of `pending_dimensions`; unordered.
+    in SQL by the rule of `workflow.pending_dimensions`; unordered.
 
     Each comes annotated with `pending_<dimension>` for every sign-off dimension (false
     for those not asked about) and `waiting_since` (when it was submitted or, for a
@@ -279,7 +250,7 @@ def approval_queue(user, *, campaigns: QuerySet | None = None) -> QuerySet[Campa
     nothing, and nobody their own campaigns; only the dimensions the user's roles decide
     count. `campaigns` says what comes with each campaign of the page (by default
     `campaign_list()`: everything its JSON shows)."""
-    queue = pending_signoffs(signable_by(user), campaigns=campaign_list() if campaigns is None else campaigns)
+    queue = pending_signoffs(workflow.signable_by(user), campaigns=campaign_list() if campaigns is None else campaigns)
     return queue.exclude(owner=user).order_by(*QUEUE_ORDER)
 
 

@@ -1,9 +1,11 @@
 """Every write and every workflow transition of a campaign (DESIGN.md, "Workflow").
 
 Each public function is one transition or edit: it runs in a transaction, locks
-the campaign row, checks the current state against `ALLOWED` and the actor's role,
-changes the campaign with `save(update_fields=...)`, writes reservations or
-releases them, writes one audit event, and queues notifications after commit.
+the campaign row, asks the workflow's table (`campaigns.workflow.ensure_allowed`)
+whether the actor may take that action from the current state, changes the
+campaign with `save(update_fields=...)`, writes reservations or releases them,
+writes one audit event, tells `mopsync.versions` that the data changed, and queues
+notifications after commit.
 
 Whatever the door (web form, API, admin action, scheduled task), it comes here.
 Refusals are `mopsync.errors` exceptions; nothing is changed when one is raised.
@@ -19,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import metrics, selectors
+from campaigns import metrics, selectors, workflow
 from campaigns.models import (
     AuditEvent,
     Campaign,
@@ -31,32 +33,16 @@ from campaigns.models import (
     PromoWindow,
     Status,
 )
-from campaigns.notifications import APPROVERS, BOTH_TEAMS, queue_notification
+from campaigns.notifications import queue_notification
 from campaigns.validation import clean_plan
+from campaigns.workflow import BOTH_TEAMS, DIMENSIONS
 from capacity import checks
 from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, Warehouse
 from capacity.selectors import load_snapshot
 from mopsync import versions
 from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
-from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, keeps, user_roles
+from mopsync.roles import MARKETING, OPS_LEAD, keeps
 from mopsync.validation import FieldErrors, clean_date, clean_text
-
-DIMENSIONS = (Dimension.INVENTORY, Dimension.COURIER)
-SIGNOFF_ROLES = {Dimension.INVENTORY: {OPS_INVENTORY, OPS_LEAD}, Dimension.COURIER: {OPS_LOGISTICS, OPS_LEAD}}
-FINAL = {Status.COMPLETED, Status.REJECTED, Status.CANCELLED}
-
-# The one table of allowed transitions: action -> states it may start from.
-ALLOWED: dict[str, set[str]] = {
-    "submit": {Status.DRAFT, Status.CHANGES_REQUESTED},
-    "sign_off": {Status.SUBMITTED, Status.LIVE, Status.PAUSED},  # live/paused only for a pending scale-up
-    "edit": {Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED, Status.APPROVED, Status.LIVE, Status.PAUSED},
-    "go_live": {Status.APPROVED},
-    "pause": {Status.LIVE},
-    "resume": {Status.PAUSED},
-    "complete": {Status.LIVE, Status.PAUSED},
-    "scale_up": {Status.LIVE},
-    "cancel": set(Status.values) - FINAL,
-}
 
 # Fields of a plan and the sign-off dimensions a change to them touches (rule 3).
 COSMETIC_FIELDS = ("name", "brief", "channel", "budget", "expected_order_value", "auto_pause_on_stockout")
@@ -70,43 +56,14 @@ PLAN_MODEL_FIELDS = (
 # --------------------------------------------------------------------------- helpers
 
 
-def _refuse_unless_allowed(campaign: Campaign, action: str) -> None:
-    if campaign.status not in ALLOWED[action]:
-        raise TransitionNotAllowed(
-            f"Cannot {action.replace('_', ' ')} a campaign that is {campaign.get_status_display().lower()}.",
-            code="transition_not_allowed",
-        )
-
-
 def _lock(campaign: Campaign) -> Campaign:
     """Re-read the campaign under a row lock: the state we act on is the state in the database.
     NO KEY UPDATE (see `_lock_resources`): rows that merely refer to it are not blocked."""
     return selectors.campaign_list().select_for_update(of=("self",), no_key=True).get(pk=campaign.pk)
 
 
-def _is_owner(actor, campaign: Campaign) -> bool:
-    return actor is not None and actor.pk == campaign.owner_id
-
-
-def _require_owner(actor, campaign: Campaign, action: str) -> None:
-    if not (_is_owner(actor, campaign) and MARKETING in user_roles(actor)):
-        raise NotPermitted(f"Only the campaign's owner in marketing can {action} it.")
-
-
-def _require_owner_or_lead(actor, campaign: Campaign, action: str, *, system_allowed: bool = False) -> None:
-    if actor is None:
-        if system_allowed:
-            return
-        raise NotPermitted(f"The scheduler cannot {action} a campaign.")
-    if _is_owner(actor, campaign) or OPS_LEAD in user_roles(actor):
-        return
-    raise NotPermitted(f"Only the campaign's owner or an ops lead can {action} it.")
-
-
 def _audit(campaign: Campaign, actor, action: str, from_status: str, *, comment: str = "", changes=None) -> None:
-    """Every write of a campaign ends here: its audit event (rule 5), and the news that
-    what pages show of campaigns, sign-offs and reservations changed (`mopsync.versions`)."""
-    versions.changed(versions.DATA)
+    """Rule 5: every change of state, edit and sign-off is an append-only audit event."""
     AuditEvent.objects.create(
         campaign=campaign,
         actor=actor,
@@ -241,13 +198,13 @@ def _shrink(campaign: Campaign, volume: int, dimensions, *, today: dt.date) -> N
 @transaction.atomic
 def campaign_create(*, actor, data: dict[str, Any]) -> Campaign:
     """Marketing creates a draft plan. Rule: only marketing plans campaigns."""
-    if MARKETING not in user_roles(actor):
-        raise NotPermitted("Only marketing can plan campaigns.")
+    step = workflow.ensure_allowed(actor, None, "create")
     cleaned = clean_plan(data)
     fields = {name: cleaned[name] for name in PLAN_MODEL_FIELDS if name in cleaned}
-    campaign = Campaign.objects.create(owner=actor, status=Status.DRAFT, **fields)
+    campaign = Campaign.objects.create(owner=actor, status=step.to_state, **fields)
     _write_lines(campaign, cleaned)
     _audit(campaign, actor, "create", "", changes={k: _jsonable(v) for k, v in cleaned.items()})
+    versions.changed(versions.DATA)
     return campaign
 
 
@@ -289,8 +246,7 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
     """
     today = _today(today)
     campaign = _lock(campaign)
-    _require_owner(actor, campaign, "edit")
-    _refuse_unless_allowed(campaign, "edit")
+    workflow.ensure_allowed(actor, campaign, "edit")
     before = _plan_values(campaign)
     cleaned = clean_plan(data, current=before)
     after = {**before, **{k: v for k, v in cleaned.items() if k in before}}
@@ -307,7 +263,7 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
         return campaign
     touched, went_down = touched_dimensions(before, after)
     from_status = campaign.status
-    if campaign.status in (Status.LIVE, Status.PAUSED) and touched:
+    if campaign.status in Status.running() and touched:
         raise TransitionNotAllowed(
             "A live campaign's SKUs, regions, dates and promise are fixed; volume up is a scale-up.",
             code="live_plan_fixed",
@@ -349,12 +305,13 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
                 campaign.save(update_fields=["approved_orders_per_day", "updated_at"])
 
     _audit(campaign, actor, "edit", from_status, changes={"changed": changes, "voided": voided})
+    versions.changed(versions.DATA)
     if voided:
         queue_notification(
             kind="plan_changed",
             campaign=campaign,
             subject=f"{campaign.name} changed: {', '.join(voided)} sign-off needed again (v{campaign.plan_version})",
-            roles=sorted({role for d in voided for role in APPROVERS[d]}),
+            roles=workflow.signers(voided),
         )
     return campaign
 
@@ -373,8 +330,7 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
     """
     now = now or timezone.now()
     campaign = _lock(campaign)
-    _require_owner(actor, campaign, "submit")
-    _refuse_unless_allowed(campaign, "submit")
+    step = workflow.ensure_allowed(actor, campaign, "submit")
     today = timezone.localtime(now).date()
     if campaign.ends_on < today:
         raise InvalidInput({"ends_on": ["The campaign has already ended; plan new dates before submitting."]})
@@ -397,7 +353,7 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
     campaign.late_notice = start - now < lead
     campaign.signoff_due_at = max(start - buffer, min(now + buffer, start))
     from_status = campaign.status
-    campaign.status = Status.SUBMITTED
+    campaign.status = step.to_state
     campaign.submitted_at = now
     campaign.save(
         update_fields=[
@@ -410,11 +366,12 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
         changes={"late_notice": campaign.late_notice, "needs": pending,
                  "signoff_due_at": campaign.signoff_due_at.isoformat()},
     )  # fmt: skip
+    versions.changed(versions.DATA)
     queue_notification(
         kind="submitted",
         campaign=campaign,
         subject=f"Sign-off needed: {campaign.name} starts {campaign.starts_on:%d %b}",
-        roles=sorted({role for d in pending for role in APPROVERS[d]}),
+        roles=workflow.signers(pending),
     )
     if campaign.late_notice:
         queue_notification(
@@ -480,23 +437,10 @@ def campaign_sign_off(
     today = _today(today)
     campaign = _lock(campaign)
     # Who may decide comes first: a refusal for role or ownership is the same whatever the input.
-    roles = user_roles(actor)
-    if MARKETING in roles:
-        raise NotPermitted("Marketing can never sign off capacity.", code="segregation_of_duties")
-    if _is_owner(actor, campaign):
-        raise NotPermitted("Nobody signs off a campaign they own.", code="segregation_of_duties")
-    if not roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}:
-        raise NotPermitted("Only operations sign off capacity.")
-    if dimension in SIGNOFF_ROLES and not roles & SIGNOFF_ROLES[dimension]:
-        needed = "ops_inventory" if dimension == Dimension.INVENTORY else "ops_logistics"
-        raise NotPermitted(f"Signing off {dimension} needs the {needed} or ops_lead role.")
+    workflow.ensure_permitted(actor, campaign, "sign_off", dimension=dimension)
     cap, comment = _clean_signoff_input(campaign, dimension, decision, approved_orders_per_day, comment)
-    _refuse_unless_allowed(campaign, "sign_off")
-    scale_up = campaign.status in (Status.LIVE, Status.PAUSED)
-    if scale_up and not campaign.scale_up_pending:
-        raise TransitionNotAllowed(
-            "Nothing to sign off: this campaign has no scale-up waiting.", code="nothing_to_sign"
-        )
+    workflow.ensure_state(campaign, "sign_off")  # live or paused only for the scale-up that waits
+    scale_up = campaign.status in Status.running()
     approvals = _approved_dimensions(campaign)
     if any(s.dimension == dimension and s.plan_version == campaign.plan_version for s in campaign.signoffs.all()):
         raise TransitionNotAllowed(
@@ -560,6 +504,7 @@ def campaign_sign_off(
         campaign, actor, "sign_off", from_status, comment=comment,
         changes={"dimension": dimension, "decision": decision, "approved_orders_per_day": cap, "verdict": verdict},
     )  # fmt: skip
+    versions.changed(versions.DATA)
     capped = f" at {cap} orders/day" if cap else ""
     queue_notification(
         kind=f"signoff_{decision}",
@@ -615,10 +560,10 @@ def campaign_go_live(*, campaign: Campaign, actor, today: dt.date | None = None)
     """Approved → live on or after the start date (rule 1). `actor=None` is the scheduler."""
     today = _today(today)
     campaign = _lock(campaign)
-    _require_owner_or_lead(actor, campaign, "start", system_allowed=True)
-    if campaign.status in (Status.DRAFT, Status.SUBMITTED, Status.CHANGES_REQUESTED):
+    workflow.ensure_permitted(actor, campaign, "go_live")
+    if campaign.status in Status.before_approval():
         assert_can_go_live(campaign)  # say which sign-off is missing, not just "not allowed"
-    _refuse_unless_allowed(campaign, "go_live")
+    step = workflow.ensure_state(campaign, "go_live")
     assert_can_go_live(campaign)
     if today < campaign.starts_on:
         raise TransitionNotAllowed(
@@ -628,9 +573,10 @@ def campaign_go_live(*, campaign: Campaign, actor, today: dt.date | None = None)
     if today > campaign.ends_on:
         raise TransitionNotAllowed(f"It ended on {campaign.ends_on:%d %b %Y}.", code="too_late")
     from_status = campaign.status
-    campaign.status = Status.LIVE
+    campaign.status = step.to_state
     campaign.save(update_fields=["status", "updated_at"])
     _audit(campaign, actor, "go_live", from_status)
+    versions.changed(versions.DATA)
     queue_notification(kind="live", campaign=campaign, subject=f"{campaign.name} is live", roles=BOTH_TEAMS)
     return campaign
 
@@ -641,11 +587,12 @@ def campaign_pause(*, campaign: Campaign, actor, reason: str = "") -> Campaign:
     Its reservations still hold."""
     reason = _clean_comment(reason)
     campaign = _lock(campaign)
-    _require_owner_or_lead(actor, campaign, "pause", system_allowed=True)
-    _refuse_unless_allowed(campaign, "pause")
-    campaign.status = Status.PAUSED
+    step = workflow.ensure_allowed(actor, campaign, "pause")
+    from_status = campaign.status
+    campaign.status = step.to_state
     campaign.save(update_fields=["status", "updated_at"])
-    _audit(campaign, actor, "pause", Status.LIVE, comment=reason)
+    _audit(campaign, actor, "pause", from_status, comment=reason)
+    versions.changed(versions.DATA)
     queue_notification(
         kind="paused", campaign=campaign, subject=f"{campaign.name} is paused", body=reason, roles=BOTH_TEAMS
     )
@@ -657,13 +604,14 @@ def campaign_resume(*, campaign: Campaign, actor, today: dt.date | None = None) 
     """Paused → live by the owner or an ops lead; the reservations it kept still hold."""
     today = _today(today)
     campaign = _lock(campaign)
-    _require_owner_or_lead(actor, campaign, "resume")
-    _refuse_unless_allowed(campaign, "resume")
+    step = workflow.ensure_allowed(actor, campaign, "resume")
     if today > campaign.ends_on:
         raise TransitionNotAllowed(f"It ended on {campaign.ends_on:%d %b %Y}.", code="too_late")
-    campaign.status = Status.LIVE
+    from_status = campaign.status
+    campaign.status = step.to_state
     campaign.save(update_fields=["status", "updated_at"])
-    _audit(campaign, actor, "resume", Status.PAUSED)
+    _audit(campaign, actor, "resume", from_status)
+    versions.changed(versions.DATA)
     queue_notification(kind="resumed", campaign=campaign, subject=f"{campaign.name} is live again", roles=BOTH_TEAMS)
     return campaign
 
@@ -673,14 +621,14 @@ def campaign_cancel(*, campaign: Campaign, actor, comment: str = "") -> Campaign
     """Anything not final → cancelled, by the owner or an ops lead; all reservations released."""
     comment = _clean_comment(comment)
     campaign = _lock(campaign)
-    _require_owner_or_lead(actor, campaign, "cancel")
-    _refuse_unless_allowed(campaign, "cancel")
+    step = workflow.ensure_allowed(actor, campaign, "cancel")
     from_status = campaign.status
-    campaign.status = Status.CANCELLED
+    campaign.status = step.to_state
     campaign.scale_up_pending = False
     campaign.save(update_fields=["status", "scale_up_pending", "updated_at"])
     released = _release(campaign)
     _audit(campaign, actor, "cancel", from_status, comment=comment, changes={"reservations_released": released})
+    versions.changed(versions.DATA)
     queue_notification(
         kind="cancelled", campaign=campaign, subject=f"{campaign.name} was cancelled", body=comment, roles=BOTH_TEAMS
     )
@@ -692,13 +640,11 @@ def campaign_complete(*, campaign: Campaign, actor=None, today: dt.date | None =
     """Live or paused → completed once `ends_on` has passed (the scheduler); opens the review."""
     today = _today(today)
     campaign = _lock(campaign)
-    if actor is not None:
-        raise NotPermitted("Campaigns complete on their end date, by the scheduler.")
-    _refuse_unless_allowed(campaign, "complete")
+    step = workflow.ensure_allowed(actor, campaign, "complete")
     if today <= campaign.ends_on:
         raise TransitionNotAllowed(f"It runs until {campaign.ends_on:%d %b %Y}.", code="not_ended")
     from_status = campaign.status
-    campaign.status = Status.COMPLETED
+    campaign.status = step.to_state
     campaign.scale_up_pending = False
     campaign.save(update_fields=["status", "scale_up_pending", "updated_at"])
     PostCampaignReview.objects.get_or_create(
@@ -710,6 +656,7 @@ def campaign_complete(*, campaign: Campaign, actor=None, today: dt.date | None =
         },
     )
     _audit(campaign, None, "complete", from_status)
+    versions.changed(versions.DATA)
     queue_notification(
         kind="completed", campaign=campaign, subject=f"{campaign.name} has ended", users=[campaign.owner]
     )
@@ -722,12 +669,9 @@ def campaign_scale_up(*, campaign: Campaign, actor, orders_per_day: Any, comment
     the delta; until both do, it keeps running at its approved volume."""
     comment = _clean_comment(comment)
     campaign = _lock(campaign)
-    _require_owner(actor, campaign, "scale up")
-    _refuse_unless_allowed(campaign, "scale_up")
+    workflow.ensure_allowed(actor, campaign, "scale_up")  # one scale-up at a time
     cleaned = clean_plan({"orders_per_day": orders_per_day}, current=_plan_values(campaign))
     new_volume = cleaned["orders_per_day"]
-    if campaign.scale_up_pending:
-        raise TransitionNotAllowed("A scale-up is already waiting for sign-off.", code="scale_up_pending")
     if new_volume <= campaign.orders_per_day:
         raise InvalidInput({"orders_per_day": [f"A scale-up must go above {campaign.orders_per_day} orders/day."]})
     old = campaign.orders_per_day
@@ -744,12 +688,13 @@ def campaign_scale_up(*, campaign: Campaign, actor, orders_per_day: Any, comment
         ]
     )  # fmt: skip
     _audit(campaign, actor, "scale_up", campaign.status, comment=comment, changes={"orders_per_day": [old, new_volume]})
+    versions.changed(versions.DATA)
     queue_notification(
         kind="scale_up",
         campaign=campaign,
         subject=f"Scale-up to sign off: {campaign.name} from {old} to {new_volume} orders/day",
         body=comment,
-        roles=sorted({role for d in DIMENSIONS for role in APPROVERS[d]}),
+        roles=workflow.signers(DIMENSIONS),
     )
     return campaign
 
@@ -768,17 +713,13 @@ def campaigns_go_live_due(*, today: dt.date) -> dict[str, int]:
             started += 1
         except TransitionNotAllowed:
             continue  # someone else started it, or the guard refused: nothing to do
-    unapproved = Campaign.objects.filter(
-        status__in=[Status.SUBMITTED, Status.CHANGES_REQUESTED], starts_on__lte=today, ends_on__gte=today
-    )
+    unapproved = Campaign.objects.filter(status__in=Status.not_approved(), starts_on__lte=today, ends_on__gte=today)
     for candidate in unapproved:
         with transaction.atomic():
             # Lock the row and re-read it: a second scheduler running at the same moment
             # waits here, then finds the first one's alert and sends nothing.
             campaign = (
-                Campaign.objects.select_for_update()
-                .filter(pk=candidate.pk, status__in=[Status.SUBMITTED, Status.CHANGES_REQUESTED])
-                .first()
+                Campaign.objects.select_for_update().filter(pk=candidate.pk, status__in=Status.not_approved()).first()
             )
             if campaign is None:
                 continue
@@ -795,6 +736,7 @@ def campaigns_go_live_due(*, today: dt.date) -> dict[str, int]:
                 plan_version=campaign.plan_version,
                 comment="Due to start today without both sign-offs; not started.",
             )
+            versions.changed(versions.DATA)
             queue_notification(
                 kind="due_not_approved",
                 campaign=campaign,
@@ -807,46 +749,13 @@ def campaigns_go_live_due(*, today: dt.date) -> dict[str, int]:
 
 def campaigns_complete_ended(*, today: dt.date) -> int:
     done = 0
-    for campaign in Campaign.objects.filter(status__in=[Status.LIVE, Status.PAUSED], ends_on__lt=today):
+    for campaign in Campaign.objects.filter(status__in=Status.running(), ends_on__lt=today):
         try:
             campaign_complete(campaign=campaign, actor=None, today=today)
             done += 1
         except TransitionNotAllowed:
             continue
     return done
-
-
-def available_actions(campaign: Campaign, actor) -> list[str]:
-    """The transitions `actor` may attempt on `campaign` now, by the same state and role
-    rules the transitions enforce (dates and capacity are still checked when they run)."""
-    roles = user_roles(actor)
-    owner = _is_owner(actor, campaign) and MARKETING in roles
-    lead = OPS_LEAD in roles
-    status = campaign.status
-    found = []
-    if owner and status in ALLOWED["edit"]:
-        found.append("edit")
-    if owner and status in ALLOWED["submit"]:
-        found.append("submit")
-    if (owner or lead) and status in ALLOWED["go_live"]:
-        found.append("go-live")
-    if (owner or lead) and status in ALLOWED["pause"]:
-        found.append("pause")
-    if (owner or lead) and status in ALLOWED["resume"]:
-        found.append("resume")
-    if owner and status in ALLOWED["scale_up"] and not campaign.scale_up_pending:
-        found.append("scale-up")
-    if (owner or lead) and status in ALLOWED["cancel"]:
-        found.append("cancel")
-    return found
-
-
-def signable_dimensions(campaign: Campaign, actor) -> list[str]:
-    """Dimensions `actor` may decide on `campaign` now (segregation of duties applied)."""
-    roles = user_roles(actor)
-    if MARKETING in roles or _is_owner(actor, campaign):
-        return []
-    return [d for d in selectors.pending_dimensions(campaign) if roles & SIGNOFF_ROLES[d]]
 
 
 # --------------------------------------------------------------------------- promo windows

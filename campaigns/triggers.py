@@ -23,19 +23,20 @@ from django.utils import timezone
 
 from campaigns import selectors, services
 from campaigns.models import ActualOrders, AlertLog, Campaign, Status
-from campaigns.notifications import BOTH_TEAMS, queue_notification
+from campaigns.notifications import queue_notification
+from campaigns.workflow import BOTH_TEAMS, DIMENSION_TEAM, DIMENSIONS, signers
 from capacity import checks
 from capacity.models import Sku, StockLevel
 from capacity.selectors import load_snapshots
 from mopsync.errors import TransitionNotAllowed
-from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
+from mopsync.roles import OPS_LEAD
 
 log = logging.getLogger(__name__)
 
 # Campaigns whose featured SKUs are watched: scheduled (approved) or running.
-WATCHED = (Status.APPROVED, Status.LIVE)
+WATCHED = Status.going_ahead()
 # Who is reminded about a pending dimension; ops leads get the escalation instead.
-REMINDED = {checks.INVENTORY: OPS_INVENTORY, checks.COURIER: OPS_LOGISTICS}
+REMINDED = DIMENSION_TEAM
 
 
 def first_today(*, kind: str, key: str, day: dt.date, campaign: Campaign | None = None) -> bool:
@@ -249,7 +250,7 @@ def alert_outgrowing(campaigns: Iterable[Campaign], dates: Iterable[dt.date]) ->
                 f"Ops approved {approved} orders/day; {campaign.name} took {row['orders']} on "
                 f"{row['date']:%d %b %Y}. Request a scale-up so ops can confirm the capacity, or hold the spend."
             ),
-            roles=(OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD),
+            roles=signers(DIMENSIONS),  # both ops teams: the volume above the sign-off is theirs to confirm
             users=[campaign.owner],
         )
         sent += 1

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from campaigns import selectors, services
+from campaigns import selectors, services, workflow
 from campaigns.filters import CampaignFilter
 from campaigns.forms import (
     CampaignFilterForm,
@@ -27,7 +27,6 @@ from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.selectors import load_snapshot
 from mopsync.errors import DomainError, InvalidInput
-from mopsync.roles import MARKETING, user_roles
 from mopsync.view_guards import attempt, reader, refusal_text
 
 
@@ -51,7 +50,12 @@ def campaign_list(request):
     return render(
         request,
         "campaigns/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "can_plan": MARKETING in user_roles(request.user)},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_plan": workflow.permits(request.user, None, "create"),
+        },
     )
 
 
@@ -190,9 +194,9 @@ def campaign_detail(request, pk: int):
             "result": result,
             "approvals": campaign.current_approvals(),
             "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),
-            "pending": selectors.pending_dimensions(campaign),
-            "signable": services.signable_dimensions(campaign, request.user),
-            "actions": services.available_actions(campaign, request.user),
+            "pending": workflow.pending_dimensions(campaign),
+            "signable": workflow.signable_dimensions(campaign, request.user),
+            "actions": workflow.available_actions(campaign, request.user),
             "reservations": reservations,
             "events": AuditEvent.objects.filter(campaign=campaign).select_related("actor"),
             "scale_form": ScaleUpForm(),
