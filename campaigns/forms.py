@@ -11,7 +11,6 @@ from django.utils.functional import cached_property
 
 from campaigns.models import Channel, ForecastBasis, Status
 from capacity.models import Region, Sku
-from mopsync import versions
 
 HUNDRED = Decimal(100)
 
@@ -105,13 +104,9 @@ class SharedChoicesFormSet(BaseFormSet):
     @cached_property
     def shared_choices(self) -> list:
         field = self.form.base_fields[self.choice_field]
-
-        def read() -> list:
-            # What ModelChoiceField renders (value: the code, label: str()), in one query.
-            return [("", field.empty_label), *((obj.code, str(obj)) for obj in field.queryset.all())]
-
-        # Reference data: kept until an SKU or region changes (`mopsync.versions`).
-        return versions.memo("line_choices", self.choice_field, read, scope=versions.REF)
+        # What ModelChoiceField renders (value: the code, label: str()), in one query for
+        # every line of the formset.
+        return [("", field.empty_label), *((obj.code, str(obj)) for obj in field.queryset.all())]
 
     def _share(self, form):
         form.fields[self.choice_field].choices = self.shared_choices
