@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from mopsync.errors import CapacityTaken, DomainError, InvalidInput
-from mopsync.roles import ALL_ROLES, user_roles
+from mopsync.roles import ALL_ROLES, keeps, user_roles
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def writers(*roles: str) -> type[permissions.BasePermission]:
                 return False
             if request.method in permissions.SAFE_METHODS:
                 return True
-            return bool(user_roles(request.user) & set(roles)) or request.user.is_staff
+            return keeps(request.user, roles)
 
     return RoleWriters
 

@@ -1,7 +1,8 @@
 from django.conf import settings
 
+from campaigns.workflow import signable_by
 from mopsync.auth import UNREAD
-from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.roles import user_roles
 
 
 def mopsync(request):
@@ -13,7 +14,7 @@ def mopsync(request):
     return {
         "currency": settings.CURRENCY,
         "my_roles": sorted(roles),
-        "is_ops": bool(roles & {OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD}),
+        "is_ops": bool(signable_by(user)),  # the approval queue is for whoever may sign something
         "unread_count": unread_count(user),
     }
 
