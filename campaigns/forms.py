@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 
 from campaigns.models import Channel, ForecastBasis, Status
 from capacity.models import Region, Sku
+from mopsync.forms import date_field
 
 HUNDRED = Decimal(100)
 
@@ -31,8 +32,8 @@ class CampaignForm(forms.Form):
     name = forms.CharField(max_length=200)
     brief = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000)
     channel = forms.ChoiceField(choices=Channel.choices)
-    starts_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
+    starts_on = date_field()
+    ends_on = date_field(help_text="Inclusive.")
     forecast_basis = forms.ChoiceField(
         choices=ForecastBasis.choices, widget=forms.RadioSelect, initial=ForecastBasis.ORDERS, label="Forecast as"
     )
@@ -149,8 +150,8 @@ class CampaignFilterForm(forms.Form):
     channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False)
     region = forms.CharField(required=False, max_length=40)
     sku = forms.CharField(required=False, max_length=40, label="SKU")
-    active_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    active_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    active_from = date_field(required=False, label="From")
+    active_to = date_field(required=False, label="To")
 
 
 class ScaleUpForm(forms.Form):

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 
 from capacity.models import CapacityConstraint, Courier, Region, Sku, Warehouse, code_validator
 from capacity.services import MAX_COUNT
+from mopsync.forms import date_field
 
 HUNDRED = Decimal(100)
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class CodeChoiceField(forms.ModelChoiceField):
@@ -93,7 +93,7 @@ class InboundForm(ServiceForm):
     sku = CodeChoiceField(Sku.objects.all(), label="SKU")
     warehouse = CodeChoiceField(Warehouse.objects.all())
     quantity = count_field("Quantity (units)", minimum=1)
-    expected_on = forms.DateField(widget=DATE, label="Expected on")
+    expected_on = date_field(label="Expected on")
     reference = forms.CharField(max_length=100, required=False, help_text="Purchase order or ASN number.")
 
     @staticmethod
@@ -156,8 +156,8 @@ class ConstraintForm(ServiceForm):
     ALIASES = {"capacity_factor": "capacity_percent"}
 
     kind = forms.ChoiceField(choices=CapacityConstraint.Kind.choices)
-    starts_on = forms.DateField(widget=DATE, label="From")
-    ends_on = forms.DateField(widget=DATE, label="To", help_text="Inclusive.")
+    starts_on = date_field(label="From")
+    ends_on = date_field(label="To", help_text="Inclusive.")
     warehouse = CodeChoiceField(Warehouse.objects.all(), required=False, help_text="On its own: no courier or region.")
     courier = CodeChoiceField(Courier.objects.all(), required=False, help_text="Everywhere, or in the region below.")
     region = CodeChoiceField(Region.objects.all(), required=False, help_text="On its own, or with a courier.")
