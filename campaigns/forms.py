@@ -11,21 +11,16 @@ from django.utils.functional import cached_property
 
 from campaigns.models import Channel, ForecastBasis, Status
 from capacity.models import Region, Sku
-from mopsync.forms import date_field
+from mopsync.forms import date_field, percent_of
 
 HUNDRED = Decimal(100)
 
 
-def as_percent(fraction: Decimal) -> Decimal:
-    """0.1 → 10, 0.125 → 12.5 (never the exponent form Decimal.normalize gives for 10)."""
-    percent = (Decimal(fraction) * HUNDRED).quantize(Decimal("0.01"))
-    return percent.to_integral_value() if percent == percent.to_integral_value() else percent.normalize()
-
-
-def percent_field(label: str, *, required=True, help_text="") -> forms.DecimalField:
+def percent_field(label: str, *, required=True, help_text="", decimal_places=2) -> forms.DecimalField:
     return forms.DecimalField(
-        label=label, min_value=0, max_value=100, decimal_places=2, max_digits=5, required=required, help_text=help_text
-    )
+        label=label, min_value=0, max_value=100, decimal_places=decimal_places, max_digits=3 + decimal_places,
+        required=required, help_text=help_text,
+    )  # fmt: skip
 
 
 class CampaignForm(forms.Form):
@@ -39,7 +34,10 @@ class CampaignForm(forms.Form):
     )
     orders_per_day = forms.IntegerField(min_value=1, max_value=1_000_000, required=False, label="Orders per day")
     sessions_per_day = forms.IntegerField(min_value=1, max_value=100_000_000, required=False, label="Sessions per day")
-    conversion_percent = percent_field("Conversion rate (%)", required=False, help_text="3 means 3% of sessions order.")
+    # The rate is kept to 5 decimals (0.02345): its percent to 3, so it opens as entered.
+    conversion_percent = percent_field(
+        "Conversion rate (%)", required=False, help_text="3 means 3% of sessions order.", decimal_places=3
+    )
     units_per_order = forms.DecimalField(min_value=Decimal("0.01"), max_value=100, decimal_places=2, initial=1)
     cod_percent = percent_field("Cash on delivery (%)", help_text="Share of orders paid on delivery.")
     delivery_promise_days = forms.IntegerField(min_value=1, max_value=60, initial=4, label="Delivery promise (days)")
@@ -80,9 +78,9 @@ class CampaignForm(forms.Form):
     @classmethod
     def initial_from(cls, campaign) -> dict:
         initial = {name: getattr(campaign, name) for name in cls.base_fields if hasattr(campaign, name)}
-        initial["cod_percent"] = as_percent(campaign.cod_share)
+        initial["cod_percent"] = percent_of(campaign.cod_share)
         if campaign.conversion_rate is not None:
-            initial["conversion_percent"] = as_percent(campaign.conversion_rate)
+            initial["conversion_percent"] = percent_of(campaign.conversion_rate)
         return initial
 
 

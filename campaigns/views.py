@@ -19,7 +19,6 @@ from campaigns.forms import (
     RegionLineFormSet,
     ScaleUpForm,
     SkuLineFormSet,
-    as_percent,
     lines_data,
 )
 from campaigns.models import AuditEvent, Notification
@@ -27,6 +26,7 @@ from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.selectors import load_snapshot
 from mopsync.errors import DomainError, InvalidInput
+from mopsync.forms import percent_of
 from mopsync.view_guards import attempt, reader, refusal_text
 
 
@@ -68,8 +68,8 @@ def _forms(request, campaign=None):
         )
     if campaign is None:
         return CampaignForm(), SkuLineFormSet(prefix="skus"), RegionLineFormSet(prefix="regions")
-    skus = [{"sku": line.sku, "share_percent": as_percent(line.share)} for line in campaign.sku_lines.all()]
-    regions = [{"region": line.region, "share_percent": as_percent(line.share)} for line in campaign.region_lines.all()]
+    skus = [{"sku": line.sku, "share_percent": percent_of(line.share)} for line in campaign.sku_lines.all()]
+    regions = [{"region": line.region, "share_percent": percent_of(line.share)} for line in campaign.region_lines.all()]
     return (
         CampaignForm(initial=CampaignForm.initial_from(campaign)),
         SkuLineFormSet(prefix="skus", initial=skus),

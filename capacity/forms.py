@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from capacity.models import CapacityConstraint, Courier, Region, Sku, Warehouse, code_validator
 from capacity.services import MAX_COUNT
-from mopsync.forms import date_field
+from mopsync.forms import date_field, percent_of
 
 HUNDRED = Decimal(100)
 
@@ -43,14 +43,6 @@ def percent_field(label: str, *, required: bool = True, help_text: str = "") -> 
     return forms.DecimalField(
         label=label, min_value=0, max_value=100, max_digits=5, decimal_places=2, required=required, help_text=help_text
     )
-
-
-def percent_of(rate: Decimal | None) -> Decimal | None:
-    """0.1 → 10 (not 1E+1), 0.285 → 28.5."""
-    if rate is None:
-        return None
-    percent = (rate * HUNDRED).quantize(Decimal("0.01"))
-    return percent.to_integral_value() if percent == percent.to_integral_value() else percent.normalize()
 
 
 def rate_of(percent: Decimal | None, places: str) -> Decimal | None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
+
+HUNDRED = Decimal(100)
+ONE = Decimal(1)
 
 
 class DateInput(forms.DateInput):
@@ -20,3 +25,13 @@ class DateInput(forms.DateInput):
 def date_field(**kwargs) -> forms.DateField:
     """A date field shown as a date picker (`DateInput`)."""
     return forms.DateField(widget=DateInput(), **kwargs)
+
+
+def percent_of(fraction: Decimal | str | None) -> Decimal | None:
+    """A stored fraction in planners' units, exactly as entered: 0.025 → 2.5, 0.03 → 3,
+    0.1 → 10 (not the 1E+1 `Decimal.normalize` gives). Nothing is rounded: a form opened
+    with it posts the same value back, and a page shows what was entered."""
+    if fraction is None or fraction == "":
+        return None
+    percent = (Decimal(str(fraction)) * HUNDRED).normalize()
+    return percent.quantize(ONE) if percent == percent.to_integral_value() else percent

@@ -7,6 +7,7 @@ maya is marketing (owns plans), ishaan keeps stock and inbound, lata keeps lanes
 
 import datetime as dt
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -96,7 +97,7 @@ def form_values(html: str) -> dict[str, str]:
     return max(parser.forms, key=len)
 
 
-def date_input(html: str, name: str) -> str:
+def field_input(html: str, name: str) -> str:
     """The rendered <input> of the field `name`."""
     match = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
     assert match, f"no input {name!r} in the page"
@@ -124,9 +125,9 @@ def test_campaign_edit_opens_with_its_dates_in_iso_and_saves_them_back(request, 
 
     page = client.get(url).content.decode()
 
-    assert 'value="2026-12-10"' in date_input(page, "starts_on")
-    assert 'value="2026-12-14"' in date_input(page, "ends_on")
-    assert 'type="date"' in date_input(page, "starts_on")
+    assert 'value="2026-12-10"' in field_input(page, "starts_on")
+    assert 'value="2026-12-14"' in field_input(page, "ends_on")
+    assert 'type="date"' in field_input(page, "starts_on")
     response = client.post(url, form_values(page))
     assert response.status_code == 302
     campaign.refresh_from_db()
@@ -153,8 +154,8 @@ def test_constraint_edit_opens_with_its_dates_in_iso_and_saves_them_back(request
 
     page = client.get(url).content.decode()
 
-    assert 'value="2026-12-10"' in date_input(page, "starts_on")
-    assert 'value="2026-12-11"' in date_input(page, "ends_on")
+    assert 'value="2026-12-10"' in field_input(page, "starts_on")
+    assert 'value="2026-12-11"' in field_input(page, "ends_on")
     assert client.post(url, form_values(page)).status_code == 302
     constraint.refresh_from_db()
     assert (constraint.starts_on, constraint.ends_on, constraint.note) == (
@@ -171,7 +172,7 @@ def test_inbound_edit_opens_with_its_date_in_iso_and_saves_it_back(request, worl
 
     page = client.get(url).content.decode()
 
-    assert 'value="2026-12-10"' in date_input(page, "expected_on")
+    assert 'value="2026-12-10"' in field_input(page, "expected_on")
     assert client.post(url, form_values(page)).status_code == 302
     shipment = InboundShipment.objects.get(pk=shipment.pk)
     assert (shipment.expected_on, shipment.quantity) == (DAY, 40)
@@ -180,4 +181,43 @@ def test_inbound_edit_opens_with_its_date_in_iso_and_saves_it_back(request, worl
 def test_the_campaign_list_filter_keeps_its_dates_in_iso(request, world):
     page = signed_in(request, "maya").get("/campaigns/?active_from=2026-12-10").content.decode()
 
-    assert 'value="2026-12-10"' in date_input(page, "active_from")
+    assert 'value="2026-12-10"' in field_input(page, "active_from")
+
+
+# --------------------------------------------------------------------------- conversion rate
+
+
+@pytest.mark.parametrize(("rate", "shown"), [("0.025", "2.5"), ("0.03", "3"), ("0.02345", "2.345")])
+def test_the_conversion_rate_shows_as_entered(request, world, maya, rate, shown):
+    campaign = a_plan(world, maya, sessions_per_day=10_000, conversion_rate=rate, orders_per_day=None)
+    client = signed_in(request, "maya")
+
+    detail = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    edit = client.get(reverse("campaigns:edit", args=[campaign.pk])).content.decode()
+
+    assert f"10000 sessions/day × {shown}% conversion" in detail
+    assert f'value="{shown}"' in field_input(edit, "conversion_percent")
+
+
+def test_a_conversion_rate_opened_and_saved_unchanged_stays_as_entered(request, world, maya):
+    campaign = a_plan(world, maya, sessions_per_day=10_000, conversion_rate="0.02345", orders_per_day=None)
+    client = signed_in(request, "maya")
+    url = reverse("campaigns:edit", args=[campaign.pk])
+
+    assert client.post(url, form_values(client.get(url).content.decode())).status_code == 302
+
+    campaign.refresh_from_db()
+    assert (campaign.conversion_rate, campaign.orders_per_day) == (Decimal("0.02345"), 234)
+
+
+def test_cod_and_line_shares_show_as_entered(request, world, maya):
+    campaign = a_plan(
+        world, maya, cod_share="0.025",
+        skus=[{"sku": world.sku.code, "share": "0.125"}, {"sku": world.sku2.code, "share": "0.875"}],
+    )  # fmt: skip
+
+    detail = signed_in(request, "maya").get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+
+    assert "2.5% of orders" in detail
+    assert "TEE-01 Cotton tee — 12.5% of units" in detail
+    assert "CAP-01 Cap — 87.5% of units" in detail
