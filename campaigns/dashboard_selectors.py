@@ -81,7 +81,6 @@ class QueueRow:
 def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetime) -> QueueRow:
     campaign = entry.campaign
     found = top_findings(result, entry.dimensions)
-    due = campaign.signoff_due_at
     limits = [(d, _limit(result.max_by_dimension.get(d)) if result else None) for d in entry.dimensions]
     return QueueRow(
         campaign=campaign,
@@ -92,7 +91,7 @@ def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetim
         findings=found[:TOP_FINDINGS],
         more_findings=max(0, len(found) - TOP_FINDINGS),
         launch_in_days=(campaign.starts_on - today).days,
-        overdue=bool(due and due < now and not entry.scale_up),
+        overdue=selectors.signoff_overdue(campaign, now=now),
         max_fit=_limit(result.max_orders_per_day) if result else None,
         limits=[(d, limit, limit is not None and limit < campaign.orders_per_day) for d, limit in limits],
     )

@@ -171,7 +171,7 @@ def _pending(*, today: dt.date, now: dt.datetime | None) -> list[PendingSignoff]
             campaign,
             selectors.waiting_on(campaign),
             campaign.status != Status.SUBMITTED,
-            campaign.signoff_due_at is not None and campaign.signoff_due_at < now,
+            selectors.signoff_overdue(campaign, now=now),
         )
         for campaign in waiting
     ]

@@ -3,7 +3,7 @@
 import functools
 from collections import namedtuple
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import (
@@ -261,6 +261,20 @@ def approval_queue(user, *, campaigns: QuerySet | None = None) -> QuerySet[Campa
 def queue_entries(campaigns) -> list[QueueEntry]:
     """Entries of campaigns read through `approval_queue` (a page of it)."""
     return [QueueEntry(c, waiting_on(c), c.status != Status.SUBMITTED, c.waiting_since) for c in campaigns]
+
+
+def signoff_overdue(campaign: Campaign, *, now: datetime) -> bool:
+    """Whether a submission's sign-off deadline (`signoff_due_at`) has passed without
+    the sign-offs. Said once, here, for the queue, the dashboard and the daily report.
+
+    A scale-up has no deadline of its own. A late-notice plan whose deadline had come
+    by the moment it was submitted (submitted on its start day: the deadline is the
+    start) is late notice, not overdue: ops never had time to miss it."""
+    due = campaign.signoff_due_at
+    if campaign.status != Status.SUBMITTED or due is None or due >= now:
+        return False
+    submitted = campaign.submitted_at
+    return not (campaign.late_notice and submitted is not None and due <= submitted)
 
 
 def queue_counts(queue: QuerySet[Campaign]) -> dict[str, int]:
