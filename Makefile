@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in emails, Slack posts, the daily report and the calendar feed: where `make run`
+# serves, unless the environment says otherwise (a public name in front of it).
+MOPSYNC_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint fmt migrate demo bench worker beat clean soak fuzz
 
@@ -23,8 +26,10 @@ demo: migrate
 # Without REDIS_URL (embedded): one process serves the site and runs beat's schedule
 # in a thread; tasks run in-process. With REDIS_URL: the Procfile's web, worker and
 # beat, side by side under honcho.
+run: export MOPSYNC_BASE_URL := $(MOPSYNC_BASE_URL)
 run: demo
 	@echo "mopsync on http://$(HOST):$(PORT)/ — sign in as maya, ishaan, lata, omar or admin (password demo-pass-123)"
+	@echo "emails and Slack posts link to $$MOPSYNC_BASE_URL"
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting web, worker and beat from the Procfile"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start --port $(PORT) web worker beat; \

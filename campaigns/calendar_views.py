@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -190,7 +191,7 @@ def calendar_page(request):
             "self_url": _link(period, filters),
             "heat_legend": calendar.HEAT_LEGEND,
             "statuses": Status.choices,
-            "feed_url": request.build_absolute_uri(reverse("calendar:feed", args=[feed.token])),
+            "feed_url": _absolute(reverse("calendar:feed", args=[feed.token])),
             "region": filters.get("region"),
         },
     )
@@ -208,13 +209,19 @@ def feed_regenerate(request):
     return redirect("calendar:month")
 
 
+def _absolute(path: str) -> str:
+    # The feed's links are the emails' (MOPSYNC_BASE_URL): a calendar app fetching from
+    # behind a proxy, or the page seen on another name, must not give it another address.
+    return settings.MOPSYNC_BASE_URL + path
+
+
 @require_safe
 def feed(request, token: str):
     """The private iCalendar feed: no login, the unguessable token is the key."""
     user = calendar.calendar_feed_owner(token)
     if user is None:
         raise Http404("No such calendar feed.")
-    body = calendar.calendar_ics(user=user, today=timezone.localdate(), absolute=request.build_absolute_uri)
+    body = calendar.calendar_ics(user=user, today=timezone.localdate(), absolute=_absolute)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="mopsync.ics"'
     response["Cache-Control"] = "private, max-age=300"

@@ -230,6 +230,25 @@ def test_one_slack_post_per_event_with_subject_body_and_link(team, clock, slack,
     assert len(mail.outbox) == 3
 
 
+def test_links_in_emails_and_slack_posts_use_the_base_url_setting(team, clock, slack, settings):
+    """`make run PORT=8123` sets MOPSYNC_BASE_URL to http://127.0.0.1:8123: links follow it,
+    never a port of their own (issue 17)."""
+    settings.MOPSYNC_BASE_URL = "http://127.0.0.1:8123"
+    campaign = submitted(make_world(), team["maya"])
+    rows = Notification.objects.filter(kind="submitted", campaign=campaign)
+
+    assert tasks.deliver_notifications(list(rows.values_list("pk", flat=True))) == 3
+
+    link = f"http://127.0.0.1:8123/campaigns/{campaign.pk}/"
+    for message in mail.outbox:
+        assert f"Open {campaign.name}: {link}" in message.body
+        [(html, _)] = message.alternatives
+        assert f'href="{link}"' in html and 'href="http://127.0.0.1:8123/inbox/"' in html
+        assert ":8000" not in message.body + html
+    [post] = slack.posts
+    assert f"<{link}|Open in mopsync>" in post["body"]["text"]
+
+
 def test_no_slack_post_without_a_webhook(team, clock, slack, settings):
     settings.SLACK_WEBHOOK_URL = ""
     note = note_for(team["ishaan"], post_to_slack=True)

@@ -653,14 +653,16 @@ def test_the_calendar_api_pages_as_before(every_kind, client, maya, query):
 # --------------------------------------------------------------------------- the private feed
 
 
-def test_page_shows_the_absolute_feed_url(as_maya, maya):
+def test_page_shows_the_absolute_feed_url(as_maya, maya, settings):
+    settings.MOPSYNC_BASE_URL = "http://127.0.0.1:8123"
     html = as_maya.get("/calendar/").content.decode()
     token = CalendarFeed.objects.get(user=maya).token
     assert len(token) >= 43  # secrets.token_urlsafe(32)
-    assert f'value="http://testserver/calendar/{token}.ics"' in html
+    assert f'value="http://127.0.0.1:8123/calendar/{token}.ics"' in html  # MOPSYNC_BASE_URL, as emails
 
 
-def test_ics_feed_has_campaigns_promo_windows_and_constraints(client, world, maya):
+def test_ics_feed_has_campaigns_promo_windows_and_constraints(client, world, maya, settings):
+    settings.MOPSYNC_BASE_URL = "http://127.0.0.1:8123"
     maya.first_name, maya.last_name = "Maya", "Rao"
     maya.save()
     campaign = submitted(world, maya, name="Year-end tees", starts_on=DEC[3], ends_on=DEC[5])
@@ -688,7 +690,7 @@ def test_ics_feed_has_campaigns_promo_windows_and_constraints(client, world, may
     assert event.decoded("DTSTART") == DEC[3]
     assert event.decoded("DTEND") == DEC[6]  # exclusive: the day after the last day
     assert str(event["SUMMARY"]) == "Year-end tees (Submitted)"
-    assert str(event["URL"]) == f"http://testserver/campaigns/{campaign.pk}/"
+    assert str(event["URL"]) == f"http://127.0.0.1:8123/campaigns/{campaign.pk}/"  # MOPSYNC_BASE_URL
     blackout = events[f"constraint-{constraint.pk}@mopsync"]
     assert (blackout.decoded("DTSTART"), blackout.decoded("DTEND")) == (DEC[25], DEC[26])
     assert str(events[f"promo-window-{window.pk}@mopsync"]["SUMMARY"]) == "Promo window: Holiday sale"
