@@ -11,16 +11,7 @@ from django.utils.functional import cached_property
 
 from campaigns.models import Channel, ForecastBasis, Status
 from capacity.models import Region, Sku
-from mopsync.forms import date_field, percent_of
-
-HUNDRED = Decimal(100)
-
-
-def percent_field(label: str, *, required=True, help_text="", decimal_places=2) -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label, min_value=0, max_value=100, decimal_places=decimal_places, max_digits=3 + decimal_places,
-        required=required, help_text=help_text,
-    )  # fmt: skip
+from mopsync.forms import date_field, percent_field, percent_of, rate_of
 
 
 class CampaignForm(forms.Form):
@@ -67,10 +58,10 @@ class CampaignForm(forms.Form):
                 "budget", "expected_order_value", "auto_pause_on_stockout",
             )
         }  # fmt: skip
-        data["cod_share"] = (d["cod_percent"] / HUNDRED).quantize(Decimal("0.0001"))
+        data["cod_share"] = rate_of(d["cod_percent"], "0.0001")
         if d.get("forecast_basis") == ForecastBasis.SESSIONS:
             data["sessions_per_day"] = d["sessions_per_day"]
-            data["conversion_rate"] = (d["conversion_percent"] / HUNDRED).quantize(Decimal("0.00001"))
+            data["conversion_rate"] = rate_of(d["conversion_percent"], "0.00001")
         else:
             data["orders_per_day"] = d["orders_per_day"]
         return data
@@ -135,7 +126,7 @@ def lines_data(formset, key: str) -> list[dict]:
     return [
         {
             key: form.cleaned_data[key].code,
-            "share": (form.cleaned_data["share_percent"] / HUNDRED).quantize(Decimal("0.0001")),
+            "share": rate_of(form.cleaned_data["share_percent"], "0.0001"),
         }
         for form in formset.forms
         if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get(key)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -11,9 +10,7 @@ from django.core.exceptions import ValidationError
 
 from capacity.models import CapacityConstraint, Courier, Region, Sku, Warehouse, code_validator
 from capacity.services import MAX_COUNT
-from mopsync.forms import date_field, percent_of
-
-HUNDRED = Decimal(100)
+from mopsync.forms import date_field, percent_field, percent_of, rate_of
 
 
 class CodeChoiceField(forms.ModelChoiceField):
@@ -37,16 +34,6 @@ def baseline_field() -> forms.IntegerField:
     return count_field(
         "Baseline (business-as-usual orders/day)", required=False, initial=0, help_text="Empty means none."
     )
-
-
-def percent_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label, min_value=0, max_value=100, max_digits=5, decimal_places=2, required=required, help_text=help_text
-    )
-
-
-def rate_of(percent: Decimal | None, places: str) -> Decimal | None:
-    return None if percent is None else (percent / HUNDRED).quantize(Decimal(places))
 
 
 class ServiceForm(forms.Form):

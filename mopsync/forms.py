@@ -27,6 +27,19 @@ def date_field(**kwargs) -> forms.DateField:
     return forms.DateField(widget=DateInput(), **kwargs)
 
 
+def percent_field(label: str, *, required=True, help_text="", decimal_places=2) -> forms.DecimalField:
+    """A share or rate typed in percent (0–100); `rate_of` turns it back into the fraction stored."""
+    return forms.DecimalField(
+        label=label, min_value=0, max_value=100, decimal_places=decimal_places, max_digits=3 + decimal_places,
+        required=required, help_text=help_text,
+    )  # fmt: skip
+
+
+def rate_of(percent: Decimal | None, places: str) -> Decimal | None:
+    """A percent typed in a form as the stored fraction, to `places` (e.g. "0.0001")."""
+    return None if percent is None else (percent / HUNDRED).quantize(Decimal(places))
+
+
 def percent_of(fraction: Decimal | str | None) -> Decimal | None:
     """A stored fraction in planners' units, exactly as entered: 0.025 → 2.5, 0.03 → 3,
     0.1 → 10 (not the 1E+1 `Decimal.normalize` gives). Nothing is rounded: a form opened
