@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -20,6 +20,7 @@ from campaigns import api_json, filters, selectors, services, workflow
 from campaigns import serializers as s
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
 from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, whole_row, writers
+from mopsync.errors import NotPermitted
 from mopsync.pagination import CountingPagination
 from mopsync.roles import MARKETING, OPS_LEAD, user_roles
 
@@ -62,14 +63,24 @@ class CampaignPermission(HasRole):
             return False
         action = self._action(request, view)
         if action in self.BEFORE_THE_CAMPAIGN:
-            workflow.ensure_permitted(request.user, None, action)
+            self._ensure_permitted(request.user, None, action)
         return True
 
     def has_object_permission(self, request, view, obj):
         action = self._action(request, view)
         if action is not None:
-            workflow.ensure_permitted(request.user, obj, action)
+            self._ensure_permitted(request.user, obj, action)
         return True
+
+    @staticmethod
+    def _ensure_permitted(user, campaign, action: str) -> None:
+        """The table's refusal as DRF's own PermissionDenied (same body: {detail, code}):
+        the browsable API asks permissions whether to offer a form, and only a DRF
+        exception there means "no form" rather than a 500."""
+        try:
+            workflow.ensure_permitted(user, campaign, action)
+        except NotPermitted as refusal:
+            raise PermissionDenied(refusal.message, code=refusal.code) from refusal
 
 
 PAGE_NOT_FOUND = OpenApiResponse(ERROR, description="No such page.")
