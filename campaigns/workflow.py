@@ -8,9 +8,9 @@ approval queue ask `permits` and `signable_by`, and notifications go to `signers
 
 Who, by kind:
 - MARKETER: anyone in marketing (plans a new campaign).
-- OWNER: the campaign's owner while in marketing: a plan is marketing's to change.
-- OWNER_ANY_ROLE: the campaign's owner, whatever their roles now: starting, pausing,
-  resuming and cancelling a campaign stays its owner's (with an ops lead).
+- OWNER: the campaign's owner while in marketing (their role now, not when they planned
+  it): a plan is marketing's to change, start, pause, resume or cancel. An owner who has
+  left marketing does none of it; an ops lead still can (issue 18.10).
 - LEAD: an ops lead.
 - SIGNER: the dimension's ops role, or an ops lead; never marketing, never the owner
   (segregation of duties).
@@ -30,9 +30,7 @@ from capacity.models import Dimension
 from mopsync.errors import NotPermitted, TransitionNotAllowed
 from mopsync.roles import ALL_ROLES, MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
-MARKETER, OWNER, OWNER_ANY_ROLE, LEAD, SIGNER, SCHEDULER = (
-    "marketer", "owner", "owner_any_role", "lead", "signer", "scheduler",
-)  # fmt: skip
+MARKETER, OWNER, LEAD, SIGNER, SCHEDULER = "marketer", "owner", "lead", "signer", "scheduler"
 
 # Each sign-off dimension is decided by its own ops team, or by an ops lead (both).
 DIMENSION_TEAM = {Dimension.INVENTORY: OPS_INVENTORY, Dimension.COURIER: OPS_LOGISTICS}
@@ -69,12 +67,12 @@ class Step:
     label: str = ""
 
 
-def _owner(verb: str) -> str:
-    return f"Only the campaign's owner in marketing can {verb} it."
+def _owner(doing: str) -> str:
+    return f"Only the campaign's owner in marketing can {doing}."
 
 
 def _owner_or_lead(verb: str) -> str:
-    return f"Only the campaign's owner or an ops lead can {verb} it."
+    return f"Only the campaign's owner in marketing or an ops lead can {verb} it."
 
 
 # The one table, in the order the pages list the actions.
@@ -89,14 +87,14 @@ ACTIONS: dict[str, Step] = {
         from_states=Status.open(),
         to_state=None,  # it stays, or a material change sends it back to submitted (rule 3)
         who=(OWNER,),
-        refusal=_owner("edit"),
+        refusal=_owner("edit it"),
         label="edit",
     ),
     "submit": Step(
         from_states=Status.with_owner(),
         to_state=Status.SUBMITTED,
         who=(OWNER,),
-        refusal=_owner("submit"),
+        refusal=_owner("submit it"),
         label="submit",
     ),
     "sign_off": Step(
@@ -114,21 +112,21 @@ ACTIONS: dict[str, Step] = {
     "go_live": Step(
         from_states=(Status.APPROVED,),
         to_state=Status.LIVE,
-        who=(OWNER_ANY_ROLE, LEAD, SCHEDULER),
+        who=(OWNER, LEAD, SCHEDULER),
         refusal=_owner_or_lead("start"),
         label="go-live",
     ),
     "pause": Step(
         from_states=(Status.LIVE,),
         to_state=Status.PAUSED,
-        who=(OWNER_ANY_ROLE, LEAD, SCHEDULER),  # the scheduler: the inventory trigger
+        who=(OWNER, LEAD, SCHEDULER),  # the scheduler: the inventory trigger
         refusal=_owner_or_lead("pause"),
         label="pause",
     ),
     "resume": Step(
         from_states=(Status.PAUSED,),
         to_state=Status.LIVE,
-        who=(OWNER_ANY_ROLE, LEAD),
+        who=(OWNER, LEAD),
         refusal=_owner_or_lead("resume"),
         scheduler_refusal="The scheduler cannot resume a campaign.",
         label="resume",
@@ -137,7 +135,7 @@ ACTIONS: dict[str, Step] = {
         from_states=(Status.LIVE,),
         to_state=None,  # it keeps running, with a delta for ops to approve (rule 4)
         who=(OWNER,),
-        refusal=_owner("scale up"),
+        refusal=_owner("scale it up"),
         guard=Guard(
             lambda c: not c.scale_up_pending, "A scale-up is already waiting for sign-off.", "scale_up_pending"
         ),
@@ -152,7 +150,7 @@ ACTIONS: dict[str, Step] = {
     "cancel": Step(
         from_states=Status.open(),
         to_state=Status.CANCELLED,
-        who=(OWNER_ANY_ROLE, LEAD),
+        who=(OWNER, LEAD),
         refusal=_owner_or_lead("cancel"),
         scheduler_refusal="The scheduler cannot cancel a campaign.",
         label="cancel",
@@ -178,8 +176,6 @@ def _names(kind: str, actor, campaign: Campaign | None, roles: frozenset[str]) -
         return MARKETING in roles
     if kind == OWNER:
         return owns and MARKETING in roles
-    if kind == OWNER_ANY_ROLE:
-        return owns
     if kind == LEAD:
         return OPS_LEAD in roles
     raise ValueError(f"no kind of actor {kind!r}")

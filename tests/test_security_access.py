@@ -10,7 +10,7 @@ and the calendar feed token.
 The rules: every role reads every plan, its reservations and its audit trail (and every
 import: ops and marketing data are shared); an account with no role reads nothing (pages,
 API and feed alike); only the owner in marketing edits, submits and scales up a plan; the
-owner or an ops lead starts, pauses, resumes and cancels it; ops sign off their own
+owner in marketing or an ops lead starts, pauses, resumes and cancels it; ops sign off their own
 dimension and never a plan they own, marketing never; notifications are their
 recipient's alone; capacity data is kept by the ops role that owns it; the admin is staff's.
 """
@@ -132,9 +132,9 @@ def edit_post(world) -> dict:
 # (state of maya's campaign, action, form data, who is refused, the words of the refusal)
 REFUSED_ACTIONS = [
     ("draft", "submit", {}, ["mark", "ishaan", "lata", "omar"], "owner in marketing"),
-    ("submitted", "cancel", {"comment": "not mine"}, ["mark", "ishaan", "lata"], "owner or an ops lead"),
-    ("approved", "go-live", {}, ["mark", "ishaan", "lata"], "owner or an ops lead"),
-    ("live", "pause", {"comment": "not mine"}, ["mark", "ishaan", "lata"], "owner or an ops lead"),
+    ("submitted", "cancel", {"comment": "not mine"}, ["mark", "ishaan", "lata"], "owner in marketing or an ops lead"),
+    ("approved", "go-live", {}, ["mark", "ishaan", "lata"], "owner in marketing or an ops lead"),
+    ("live", "pause", {"comment": "not mine"}, ["mark", "ishaan", "lata"], "owner in marketing or an ops lead"),
     ("live", "scale-up", {"orders_per_day": "500"}, ["mark", "ishaan", "lata", "omar"], "owner in marketing"),
 ]
 

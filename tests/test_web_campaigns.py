@@ -236,7 +236,7 @@ def test_someone_elses_campaign_cannot_be_cancelled(client, world, maya, mark):
     campaign = submitted(world, maya)
     client.force_login(mark)
     response = client.post(f"/campaigns/{campaign.pk}/cancel/")
-    assert any("owner or an ops lead" in m for m in messages_of(response))
+    assert any("owner in marketing or an ops lead" in m for m in messages_of(response))
     assert Campaign.objects.get(pk=campaign.pk).status == "submitted"
     assert not AuditEvent.objects.filter(campaign=campaign, action="cancel").exists()
 
