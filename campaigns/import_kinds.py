@@ -17,7 +17,7 @@ from campaigns.triggers import alert_outgrowing
 from capacity.imports.base import ImportKind, Tally, channel, check_rows, codes, count, money, ref, upsert
 from capacity.models import ImportJob, Region, Sku
 from mopsync import versions
-from mopsync.roles import MARKETING, OPS_LEAD
+from mopsync.roles import MARKETING, OPS_LEAD, user_roles
 from mopsync.validation import FieldErrors, clean_date
 
 # Marketing data, sent by marketing (or the ops lead, who sees both sides).
@@ -30,7 +30,14 @@ def _campaigns(raws: Iterable[dict[str, str]]) -> dict[str, Any]:
     return {str(c.pk): c for c in Campaign.objects.filter(pk__in=[int(i) for i in ids]).select_related("owner")}
 
 
-def _campaign_ref(value: str, found: dict, errors: FieldErrors, *, required: bool):
+def _for_anyone(job) -> bool:
+    """Whether the uploader may send figures for any campaign: an ops lead may; marketing
+    sends its own campaigns' figures only (issue 18.9), whoever else's campaign a row names.
+    Asked when the job runs, so a role lost since the upload counts."""
+    return OPS_LEAD in user_roles(job.created_by)
+
+
+def _campaign_ref(value: str, found: dict, errors: FieldErrors, *, required: bool, job):
     if not value:
         if required:
             errors.add("campaign", "This field is required.")
@@ -39,6 +46,13 @@ def _campaign_ref(value: str, found: dict, errors: FieldErrors, *, required: boo
     campaign = found.get(value)
     if campaign is None:
         errors.add("campaign", f"Unknown campaign id '{value[:20]}'.")
+    elif campaign.owner_id != job.created_by_id and not _for_anyone(job):
+        errors.add(
+            "campaign",
+            f"Campaign {campaign.pk} is {campaign.owner.get_username()}'s: you can import figures for your own "
+            "campaigns only (an ops lead can import for any).",
+        )
+        return None
     return campaign
 
 
@@ -52,7 +66,7 @@ def check_actual_orders(job, rows, report):
     def clean(raw, errors):
         return {
             "date": clean_date(raw["date"], field="date", errors=errors),
-            "campaign": _campaign_ref(raw["campaign"], campaigns, errors, required=False),
+            "campaign": _campaign_ref(raw["campaign"], campaigns, errors, required=False, job=job),
             "channel": channel(raw["channel"], "channel", errors),
             "sku": ref(raw["sku"], skus, column="sku", what="SKU", errors=errors),
             "region": ref(raw["region"], regions, column="region", what="region", errors=errors),
@@ -105,7 +119,7 @@ def check_campaign_spend(job, rows, report):
     def clean(raw, errors):
         return {
             "date": clean_date(raw["date"], field="date", errors=errors),
-            "campaign": _campaign_ref(raw["campaign"], campaigns, errors, required=True),
+            "campaign": _campaign_ref(raw["campaign"], campaigns, errors, required=True, job=job),
             "spend": money(raw["spend"], "spend", errors),
         }
 
