@@ -4,6 +4,8 @@
   X-Frame-Options on every response, static files and error pages included (it sits
   first in MIDDLEWARE, outside whitenoise). Django's SecurityMiddleware adds nosniff,
   Referrer-Policy, Cross-Origin-Opener-Policy and, in production, HSTS.
+- `BodyLimitMiddleware`: a request whose body is larger than it may be is answered 413
+  before anything reads a byte of it (issue 18.8).
 - `lockout_response`: what django-axes answers once a username has failed to sign in
   too often from one address: the API's JSON error shape under /api/, a page elsewhere.
 """
@@ -13,8 +15,9 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.html import escape
 
 
 def csp_header(policy: dict[str, list[str]]) -> str:
@@ -38,6 +41,46 @@ class SecurityHeadersMiddleware:
         for name, value in self.headers.items():
             response.headers.setdefault(name, value)
         return response
+
+
+class BodyLimitMiddleware:
+    """Limits before work: the declared body size (Content-Length) is checked before any
+    view, parser or upload handler reads the body, so a 50 MB upload is refused after its
+    headers, not after it was streamed to disk and parsed. Django reads exactly
+    Content-Length bytes of a body and nothing of a body that declares none, so the
+    declared size bounds what is read.
+
+    Uploads (multipart) may carry an import file (MOPSYNC_IMPORT_MAX_BYTES) and their
+    form fields; any other body (a form, JSON) is at most DATA_UPLOAD_MAX_MEMORY_SIZE,
+    which Django applies to form fields but DRF's JSON parser does not."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not declared.isascii() or not declared.isdigit():
+            return _refusal(request, 400, "bad_request", "The Content-Length header is not a number of bytes.")
+        limit = body_limit(request.META.get("CONTENT_TYPE", ""))
+        if int(declared) > limit:
+            message = f"The request body is {int(declared):,} bytes; at most {limit:,} bytes are accepted here."
+            return _refusal(request, 413, "too_large", message)
+        return self.get_response(request)
+
+
+def body_limit(content_type: str) -> int:
+    if content_type.lower().startswith("multipart/form-data"):
+        return settings.MOPSYNC_IMPORT_MAX_BYTES + settings.MOPSYNC_MULTIPART_OVERHEAD_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def _refusal(request, status: int, code: str, message: str):
+    """The API's error shape under /api/, a plain page elsewhere (this runs before the
+    session and the user are known, so the site's layout is not available)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": code}, status=status)
+    page = f"<!doctype html><title>Request refused</title><h1>Request refused</h1><p>{escape(message)}</p>"
+    return HttpResponse(page, status=status)
 
 
 def csp_extended(**extra: list[str]):

@@ -253,6 +253,11 @@ MOPSYNC_NDR_THRESHOLD = env_float("MOPSYNC_NDR_THRESHOLD", 0.28)
 MOPSYNC_RETURN_RATE_THRESHOLD = env_float("MOPSYNC_RETURN_RATE_THRESHOLD", 0.20)
 # Imports: files larger than this are refused (bytes; 5 MB by default).
 MOPSYNC_IMPORT_MAX_BYTES = env_int("MOPSYNC_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# Request bodies (mopsync.security.BodyLimitMiddleware refuses a larger one with 413 before
+# anything reads it): a form or JSON body is at most DATA_UPLOAD_MAX_MEMORY_SIZE, an upload
+# (multipart) at most the import limit and this much for its other fields and boundaries.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MOPSYNC_MAX_BODY_BYTES", 2_621_440)
+MOPSYNC_MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # An import claimed longer ago than this has lost its worker and is run again (keep it
 # above CELERY_TASK_TIME_LIMIT: a live worker's task is stopped before then).
 MOPSYNC_IMPORT_LEASE_SECONDS = env_int("MOPSYNC_IMPORT_LEASE_SECONDS", 600)
@@ -267,7 +272,12 @@ MOPSYNC_BENCH_VIEWS = env_bool("MOPSYNC_BENCH_VIEWS", default=False)
 # so that static files and error pages get them too). No inline script anywhere: scripts
 # and styles come from our own origin only; the API docs load their init script from a
 # URL too (mopsync.api_docs).
-MIDDLEWARE = ["mopsync.security.SecurityHeadersMiddleware", *MIDDLEWARE, "axes.middleware.AxesMiddleware"]
+MIDDLEWARE = [
+    "mopsync.security.SecurityHeadersMiddleware",
+    "mopsync.security.BodyLimitMiddleware",
+    *MIDDLEWARE,
+    "axes.middleware.AxesMiddleware",
+]
 MOPSYNC_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],

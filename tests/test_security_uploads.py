@@ -178,3 +178,43 @@ def test_every_csv_export_is_covered_here():
         "capacity/imports/jobs.py",  # the content types an upload may have
         "mopsync/csv_export.py",
     ]
+
+
+# --------------------------------------------------------------------------- limits before work (issue 18.8)
+
+
+def test_a_body_declared_larger_than_the_limit_is_refused_before_it_is_read(world, as_ishaan, settings):
+    """A 50 MB upload gets 413 from its headers: no view runs, nothing is stored."""
+    fifty_mb = str(50 * 1024 * 1024)
+    for path in ("/api/v1/imports/", "/capacity/imports/"):
+        response = as_ishaan.post(
+            path, b"x", content_type="multipart/form-data; boundary=BoUnDaRy", CONTENT_LENGTH=fifty_mb
+        )
+        assert response.status_code == 413, path
+        assert "52,428,800 bytes" in response.content.decode()
+    assert as_ishaan.post("/api/v1/imports/", b"x", content_type="multipart/form-data; boundary=B",
+                          CONTENT_LENGTH=fifty_mb).json()["code"] == "too_large"  # fmt: skip
+    assert not ImportJob.objects.exists()
+
+
+def test_an_upload_just_over_the_import_limit_is_refused_with_413(world, as_ishaan, settings):
+    settings.MOPSYNC_IMPORT_MAX_BYTES = 1000
+    settings.MOPSYNC_MULTIPART_OVERHEAD_BYTES = 500
+    big = STOCK + b"TEE-01,BOM-WH,420,2025-11-01\n" * 100
+    response = api_upload("stock.csv", "text/csv", big)
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert not ImportJob.objects.exists()
+
+
+def test_a_json_body_over_the_form_limit_is_refused(world, as_ishaan, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = as_ishaan.post("/api/v1/skus/", {"code": "X", "name": "y" * 2000}, content_type="application/json")
+    assert response.status_code == 413
+    assert "at most 1,000 bytes" in response.json()["detail"]
+
+
+def test_a_content_length_that_is_not_a_number_is_a_400(world, as_ishaan):
+    response = as_ishaan.post("/api/v1/skus/", b"{}", content_type="application/json", CONTENT_LENGTH="12abc")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
