@@ -8,6 +8,9 @@ PORT ?= 8000
 # Links in emails, Slack posts, the daily report and the calendar feed: where `make run`
 # serves, unless the environment says otherwise (a public name in front of it).
 MOPSYNC_BASE_URL ?= http://$(HOST):$(PORT)
+# The app's settings default to production (DEBUG off); on a laptop and in the tests it is
+# on. The benchmark and the soak start their servers with DEBUG=0 themselves.
+export DEBUG ?= 1
 
 .PHONY: run test lint fmt migrate demo bench worker beat clean soak fuzz
 

@@ -42,6 +42,7 @@ def child_env(database: str, **extra: str) -> dict[str, str]:
         SECURE_HSTS_SECONDS="0",
         REDIS_URL=REDIS_URL,
         MOPSYNC_BENCH_VIEWS="1",
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",  # the bench measures, it mails nobody
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="mopsync.settings",
         PYTHONPATH=str(ROOT),

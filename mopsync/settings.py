@@ -1,7 +1,9 @@
 """mopsync settings: one module, read from the environment through typed helpers.
 
-Embedded defaults (SQLite, no broker server, console email) work on a laptop;
-production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
+Embedded defaults (SQLite, no broker server) work on a laptop with DEBUG=1, which the
+Makefile's targets set (with console email); DEBUG is off unless asked for, and then
+SECRET_KEY must be set and email must really be sent. Production sets DATABASE_URL,
+REDIS_URL, SECRET_KEY and its email server (EMAIL_HOST, ...).
 """
 
 from datetime import timedelta
@@ -15,12 +17,14 @@ from mopsync.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", default=True)
+DEBUG = env_bool("DEBUG", default=False)  # `make run` and `make test` turn it on
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (DEBUG=1 for development: the Makefile's targets set it)"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -200,7 +204,27 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Development prints mail on the console; with DEBUG off mail goes to an SMTP server
+# (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS), and a
+# backend that prints or keeps mail is refused: it would write password-reset links and
+# notifications into the server's log, or send nothing (issue 18.4).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+_MAIL_THAT_IS_NOT_SENT = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+}
+if not DEBUG and EMAIL_BACKEND in _MAIL_THAT_IS_NOT_SENT:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={EMAIL_BACKEND} does not send mail: with DEBUG off, set an SMTP server (EMAIL_HOST, ...)"
+    )
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mopsync@localhost")
 
 # --- REST framework -------------------------------------------------------

@@ -18,8 +18,8 @@ from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# DEBUG is not set: off is the default (issue 18.4).
 PRODUCTION = {
-    "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "mopsync.example.com",
 }
@@ -28,7 +28,7 @@ PRODUCTION = {
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # As a deployment has it: none of the test run's own switches (the e2e suite sets
     # DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which --deploy rightly refuses).
-    dropped = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    dropped = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE", "EMAIL_BACKEND")
     environ = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
         [sys.executable, "manage.py", *args],
@@ -54,9 +54,24 @@ def test_check_deploy_fails_without_hsts():
 
 
 def test_production_refuses_the_development_secret_key():
-    result = manage("check", DEBUG="0", ALLOWED_HOSTS="mopsync.example.com")
+    result = manage("check", ALLOWED_HOSTS="mopsync.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("backend", ["console", "locmem"])
+def test_production_refuses_an_email_backend_that_sends_nothing(backend):
+    """Console mail would print password-reset links into the server's log."""
+    result = manage("check", **PRODUCTION, EMAIL_BACKEND=f"django.core.mail.backends.{backend}.EmailBackend")
+    assert result.returncode != 0
+    assert "does not send mail" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    show = "from django.conf import settings; print(settings.DEBUG, settings.EMAIL_BACKEND)"
+    result = manage("shell", "-v", "0", "-c", show, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "django.core.mail.backends.smtp.EmailBackend"]
 
 
 # --------------------------------------------------------------------------- headers
