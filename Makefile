@@ -12,7 +12,7 @@ MOPSYNC_BASE_URL ?= http://$(HOST):$(PORT)
 # on. The benchmark and the soak start their servers with DEBUG=0 themselves.
 export DEBUG ?= 1
 
-.PHONY: run test lint fmt migrate demo bench worker beat clean soak fuzz
+.PHONY: run test lint fmt migrate demo bench worker beat clean soak fuzz screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,14 @@ fuzz: $(STAMP)
 # recreated) under SOAK_CLIENTS (50) clients for SOAK_SECONDS (600); see soak/run.py.
 soak: $(STAMP)
 	$(BIN)/python soak/run.py
+
+# The README's pictures (docs/screenshots/): Playwright in Chromium on the demo brand,
+# written to var/e2e/ as small palette PNGs, then copied.
+SCREENSHOTS := calendar-month-1280 calendar-agenda-390
+screenshots: $(STAMP)
+	MOPSYNC_REQUIRE_E2E=1 $(BIN)/python -m pytest -p no:randomly tests/e2e/test_e2e_screenshots.py
+	mkdir -p docs/screenshots
+	for name in $(SCREENSHOTS); do cp var/e2e/$$name.png docs/screenshots/; done
 
 clean:
 	rm -rf $(VENV) db.sqlite3*

@@ -22,11 +22,12 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import calendar
+from campaigns import calendar, exports
 from campaigns.models import Channel, Status
 from capacity.models import Region, Sku
 from mopsync import versions
-from mopsync.view_guards import reader
+from mopsync.csv_export import csv_stream_response
+from mopsync.view_guards import bad_query, reader
 
 FILTERS = ("channel", "region", "sku", "status")
 
@@ -189,11 +190,86 @@ def calendar_page(request):
             "is_current": period == today_period,
             "other_url": _link(other, filters),
             "self_url": _link(period, filters),
+            "export_url": _export_url(period, filters),
             "heat_legend": calendar.HEAT_LEGEND,
             "statuses": Status.choices,
             "feed_url": _absolute(reverse("calendar:feed", args=[feed.token])),
             "region": filters.get("region"),
         },
+    )
+
+
+# The longest range one download holds: a year, as the private feed's look-ahead.
+EXPORT_MAX_DAYS = 366
+
+
+class CalendarRangeForm(forms.Form):
+    """The days a download covers: `start` and `end` (both or neither; ISO dates)."""
+
+    start = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="Start")
+    end = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="End")
+
+    def __init__(self, data):
+        super().__init__(data)
+        for field in self.fields.values():
+            field.error_messages["invalid"] = "Use a date like 2026-12-01."
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if self.errors:
+            return cleaned
+        if (start is None) != (end is None):
+            raise forms.ValidationError("Give both a start and an end date, or neither.")
+        if start and end < start:
+            self.add_error("end", "The end date is before the start date.")
+        elif start and (end - start).days + 1 > EXPORT_MAX_DAYS:
+            self.add_error("end", f"At most {EXPORT_MAX_DAYS} days in one download.")
+        return cleaned
+
+
+def _export_range(query, today) -> tuple[tuple | None, dict]:
+    """(first day, last day) of a download, or None with the errors: `start` and `end`,
+    else the period the page's parameters name (`month`, `week`, `day`), else this month."""
+    dates = CalendarRangeForm(query)
+    if not dates.is_valid():
+        return None, dates.errors
+    if dates.cleaned_data["start"]:
+        return (dates.cleaned_data["start"], dates.cleaned_data["end"]), {}
+    period, problem = _period(query, today)
+    if problem:
+        name = next(name for name, _, _ in PERIODS if query.get(name, "").strip())
+        return None, {name: [problem.replace("; showing this month.", ".")]}
+    return (period.first, period.last), {}
+
+
+def _export_url(period: calendar.Period, filters: dict[str, str]) -> str:
+    query = {"start": period.first.isoformat(), "end": period.last.isoformat(), **filters}
+    return reverse("calendar:export") + "?" + urlencode(query)
+
+
+@reader
+@require_safe
+def calendar_export(request):
+    """The calendar's entries and each day's courier capacity use over a range of days,
+    with the page's filters, as CSV. A range or filter that is not understood is a 400
+    that says which (the page shows this month instead; a file must not pass for it)."""
+    days, errors = _export_range(request.GET, timezone.localdate())
+    regions, skus = versions.memo("calendar_choices", None, _choices, scope=versions.REF)
+    form = CalendarFilterForm(request.GET, regions=regions, skus=skus)
+    if not form.is_valid():
+        errors = {**errors, **form.errors}
+    if errors:
+        labels = {"__all__": "Dates", "start": "Start", "end": "End", "sku": "SKU", "status": "Campaign status"}
+        return bad_query(errors, labels=labels)
+    filters = {name: form.cleaned_data[name] for name in FILTERS if form.cleaned_data.get(name)}
+    start, end = days
+    export = exports.calendar_for_export(start=start, end=end, **filters)
+    return csv_stream_response(
+        f"calendar-{start.isoformat()}-to-{end.isoformat()}.csv",
+        exports.CALENDAR_HEADER,
+        exports.calendar_rows(export),
+        numeric=exports.CALENDAR_NUMERIC,
     )
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("approvals/", ops_views.approval_queue, name="queue"),
     path("approvals/<int:pk>/sign-off/", ops_views.sign_off, name="sign_off"),
     path("campaigns/", views.campaign_list, name="list"),
+    path("campaigns/export.csv", views.campaign_export, name="export"),
     path("campaigns/new/", views.campaign_new, name="new"),
     path("campaigns/check/", views.live_check, name="live_check"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="detail"),

@@ -8,9 +8,9 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import selectors, services, workflow
+from campaigns import exports, selectors, services, workflow
 from campaigns.filters import CampaignFilter
 from campaigns.forms import (
     CampaignFilterForm,
@@ -21,25 +21,31 @@ from campaigns.forms import (
     SkuLineFormSet,
     lines_data,
 )
-from campaigns.models import AuditEvent, Notification
+from campaigns.models import AuditEvent, Campaign, Notification
 from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.selectors import load_snapshot
+from mopsync.csv_export import csv_stream_response
 from mopsync.errors import DomainError, InvalidInput
 from mopsync.forms import percent_of
-from mopsync.view_guards import attempt, reader, refusal_text
+from mopsync.view_guards import attempt, bad_query, reader, refusal_text
 
 
-@reader
-def campaign_list(request):
-    form = CampaignFilterForm(request.GET or None)
-    params = request.GET.copy()
+def _campaign_filter(query, queryset) -> CampaignFilter:
+    """The list's filters as the query gives them (`q` is the search; empty ones dropped)."""
+    params = query.copy()
     params.pop("page", None)
     if params.get("q"):
         params["search"] = params.pop("q")[0]
     for key in [k for k, v in params.items() if not v]:
         params.pop(key)
-    filtered = CampaignFilter(params, queryset=selectors.campaign_list().order_by("starts_on", "id"))
+    return CampaignFilter(params, queryset=queryset.order_by("starts_on", "id"))
+
+
+@reader
+def campaign_list(request):
+    form = CampaignFilterForm(request.GET or None)
+    filtered = _campaign_filter(request.GET, selectors.campaign_list())
     campaigns = filtered.qs if filtered.is_valid() else selectors.campaign_list().none()
     if not filtered.is_valid():
         messages.error(request, "Some filters were not understood and were ignored.")
@@ -56,6 +62,24 @@ def campaign_list(request):
             "query": query.urlencode(),
             "can_plan": workflow.permits(request.user, None, "create"),
         },
+    )
+
+
+@reader
+@require_safe
+def campaign_export(request):
+    """The campaign list as CSV, with the list's filters. A filter that is not understood
+    is a 400 that says which: a download of everything would pass for the filtered list."""
+    filtered = _campaign_filter(request.GET, Campaign.objects.all())
+    if not filtered.is_valid():
+        return bad_query(filtered.errors, labels={"search": "Search", "active_from": "From", "active_to": "To"})
+    campaigns = exports.campaigns_for_export(filtered.qs)
+    stamp = timezone.localdate().isoformat()
+    return csv_stream_response(
+        f"campaigns-{stamp}.csv",
+        exports.CAMPAIGN_HEADER,
+        exports.campaign_rows(campaigns),
+        numeric=exports.CAMPAIGN_NUMERIC,
     )
 
 

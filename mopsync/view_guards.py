@@ -1,5 +1,6 @@
-"""What every web view shares: who may read a page (`reader`), and how a domain refusal
-becomes a message instead of a 500 (`refusal_text`, `attempt`), said once for both apps."""
+"""What every web view shares: who may read a page (`reader`), how a domain refusal
+becomes a message instead of a 500 (`refusal_text`, `attempt`), and how a download
+refuses a query it does not understand (`bad_query`), said once for both apps."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 
 from mopsync.errors import CapacityTaken, DomainError, InvalidInput
 from mopsync.roles import can_read
@@ -49,3 +51,16 @@ def attempt(request, call, *, success: str | None = None):
     if success:
         messages.success(request, success)
     return result
+
+
+def bad_query(errors, *, labels: dict[str, str] | None = None) -> HttpResponse:
+    """A 400 for a download whose query was not understood (a form's or filter set's
+    `errors`), saying which parameter and why, in plain text: a file of everything, or of
+    nothing, would pass for the answer."""
+    labels = labels or {}
+    lines = [
+        f"{labels.get(field, field.replace('_', ' ').capitalize())}: {' '.join(str(m) for m in messages_)}"
+        for field, messages_ in errors.items()
+    ]
+    text = "Not downloaded: the filters were not understood.\n" + "\n".join(lines) + "\n"
+    return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
