@@ -25,11 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -618,26 +619,55 @@ def compute(name: str, f: Filters) -> list[dict]:
 PROJECTION_HEADER = ("date", "region", "region_name", "sku", "sku_name", "orders", "units")
 
 
-def projection_rows(campaign: Campaign) -> list[tuple]:
+def projection_days(campaign: Campaign, params) -> tuple[dt.date, dt.date]:
+    """The days of a projection download: the campaign's, narrowed by `start`/`end` from
+    the query string, or InvalidInput. At most `MOPSYNC_PROJECTION_MAX_ROWS` rows
+    (days × regions × SKUs) are served at once, counted before any is written: a longer
+    projection is asked for a range at a time (issue 18.8)."""
+    errors = FieldErrors()
+    first, last = campaign.starts_on, campaign.ends_on
+    for name in ("start", "end"):
+        raw = params.get(name)
+        if raw not in (None, ""):
+            day = clean_date(raw, field=name, errors=errors)
+            if day is not None and name == "start":
+                first = max(first, day)
+            elif day is not None:
+                last = min(last, day)
+    if errors:
+        raise InvalidInput(errors)
+    rows = max(0, (last - first).days + 1) * len(campaign.region_lines.all()) * len(campaign.sku_lines.all())
+    limit = settings.MOPSYNC_PROJECTION_MAX_ROWS
+    if rows > limit:
+        raise InvalidInput({"end": [
+            f"The projection from {first} to {last} has {rows:,} rows (days × regions × SKUs); at most {limit:,} "
+            "are served at once: ask for fewer days with start and end."
+        ]})  # fmt: skip
+    return first, last
+
+
+def projection_rows(campaign: Campaign, first: dt.date | None = None, last: dt.date | None = None) -> Iterator[tuple]:
     """The campaign's volume by day × region × SKU, for ops: orders = orders/day (the
     approved volume once approved) × region share × SKU share; units = orders × units
-    per order. Uses prefetched lines when present (2 queries otherwise)."""
+    per order. Written a row at a time (the download streams it). Uses prefetched lines
+    when present (2 queries otherwise), read before the first row is made."""
     volume = Fraction(_volume(campaign))
     per_order = Fraction(campaign.units_per_order)
     regions = sorted(campaign.region_lines.all(), key=lambda line: line.region.code)
     skus = sorted(campaign.sku_lines.all(), key=lambda line: line.sku.code)
-    rows = []
-    day = campaign.starts_on
-    while day <= campaign.ends_on:
+    return _projection(volume, per_order, regions, skus, first or campaign.starts_on, last or campaign.ends_on)
+
+
+def _projection(volume, per_order, regions, skus, day: dt.date, last: dt.date) -> Iterator[tuple]:
+    while day <= last:
         for r in regions:
             for s in skus:
                 orders = volume * Fraction(r.share) * Fraction(s.share)
-                rows.append((
+                yield (
                     day.isoformat(), r.region.code, r.region.name, s.sku.code, s.sku.name,
                     f"{float(orders):.2f}", f"{float(orders * per_order):.2f}",
-                ))  # fmt: skip
+                )  # fmt: skip
         day += dt.timedelta(days=1)
-    return rows
 
 
 def review_figures(campaign: Campaign) -> dict:

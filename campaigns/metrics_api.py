@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from campaigns import metrics
 from campaigns.models import Campaign
 from mopsync.api import ERROR, FIELD_ERRORS, HasRole, path_pk
-from mopsync.csv_export import csv_response
+from mopsync.csv_export import csv_stream_response
 
 METRIC_RESULT = inline_serializer(
     "MetricResult",
@@ -79,8 +79,15 @@ class ProjectionView(GenericAPIView):
     @extend_schema(
         operation_id="v1_campaigns_projection_csv",
         summary="The volume projection by day × region × SKU, as CSV (for ops)",
+        description="Streamed. At most MOPSYNC_PROJECTION_MAX_ROWS rows (default 200,000) at once: "
+        "narrow a longer projection with start and end.",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: the campaign's start)"),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Last day (default: the campaign's end)"),
+        ],
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
+            400: OpenApiResponse(FIELD_ERRORS, description="A bad date, or more rows than one download serves."),
             404: OpenApiResponse(ERROR, description="No such campaign."),
         },
     )
@@ -90,9 +97,10 @@ class ProjectionView(GenericAPIView):
         )
         if campaign is None:
             raise NotFound("No such campaign.")
-        return csv_response(
+        first, last = metrics.projection_days(campaign, request.query_params)
+        return csv_stream_response(
             f"campaign-{campaign.pk}-projection.csv",
             metrics.PROJECTION_HEADER,
-            metrics.projection_rows(campaign),
+            metrics.projection_rows(campaign, first, last),
             numeric=(5, 6),
         )

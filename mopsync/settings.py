@@ -282,6 +282,8 @@ MOPSYNC_IMPORT_MAX_BYTES = env_int("MOPSYNC_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 # (multipart) at most the import limit and this much for its other fields and boundaries.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MOPSYNC_MAX_BODY_BYTES", 2_621_440)
 MOPSYNC_MULTIPART_OVERHEAD_BYTES = 64 * 1024
+# A campaign's projection.csv is streamed, at most this many rows (days × regions × SKUs) at once.
+MOPSYNC_PROJECTION_MAX_ROWS = env_int("MOPSYNC_PROJECTION_MAX_ROWS", 200_000)
 # An import claimed longer ago than this has lost its worker and is run again (keep it
 # above CELERY_TASK_TIME_LIMIT: a live worker's task is stopped before then).
 MOPSYNC_IMPORT_LEASE_SECONDS = env_int("MOPSYNC_IMPORT_LEASE_SECONDS", 600)

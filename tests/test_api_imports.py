@@ -8,6 +8,7 @@ answer 202 `{id, status}`; the worker's result is read at `imports/{id}/`.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -182,7 +183,7 @@ def test_the_projection_csv_matches_the_plan(world, maya):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == 5 * 2 * 2
     first_day = [r for r in rows if r["date"] == campaign.starts_on.isoformat()]
     assert {(r["region"], r["sku"], r["orders"], r["units"]) for r in first_day} == {
@@ -200,7 +201,9 @@ def test_the_projection_csv_neutralises_formulas_in_names(world, maya):
     world.mumbai.save()
     campaign = submitted(world, maya)
 
-    text = client_for("maya").get(f"/api/v1/campaigns/{campaign.pk}/projection.csv").content.decode()
+    text = b"".join(
+        client_for("maya").get(f"/api/v1/campaigns/{campaign.pk}/projection.csv").streaming_content
+    ).decode()
 
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["sku_name"] for r in rows if r["sku"] == "TEE-01"} == {'\'=HYPERLINK("http://evil","x")'}
@@ -209,3 +212,34 @@ def test_the_projection_csv_neutralises_formulas_in_names(world, maya):
 
 def test_the_projection_of_an_unknown_campaign_is_a_404(world, maya):
     assert client_for("maya").get("/api/v1/campaigns/424242/projection.csv").status_code == 404
+
+
+def test_the_projection_is_streamed_and_narrowed_by_start_and_end(world, maya):
+    campaign = submitted(world, maya)  # 5 days × 2 regions × 2 SKUs
+    day2 = campaign.starts_on + dt.timedelta(days=1)
+    response = client_for("maya").get(
+        f"/api/v1/campaigns/{campaign.pk}/projection.csv", {"start": day2.isoformat(), "end": day2.isoformat()}
+    )
+    assert response.streaming
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {r["date"] for r in rows} == {day2.isoformat()} and len(rows) == 4
+
+
+def test_a_projection_over_the_row_cap_is_a_400_before_any_row(world, maya, settings):
+    settings.MOPSYNC_PROJECTION_MAX_ROWS = 19
+    campaign = submitted(world, maya)  # 20 rows
+    response = client_for("maya").get(f"/api/v1/campaigns/{campaign.pk}/projection.csv")
+    assert response.status_code == 400
+    assert "has 20 rows" in response.json()["end"][0] and "at most 19" in response.json()["end"][0]
+    fewer = client_for("maya").get(
+        f"/api/v1/campaigns/{campaign.pk}/projection.csv",
+        {"end": (campaign.ends_on - dt.timedelta(days=1)).isoformat()},
+    )
+    assert fewer.status_code == 200
+
+
+def test_a_bad_projection_date_is_a_400(world, maya):
+    campaign = submitted(world, maya)
+    response = client_for("maya").get(f"/api/v1/campaigns/{campaign.pk}/projection.csv", {"start": "soon"})
+    assert response.status_code == 400
+    assert "start" in response.json()

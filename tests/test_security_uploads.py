@@ -127,7 +127,8 @@ FORMULAS = [
 def cells(response) -> list[dict[str, str]]:
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith("attachment;")
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.DictReader(io.StringIO(body.decode())))
 
 
 @pytest.mark.parametrize("formula", FORMULAS, ids=["=", "+", "-", "@", "tab", "CR"])
