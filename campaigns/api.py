@@ -332,7 +332,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Notification.objects.none()
-        return Notification.objects.filter(recipient=self.request.user).order_by("-created_at", "-id")
+        return Notification.objects.filter(recipient=self.request.user, in_app=True).order_by("-created_at", "-id")
 
     @extend_schema(summary="Mark as read", request=None, responses={200: s.NotificationSerializer, 404: ERRORS[404]})
     @action(detail=True, methods=["post"])

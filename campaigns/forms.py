@@ -9,6 +9,7 @@ from django import forms
 from django.forms import BaseFormSet, formset_factory
 from django.utils.functional import cached_property
 
+from campaigns import notifications
 from campaigns.models import Channel, ForecastBasis, Status
 from capacity.models import Region, Sku
 from mopsync.forms import date_field, percent_field, percent_of, rate_of
@@ -150,3 +151,52 @@ class ScaleUpForm(forms.Form):
 
 class CommentForm(forms.Form):
     comment = forms.CharField(required=False, max_length=5000)
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's filters (query string; works without JavaScript)."""
+
+    kind = forms.ChoiceField(required=False, label="Kind")
+    unread = forms.BooleanField(required=False, label="Unread only")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = {**notifications.KINDS, **notifications.OTHER_KINDS}
+        self.fields["kind"].choices = [("", "All kinds"), *kinds.items()]
+
+
+class NotificationSettingsForm(forms.Form):
+    """Per notification kind, the channels a person wants; and the daily report."""
+
+    daily_report = forms.BooleanField(required=False, label="The daily report by email, at 06:00")
+
+    def __init__(self, *args, preference=None, **kwargs):
+        chosen = preference.channels if preference is not None else {}
+        super().__init__(*args, **kwargs)
+        for kind, label in notifications.KINDS.items():
+            self.fields[kind] = forms.MultipleChoiceField(
+                choices=list(notifications.CHANNELS.items()),
+                required=False,
+                label=label,
+                widget=forms.CheckboxSelectMultiple,
+                initial=sorted(notifications.channels_for(chosen, kind)),
+            )
+        self.fields["daily_report"].initial = preference.daily_report if preference is not None else True
+
+    def rows(self):
+        """(label, field name, {channel: ticked}) per kind, for the settings table."""
+        value = self.data if self.is_bound else None
+        for kind, label in notifications.KINDS.items():
+            ticked = value.getlist(kind) if value is not None else self.fields[kind].initial
+            yield {
+                "kind": kind,
+                "label": label,
+                "channels": [(c, name, c in ticked) for c, name in notifications.CHANNELS.items()],
+                "errors": self.errors.get(kind, []) if self.is_bound else [],
+            }
+
+    def service_data(self) -> dict:
+        return {
+            "channels": {kind: self.cleaned_data[kind] for kind in notifications.KINDS},
+            "daily_report": self.cleaned_data["daily_report"],
+        }

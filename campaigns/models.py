@@ -323,6 +323,8 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     html_body = models.TextField(blank=True, help_text="HTML email part; empty renders the standard template.")
     post_to_slack = models.BooleanField(default=False, help_text="Set on one row per event: the team channel post.")
+    in_app = models.BooleanField(default=True, help_text="Shown in the recipient's inbox (their preference).")
+    by_email = models.BooleanField(default=True, help_text="Emailed to the recipient (their preference).")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker claimed it (its lease).")
@@ -366,10 +368,20 @@ class AlertLog(models.Model):
 
 
 class Preference(models.Model):
-    """A user's choices about what mopsync sends them (absent row: the defaults)."""
+    """A user's choices about what mopsync sends them (absent row: the defaults).
+
+    `channels` maps a notification kind (`campaigns.notifications.KINDS`) to the
+    channels the user wants for it, a list of "in_app", "email" and "slack"; a kind
+    absent from the map gets every channel (`campaigns.notifications.DEFAULT_CHANNELS`).
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mopsync_preference")
     daily_report = models.BooleanField(default=True, help_text="Receive the 06:00 daily report by email.")
+    channels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per notification kind, the channels wanted (absent kind: all).",
+    )
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"

@@ -5,6 +5,23 @@ publishes the row ids to the worker after commit. The row itself is the in-app
 inbox entry; `deliver` sends the other channels: email to the recipient and, for
 one row of each event, a post to the team's Slack-compatible webhook.
 
+One event, one row per recipient: a caller that tells several audiences about the
+same event (a late submission used to tell the approvers and, again, the ops leads)
+makes one call, with the message that carries everything, so nobody gets two.
+
+Each recipient's preferences (`Preference.channels`, edited on the notification
+settings page) choose, per kind (`KINDS`), the channels they want:
+
+- in-app: the row shows in their inbox (and counts as unread) — else it is kept for
+  the outbox only (`in_app` false);
+- email: the row is emailed to them — else not (`by_email` false);
+- Slack: Slack is the team's channel, not a personal one, so a post is per event,
+  never per person: the event is posted once if at least one of its recipients wants
+  Slack for its kind (their row carries the post), and not at all if none does.
+
+A recipient who wants no channel for a kind gets no row for it. A kind absent from
+someone's preferences gets every channel (`DEFAULT_CHANNELS`).
+
 Never lost: if the broker is down at commit time the rows stay `pending` and the
 periodic `sweep` publishes them. Never doubled: a worker claims a row with a
 conditional update (`pending` → `sending`, `claimed_at` its lease) before sending,
@@ -33,7 +50,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Notification
+from campaigns.models import Campaign, Notification, Preference
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +60,58 @@ BROKER_PAUSE_SECONDS = 30  # after a failed publish, leave new rows to the sweep
 SLACK_TEXT_LIMIT = 3500
 
 State = Notification.State
+
+IN_APP, EMAIL, SLACK = "in_app", "email", "slack"
+CHANNELS = {IN_APP: "In the inbox", EMAIL: "Email", SLACK: "Slack (team channel)"}
+DEFAULT_CHANNELS = frozenset(CHANNELS)
+
+# Every kind of notification mopsync sends, in the order the settings page and the
+# inbox's filter list them, with what a person reads for it.
+KINDS = {
+    "submitted": "A plan waits for sign-off (late notice included)",
+    "plan_changed": "A signed-off plan changed and needs sign-off again",
+    "scale_up": "A running campaign asks to scale up",
+    "sla_reminder": "Reminder: a sign-off is overdue",
+    "sla_escalation": "Escalation: a sign-off is overdue",
+    "signoff_approved": "A sign-off on my plan: approved",
+    "signoff_changes_requested": "A sign-off on my plan: changes requested",
+    "signoff_rejected": "A sign-off on my plan: rejected",
+    "approved": "A campaign is approved",
+    "due_not_approved": "A campaign due to start is not approved",
+    "live": "A campaign went live",
+    "paused": "A campaign was paused",
+    "resumed": "A campaign was resumed",
+    "cancelled": "A campaign was cancelled",
+    "completed": "My campaign ended",
+    "inventory_alert": "Stock risk for a campaign",
+    "outgrowing": "A campaign took more orders than signed off",
+}
+# Kinds the inbox can still hold but nothing sends any more, or that have a setting
+# of their own (the daily report): filterable, not in the per-kind settings.
+OTHER_KINDS = {"daily_report": "The daily report", "late_notice": "Late notice (before one message per event)"}
+
+
+def kind_label(kind: str) -> str:
+    return KINDS.get(kind) or OTHER_KINDS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+def clean_channels(value) -> dict[str, list[str]]:
+    """A `Preference.channels` map as stored: known kinds to known channels, in order."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        kind: [channel for channel in CHANNELS if channel in chosen]
+        for kind, chosen in value.items()
+        if kind in KINDS and isinstance(chosen, list | tuple)
+    }
+
+
+def channels_for(preferences: dict | None, kind: str) -> frozenset[str]:
+    """The channels a person wants for `kind`, from their `Preference.channels`."""
+    chosen = (preferences or {}).get(kind)
+    if chosen is None or not isinstance(chosen, list | tuple):
+        return DEFAULT_CHANNELS
+    return frozenset(channel for channel in chosen if channel in CHANNELS)
 
 
 # --------------------------------------------------------------------------- queueing
@@ -58,19 +127,44 @@ def queue_notification(
     roles: Iterable[str] = (),
     users: Iterable = (),
     slack: bool = True,
+    exclude_users: Iterable = (),
+    exclude_roles: Iterable[str] = (),
 ) -> list[Notification]:
-    """Write outbox rows for every active user in `roles` plus `users` (deduplicated),
-    in the caller's transaction; they are published to the worker after it commits.
+    """Write outbox rows for every active user in `roles` plus `users` (deduplicated:
+    one row per person and event), in the caller's transaction, as each recipient's
+    preferences for `kind` say; they are published to the worker after it commits.
 
-    With `slack`, the first row carries the event's one post to the team channel."""
+    With `slack`, the row of the first recipient who wants Slack for `kind` carries
+    the event's one post to the team channel."""
     User = get_user_model()
     recipients = {user.pk: user for user in users if user is not None and user.is_active}
     roles = tuple(roles)
     if roles:
         for user in User.objects.filter(is_active=True, groups__name__in=roles).distinct():
             recipients.setdefault(user.pk, user)
-    rows = Notification.objects.bulk_create(
-        [
+    for user in exclude_users:
+        if user is not None:
+            recipients.pop(user.pk, None)
+    exclude_roles = tuple(exclude_roles)
+    if exclude_roles and recipients:
+        excluded = User.objects.filter(pk__in=list(recipients), groups__name__in=exclude_roles).values_list(
+            "pk", flat=True
+        )
+        for pk in set(excluded):
+            recipients.pop(pk, None)
+    preferences = (
+        dict(Preference.objects.filter(user_id__in=list(recipients)).values_list("user_id", "channels"))
+        if recipients
+        else {}
+    )
+    notes, posted = [], not slack
+    for pk, user in sorted(recipients.items()):
+        wanted = channels_for(preferences.get(pk), kind)
+        carries_post = not posted and SLACK in wanted
+        posted = posted or carries_post
+        if not (carries_post or IN_APP in wanted or EMAIL in wanted):
+            continue
+        notes.append(
             Notification(
                 recipient=user,
                 campaign=campaign,
@@ -78,11 +172,12 @@ def queue_notification(
                 subject=subject[:250],
                 body=body,
                 html_body=html_body,
-                post_to_slack=slack and index == 0,
+                post_to_slack=carries_post,
+                in_app=IN_APP in wanted,
+                by_email=EMAIL in wanted,
             )
-            for index, (_, user) in enumerate(sorted(recipients.items()))
-        ]
-    )
+        )
+    rows = Notification.objects.bulk_create(notes)
     ids = [row.pk for row in rows if row.pk is not None]
     if ids:
         transaction.on_commit(lambda: publish(ids))
@@ -142,7 +237,7 @@ def deliver_one(pk: int) -> bool:
     mine = Notification.objects.filter(pk=pk, state=State.SENDING, claimed_at=now)
     channel = "email"
     try:
-        if note.email_sent_at is None and note.recipient.email:
+        if note.by_email and note.email_sent_at is None and note.recipient.email:
             send_email(note)
             mine.update(email_sent_at=timezone.now())
         channel = "slack"

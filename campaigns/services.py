@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns import metrics, selectors, workflow
+from campaigns import metrics, notifications, selectors, workflow
 from campaigns.models import (
     AuditEvent,
     Campaign,
@@ -30,6 +30,7 @@ from campaigns.models import (
     Channel,
     Notification,
     PostCampaignReview,
+    Preference,
     PromoWindow,
     Status,
 )
@@ -367,20 +368,23 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
                  "signoff_due_at": campaign.signoff_due_at.isoformat()},
     )  # fmt: skip
     versions.changed(versions.DATA)
+    # One event, one message per person: the late flag is part of the submission's
+    # message, and the ops leads it escalates to are among the signers already.
+    subject = f"Sign-off needed: {campaign.name} starts {campaign.starts_on:%d %b}"
+    body = ""
+    if campaign.late_notice:
+        subject = f"Late notice — sign-off needed: {campaign.name} starts {campaign.starts_on:%d %b}"
+        body = (
+            f"Submitted less than {settings.MOPSYNC_LEAD_TIME_HOURS} hours before it starts: late notice, "
+            "escalated to the ops leads."
+        )
     queue_notification(
         kind="submitted",
         campaign=campaign,
-        subject=f"Sign-off needed: {campaign.name} starts {campaign.starts_on:%d %b}",
-        roles=workflow.signers(pending),
+        subject=subject,
+        body=body,
+        roles=sorted({*workflow.signers(pending), *([OPS_LEAD] if campaign.late_notice else [])}),
     )
-    if campaign.late_notice:
-        queue_notification(
-            kind="late_notice",
-            campaign=campaign,
-            subject=f"Late notice: {campaign.name} starts {campaign.starts_on:%d %b}, "
-            f"less than {settings.MOPSYNC_LEAD_TIME_HOURS} hours away",
-            roles=[OPS_LEAD],
-        )
     return campaign
 
 
@@ -506,19 +510,21 @@ def campaign_sign_off(
     )  # fmt: skip
     versions.changed(versions.DATA)
     capped = f" at {cap} orders/day" if cap else ""
-    queue_notification(
-        kind=f"signoff_{decision}",
-        campaign=campaign,
-        subject=f"{campaign.name}: {dimension} {decision.replace('_', ' ')}{capped} by {actor.get_username()}",
-        body=comment,
-        users=[campaign.owner],
-    )
+    subject = f"{campaign.name}: {dimension} {decision.replace('_', ' ')}{capped} by {actor.get_username()}"
     if campaign.status == Status.APPROVED and from_status != Status.APPROVED:
+        # One event, one message per person: the owner hears of the last sign-off in
+        # the approval that both teams get.
         queue_notification(
             kind="approved",
             campaign=campaign,
             subject=f"{campaign.name} is approved at {campaign.approved_orders_per_day} orders/day",
+            body=f"{subject}." + (f"\n{comment}" if comment else ""),
             roles=BOTH_TEAMS,
+            users=[campaign.owner],
+        )
+    else:
+        queue_notification(
+            kind=f"signoff_{decision}", campaign=campaign, subject=subject, body=comment, users=[campaign.owner]
         )
     return signoff
 
@@ -849,4 +855,39 @@ def notifications_mark_all_read(*, actor) -> int:
     """
     if actor is None or not actor.is_authenticated:
         raise NotPermitted("Sign in to read your notifications.")
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True, in_app=True).update(
+        read_at=timezone.now()
+    )
+
+
+def notification_preferences_save(*, actor, channels: dict, daily_report: bool) -> Preference:
+    """Save what mopsync sends the actor: per notification kind, the channels wanted
+    (`campaigns.notifications.KINDS`, `CHANNELS`), and the daily report by email.
+
+    Rules: one sets one's own preferences only; unknown kinds and channels are refused
+    (the settings page only offers known ones).
+    """
+    if actor is None or not actor.is_authenticated:
+        raise NotPermitted("Sign in to choose your notifications.")
+    errors = FieldErrors()
+    if not isinstance(channels, dict):
+        errors.add("channels", "Must map notification kinds to lists of channels.")
+    else:
+        unknown_kinds = sorted(kind for kind in channels if kind not in notifications.KINDS)
+        if unknown_kinds:
+            errors.add("channels", f"Unknown notification kinds: {', '.join(map(str, unknown_kinds))}.")
+        unknown = sorted(
+            {str(c) for chosen in channels.values() for c in (chosen if isinstance(chosen, list | tuple) else [chosen])}
+            - set(notifications.CHANNELS)
+        )
+        if unknown:
+            errors.add("channels", f"Unknown channels: {', '.join(unknown)}; choose from in_app, email and slack.")
+    if not isinstance(daily_report, bool):
+        errors.add("daily_report", "Must be true or false.")
+    if errors:
+        raise InvalidInput(dict(errors))
+    preference, _ = Preference.objects.get_or_create(user=actor)
+    preference.channels = notifications.clean_channels({**preference.channels, **channels})
+    preference.daily_report = daily_report
+    preference.save(update_fields=["channels", "daily_report"])
+    return preference

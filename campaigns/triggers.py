@@ -28,6 +28,7 @@ from campaigns.workflow import BOTH_TEAMS, DIMENSION_TEAM, DIMENSIONS, signers
 from capacity import checks
 from capacity.models import Sku, StockLevel
 from capacity.selectors import load_snapshots
+from mopsync.display import when
 from mopsync.errors import TransitionNotAllowed
 from mopsync.roles import OPS_LEAD
 
@@ -191,13 +192,14 @@ def sla_reminders(*, now: dt.datetime) -> dict[str, int]:
             needs = " and ".join(item.dimensions)
             body = f"{campaign.name} needs the {needs} sign-off: {why}."
             if campaign.signoff_due_at:
-                body += f" Sign-off was due by {timezone.localtime(campaign.signoff_due_at):%d %b %H:%M}."
+                body += f" Sign-off was due by {when(campaign.signoff_due_at, 'D j M')}."
             queue_notification(
                 kind="sla_reminder",
                 campaign=campaign,
                 subject=f"Reminder: sign off {campaign.name} ({needs})",
                 body=body,
                 roles=sorted(REMINDED[d] for d in item.dimensions),
+                exclude_roles=[OPS_LEAD],  # an approver who is also a lead gets the escalation only
                 slack=False,  # the escalation below is the channel's post
             )
             queue_notification(

@@ -17,4 +17,6 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("campaigns/<int:pk>/<slug:action>/", views.campaign_action, name="action"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
+    path("inbox/settings/", views.notification_settings, name="notification_settings"),
 ]

@@ -7,21 +7,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import exports, selectors, services, workflow
+from campaigns import exports, notifications, selectors, services, workflow
 from campaigns.filters import CampaignFilter
 from campaigns.forms import (
     CampaignFilterForm,
     CampaignForm,
     CommentForm,
+    InboxFilterForm,
+    NotificationSettingsForm,
     RegionLineFormSet,
     ScaleUpForm,
     SkuLineFormSet,
     lines_data,
 )
-from campaigns.models import AuditEvent, Campaign, Notification
+from campaigns.models import AuditEvent, Campaign, Notification, Preference
 from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.selectors import load_snapshot
@@ -264,10 +268,71 @@ def campaign_action(request, pk: int, action: str):
 
 @login_required
 def inbox(request):
+    """The signed-in person's in-app notifications: unread first to the eye, filterable
+    by kind and by unread (query string, no JavaScript needed)."""
     if request.method == "POST":
         services.notifications_mark_all_read(actor=request.user)
         messages.success(request, "All marked as read.")
         return redirect("campaigns:inbox")
-    notes = Notification.objects.filter(recipient=request.user).select_related("campaign")
+    form = InboxFilterForm(request.GET or None)
+    notes = Notification.objects.filter(recipient=request.user, in_app=True).select_related("campaign")
+    if form.is_bound and not form.is_valid():
+        messages.error(request, "That kind of notification is not one mopsync sends; showing all.")
+        form = InboxFilterForm()
+    elif form.is_bound:
+        if form.cleaned_data["kind"]:
+            notes = notes.filter(kind=form.cleaned_data["kind"])
+        if form.cleaned_data["unread"]:
+            notes = notes.filter(read_at__isnull=True)
     page = Paginator(notes, 50).get_page(request.GET.get("page"))
-    return render(request, "campaigns/inbox.html", {"page": page})
+    query = _inbox_query(form)
+    return render(
+        request,
+        "campaigns/inbox.html",
+        {"page": page, "form": form, "query": query, "filtered": bool(query)},
+    )
+
+
+def _inbox_query(form: InboxFilterForm, page: str | None = None) -> str:
+    params = {}
+    if form.is_bound and form.is_valid():
+        params = {k: v for k, v in (("kind", form.cleaned_data["kind"]), ("unread", form.cleaned_data["unread"])) if v}
+        if params.get("unread"):
+            params["unread"] = "on"
+    if page:
+        params["page"] = page
+    return urlencode(params)
+
+
+@login_required
+@require_POST
+def inbox_read(request, pk: int):
+    """Mark one notification read, then back to the inbox as it was filtered."""
+    note = get_object_or_404(Notification.objects.filter(recipient=request.user, in_app=True), pk=pk)
+    services.notification_mark_read(actor=request.user, notification=note)
+    query = _inbox_query(InboxFilterForm(request.POST), page=request.POST.get("page", "").strip() or None)
+    return redirect(reverse("campaigns:inbox") + (f"?{query}" if query else "") + f"#n{note.pk}")
+
+
+@login_required
+def notification_settings(request):
+    """Per kind, which channels (inbox, email, Slack) a person wants; and the daily report."""
+    preference = Preference.objects.filter(user=request.user).first()
+    form = NotificationSettingsForm(request.POST or None, preference=preference)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.notification_preferences_save(actor=request.user, **form.service_data())
+            except DomainError as exc:
+                form.add_error(None, refusal_text(exc))
+            else:
+                messages.success(request, "Notification settings saved.")
+                return redirect("campaigns:notification_settings")
+        status = 400
+    return render(
+        request,
+        "campaigns/notification_settings.html",
+        {"form": form, "channels": notifications.CHANNELS},
+        status=status,
+    )

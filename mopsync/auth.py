@@ -34,7 +34,7 @@ def with_request_context(users: QuerySet) -> QuerySet:
     memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
     flags = {ROLE_FLAG.format(role): Exists(memberships.filter(group__name=role)) for role in ALL_ROLES}
     unread = (
-        Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True)
+        Notification.objects.filter(recipient_id=OuterRef("pk"), read_at__isnull=True, in_app=True)
         .order_by()
         .values("recipient_id")
         .annotate(n=Count("pk"))

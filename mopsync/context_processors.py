@@ -22,4 +22,4 @@ def mopsync(request):
 def unread_count(user) -> int:
     """Read with the user (`mopsync.auth`) when it was, else counted."""
     found = getattr(user, UNREAD, None)
-    return found if found is not None else user.notifications.filter(read_at__isnull=True).count()
+    return found if found is not None else user.notifications.filter(read_at__isnull=True, in_app=True).count()

@@ -68,6 +68,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["mopsync.display"],  # `|money` and `|when` on every page and email
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -188,7 +189,10 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
-CURRENCY = env_str("CURRENCY", "INR")
+# The brand's currency (ISO code): money shows with its symbol and grouping (`mopsync.display`):
+# INR in lakh/crore groups (₹2,00,000), any other in groups of three ($200,000).
+MOPSYNC_CURRENCY = env_str("MOPSYNC_CURRENCY", env_str("CURRENCY", "INR")).upper()
+CURRENCY = MOPSYNC_CURRENCY  # the older name, read by the layout and the daily report
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "/static/"

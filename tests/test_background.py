@@ -528,8 +528,8 @@ def test_the_daily_report_shows_what_both_teams_need_this_morning(busy_world, se
         "- Launch today (Meta), 23 Nov to 23 Nov: approved, 100 orders/day\n"
     ) in text
     assert "LAUNCHING THIS WEEK (to Sun 29 Nov)\n- Sat 28 Nov: Weekend caps (Meta), submitted, 100 orders/day\n" in text
-    assert (
-        "PENDING SIGN-OFFS\n- Weekend caps, starts Sat 28 Nov: needs inventory and courier, due Fri 27 Nov 00:00\n"
+    assert (  # times say their zone (issue 17)
+        "PENDING SIGN-OFFS\n- Weekend caps, starts Sat 28 Nov: needs inventory and courier, due Fri 27 Nov, 00:00 IST\n"
         in text
     )
     assert "DUE BUT NOT APPROVED\n- None." in text
@@ -607,13 +607,13 @@ def test_the_daily_report_carries_the_shared_metrics(busy_world, team):
     # 40 × 30% COD × 32% NDR failed, less 10% of the rest returned = 32.544 → 10,000 / 32.544.
     assert (
         "- Running tees: ROAS 4.0x gross, 3.28x net of returns (plan 9.99x / 8.19x); "
-        "INR 307.28 per delivered order (33 of 40 delivered and kept)\n"
+        "₹307.28 per delivered order (33 of 40 delivered and kept)\n"
     ) in text
-    assert "Fulfilment cost per order by channel:\n- Meta: INR 2.47 over 810 orders\n" in text  # 2,000 / 810
+    assert "Fulfilment cost per order by channel:\n- Meta: ₹2.47 over 810 orders\n" in text  # 2,000 / 810
     assert "- Inventory: 4 sign-offs, median 0.0 h, longest 0.0 h\n" in text
     html = rendered.html
     assert "Shared metrics, 25 Oct to 23 Nov</h2>" in html
-    assert f'/campaigns/{running.pk}/">Running tees</a>' in html and "INR 307.28" in html
+    assert f'/campaigns/{running.pk}/">Running tees</a>' in html and "₹307.28" in html
 
 
 def test_a_report_without_imports_says_so(busy_world):

@@ -84,6 +84,8 @@ PAGES = [
     Case("/capacity/constraints/", "omar"),
     Case("/capacity/imports/", "omar"),
     Case("/inbox/", "maya"),
+    Case("/inbox/?kind=signoff_changes_requested&unread=on", "maya"),
+    Case("/inbox/settings/", "maya"),
 ]
 
 CAL = f"calendar/?start={day(-5)}&end={day(40)}&page_size=50"
