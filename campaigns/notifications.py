@@ -157,6 +157,9 @@ def queue_notification(
         if recipients
         else {}
     )
+    # One line, whatever the names in it held: a CR or LF in an email subject is refused by
+    # the mail library (BadHeaderError), and a subject is a line in the inbox and Slack too.
+    subject = " ".join(subject.split())[:250]
     notes, posted = [], not slack
     for pk, user in sorted(recipients.items()):
         wanted = channels_for(preferences.get(pk), kind)
@@ -169,7 +172,7 @@ def queue_notification(
                 recipient=user,
                 campaign=campaign,
                 kind=kind,
-                subject=subject[:250],
+                subject=subject,
                 body=body,
                 html_body=html_body,
                 post_to_slack=carries_post,
@@ -235,23 +238,31 @@ def deliver_one(pk: int) -> bool:
     # Every later write is conditional on still holding this claim: a worker whose
     # lease expired (and was re-claimed by the sweep) changes nothing.
     mine = Notification.objects.filter(pk=pk, state=State.SENDING, claimed_at=now)
-    channel = "email"
-    try:
-        if note.by_email and note.email_sent_at is None and note.recipient.email:
-            send_email(note)
-            mine.update(email_sent_at=timezone.now())
-        channel = "slack"
-        if note.post_to_slack and note.slack_sent_at is None and settings.SLACK_WEBHOOK_URL:
-            send_slack(note)
-            mine.update(slack_sent_at=timezone.now())
-    except Exception as exc:  # noqa: BLE001 - any channel failure is retried with backoff
-        _record_failure(note, mine, channel, exc)
+    # Each channel on its own: one channel's failure (a subject the mail server refuses, a
+    # Slack outage) never keeps the other from being sent. A sent channel is stamped at
+    # once and skipped on a retry; the row is sent when no channel is left to do.
+    failures = []
+    for channel, due_now, send, stamp in (
+        ("email", note.by_email and note.email_sent_at is None and note.recipient.email, send_email, "email_sent_at"),
+        ("slack", note.post_to_slack and note.slack_sent_at is None and settings.SLACK_WEBHOOK_URL, send_slack,
+         "slack_sent_at"),
+    ):  # fmt: skip
+        if not due_now:
+            continue
+        try:
+            send(note)
+        except Exception as exc:  # noqa: BLE001 - any channel failure is retried with backoff
+            failures.append(f"{channel}: {type(exc).__name__}: {exc}")
+        else:
+            mine.update(**{stamp: timezone.now()})
+    if failures:
+        _record_failure(note, mine, "; ".join(failures))
         return False
     return bool(mine.update(state=State.SENT, sent_at=timezone.now(), claimed_at=None, next_attempt_at=None))
 
 
-def _record_failure(note: Notification, mine, channel: str, exc: Exception) -> None:
-    error = f"{channel}: {type(exc).__name__}: {exc}"[:2000]
+def _record_failure(note: Notification, mine, error: str) -> None:
+    error = error[:2000]
     if note.attempts >= settings.MOPSYNC_NOTIFY_MAX_ATTEMPTS:
         mine.update(state=State.FAILED, claimed_at=None, next_attempt_at=None, last_error=error)
         log.error("notification %s failed for good after %d attempts: %s", note.pk, note.attempts, error)
@@ -330,12 +341,20 @@ def send_email(note: Notification) -> None:
     message.send(fail_silently=False)
 
 
+def slack_escape(text: str) -> str:
+    """What people wrote (campaign names, comments), as Slack shows it and nothing more:
+    `&`, `<` and `>` escaped as Slack asks, so `<!channel>` pings nobody and
+    `<https://…|Open in mopsync>` is no disguised link (issue 18.6)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(note: Notification) -> dict:
-    """A Slack-compatible incoming-webhook message (`text` with mrkdwn and a link)."""
-    text = f"*{note.subject}*"
+    """A Slack-compatible incoming-webhook message (`text` with mrkdwn and a link); only
+    the link is ours to mark up, everything else is escaped."""
+    text = f"*{slack_escape(note.subject)}*"
     if note.body:
         body = note.body if len(note.body) <= SLACK_TEXT_LIMIT else note.body[:SLACK_TEXT_LIMIT] + "…"
-        text += f"\n{body}"
+        text += f"\n{slack_escape(body)}"
     text += f"\n<{link_for(note)}|Open in mopsync>"
     return {"text": text}
 

@@ -79,7 +79,7 @@ def _audit(campaign: Campaign, actor, action: str, from_status: str, *, comment:
 
 def _clean_comment(comment: Any, *, required: bool = False) -> str:
     errors = FieldErrors()
-    value = clean_text(comment, field="comment", errors=errors, max_length=5000, required=required)
+    value = clean_text(comment, field="comment", errors=errors, max_length=5000, required=required, multiline=True)
     if errors:
         raise InvalidInput(dict(errors))
     return value or ""
@@ -795,7 +795,7 @@ def promo_window_save(
         "ends_on": clean_date(ends_on, field="ends_on", errors=errors),
         "channel": channel or "",
         # As long as a campaign's brief may be.
-        "notes": clean_text(notes, field="notes", errors=errors, max_length=10_000, required=False),
+        "notes": clean_text(notes, field="notes", errors=errors, max_length=10_000, required=False, multiline=True),
     }
     if cleaned["channel"] and cleaned["channel"] not in Channel.values:
         errors.add("channel", f"Must be one of: {', '.join(Channel.values)}, or empty.")

@@ -106,7 +106,9 @@ def clean_plan(data: dict[str, Any], *, current: dict[str, Any] | None = None) -
     if given("name"):
         cleaned["name"] = clean_text(data["name"], field="name", errors=errors, max_length=200, required=True)
     if given("brief"):
-        cleaned["brief"] = clean_text(data["brief"], field="brief", errors=errors, max_length=10_000, required=False)
+        cleaned["brief"] = clean_text(
+            data["brief"], field="brief", errors=errors, max_length=10_000, required=False, multiline=True
+        )
     if given("channel"):
         if data["channel"] in Channel.values:
             cleaned["channel"] = data["channel"]

@@ -9,8 +9,12 @@ caller raises `InvalidInput` once with every message. No database access.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+# What a text of several lines may hold besides printable characters.
+LINE_BREAKS = frozenset("\n\r\t")
 
 
 class FieldErrors(dict):
@@ -18,7 +22,13 @@ class FieldErrors(dict):
         self.setdefault(field, []).append(message)
 
 
-def clean_text(value: Any, *, field: str, errors: FieldErrors, max_length: int, required: bool) -> str | None:
+def clean_text(
+    value: Any, *, field: str, errors: FieldErrors, max_length: int, required: bool, multiline: bool = False
+) -> str | None:
+    """Text, stripped. A single-line field (a name, a code, a reference: the default)
+    holds no control character or line break at all: a CR/LF in a campaign name would
+    reach an email subject and a Slack line (issue 18.5). A `multiline` one (a brief, a
+    comment) may hold line breaks and tabs, no other control character."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -27,6 +37,11 @@ def clean_text(value: Any, *, field: str, errors: FieldErrors, max_length: int, 
     value = value.strip()
     if "\x00" in value:
         errors.add(field, "Must not contain NUL characters.")
+        return None
+    allowed = LINE_BREAKS if multiline else frozenset()
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") and char not in allowed for char in value):
+        what = "control characters" if multiline else "line breaks, tabs or other control characters"
+        errors.add(field, f"Must not contain {what}.")
         return None
     if required and not value:
         errors.add(field, "This field is required.")
