@@ -99,6 +99,15 @@ def test_a_busy_month_fits_1280_px_and_names_stay_whole_in_tooltips(page, maya, 
     assert page.evaluate(SCROLL_WIDTH) <= 1280
     assert page.evaluate(HEAT_OUTSIDE) == []
 
+    # Between a phone and 1280 px the grids narrow and wrap; nothing sticks out.
+    for path in (f"/calendar/?month={first:%Y-%m}", f"/calendar/?week={first + dt.timedelta(days=10):%G-W%V}"):
+        page.goto(path)
+        for width in (601, 768, 1024):
+            page.set_viewport_size({"width": width, "height": 800})
+            assert page.locator("table.calendar").is_visible()
+            assert page.evaluate(SCROLL_WIDTH) <= width, (path, width)
+            assert page.evaluate(HEAT_OUTSIDE) == [], (path, width)
+
 
 def test_on_a_phone_the_month_and_the_week_are_an_agenda_of_the_days_with_entries(page, maya, ishaan, lata, artifacts):
     first = busy_month(maya, ishaan, lata)
