@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from campaigns import api_json, filters, selectors, services, workflow
 from campaigns import serializers as s
 from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
+from campaigns.verdicts import check_json
 from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, whole_row, writers
 from mopsync.errors import NotPermitted
 from mopsync.pagination import CountingPagination
@@ -156,8 +157,9 @@ class CampaignViewSet(
     )
     @action(detail=True, filter_backends=NO_FILTERS, methods=["get"], url_path="capacity-check")
     def capacity_check(self, request, pk=None):
-        result = selectors.campaign_capacity_check(self.get_object())
-        return Response(s.CapacityCheckSerializer(result.as_dict()).data)
+        campaign = self.get_object()
+        result = selectors.campaign_capacity_check(campaign)
+        return Response(s.CapacityCheckSerializer(check_json(result, campaign)).data)
 
     @action_schema("Submit for ops sign-off (owner)", request=None)
     @action(detail=True, filter_backends=NO_FILTERS, methods=["post"])

@@ -35,6 +35,7 @@ from rest_framework.settings import api_settings
 from campaigns import selectors
 from campaigns.models import VALID_FROM, Campaign, Status, covering_approvals
 from campaigns.serializers import CampaignSerializer, SignOffSerializer
+from campaigns.verdicts import check_json
 from capacity.models import Dimension, SignOff
 from mopsync.sql import fetch, names, one_of, values_of
 
@@ -209,7 +210,7 @@ def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:
 
 def queue_json(rows: Iterable[dict], results: dict, lines: dict | None = None) -> list[dict]:
     """A page of `queue_rows` as `QueueEntrySerializer` renders it, with each campaign's
-    check from `results` (campaign id → `CheckResult`). A check's `as_dict()` is already
+    check from `results` (campaign id → `CheckResult`). A check's `check_json` is already
     what `CapacityCheckSerializer` renders (tests/test_queue.py compares the two)."""
     rows = list(rows)
     waiting_since = _formatter(drf.DateTimeField(), _current_timezone())
@@ -219,7 +220,7 @@ def queue_json(rows: Iterable[dict], results: dict, lines: dict | None = None) -
             "dimensions": [dimension for dimension in DIMENSIONS if row[f"pending_{dimension}"]],
             "scale_up": row["status"] != Status.SUBMITTED,
             "waiting_since": None if row["waiting_since"] is None else waiting_since(row["waiting_since"]),
-            "check": results[row["id"]].as_dict(),
+            "check": check_json(results[row["id"]], row),
         }
         for row, campaign in zip(rows, campaigns_json(rows, lines), strict=True)
     ]

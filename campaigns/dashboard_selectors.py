@@ -23,25 +23,20 @@ from django.utils import timezone
 
 from campaigns import selectors
 from campaigns.models import Campaign, CampaignSku, Status
-from capacity import checks
+from campaigns.verdicts import campaign_verdict
+from capacity import checks, verdicts
 from capacity.models import InboundShipment, StockLevel
 from capacity.selectors import DayTotals, totals_by_day
 
 HORIZON_DAYS = 14  # capacity use shown on the dashboard
 WEEK_DAYS = 7  # "this week": today and the six days after it
 TOP_FINDINGS = 3
-UNBOUNDED = 10**9  # the check's "no limit found" (see checks._UNBOUNDED)
 
 # Campaigns that draw (or are about to draw) on stock and couriers.
 DRAWING = Status.planned()
 NOT_APPROVED = Status.not_approved()
 SEVERITY_ORDER = {checks.ERROR: 0, checks.WARNING: 1, checks.INFO: 2}
 RISK_CODES = {"ndr_risk": "ndr", "slow_delivery": "slow"}
-
-
-def _limit(value: int | None) -> int | None:
-    """A check bound for display: None when the check found no limit."""
-    return None if value is None or value >= UNBOUNDED else value
 
 
 def top_findings(result: checks.CheckResult | None, dimensions=checks.SIGN_OFF_DIMENSIONS) -> list[checks.Finding]:
@@ -70,8 +65,10 @@ class QueueRow:
     launch_in_days: int
     overdue: bool
     max_fit: int | None
-    # Per dimension the user decides: (dimension, largest orders/day that fits or None, short of the plan?)
-    limits: list[tuple[str, int | None, bool]] = field(default_factory=list)
+    # Per dimension the user decides: (dimension, largest orders/day that fits it or None, short
+    # of the plan?, what it alone takes in words when short, the cap its approval form offers or None)
+    limits: list[tuple[str, int | None, bool, str, int | None]] = field(default_factory=list)
+    verdict: verdicts.Verdict | None = None  # the check in words
 
     @property
     def started_days_ago(self) -> int:
@@ -81,7 +78,12 @@ class QueueRow:
 def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetime) -> QueueRow:
     campaign = entry.campaign
     found = top_findings(result, entry.dimensions)
-    limits = [(d, _limit(result.max_by_dimension.get(d)) if result else None) for d in entry.dimensions]
+    limits = []
+    for d in entry.dimensions:
+        limit, _ = verdicts.dimension_limit(result, d)
+        short = limit is not None and limit < campaign.orders_per_day
+        words = verdicts.dimension_sentence(result, d, campaign.orders_per_day)
+        limits.append((d, limit, short, words, verdicts.suggested_cap(result, d, campaign.orders_per_day)))
     return QueueRow(
         campaign=campaign,
         dimensions=entry.dimensions,
@@ -92,8 +94,9 @@ def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetim
         more_findings=max(0, len(found) - TOP_FINDINGS),
         launch_in_days=(campaign.starts_on - today).days,
         overdue=selectors.signoff_overdue(campaign, now=now),
-        max_fit=_limit(result.max_orders_per_day) if result else None,
-        limits=[(d, limit, limit is not None and limit < campaign.orders_per_day) for d, limit in limits],
+        max_fit=verdicts.fit_limit(result.max_orders_per_day) if result else None,
+        limits=limits,
+        verdict=campaign_verdict(result, campaign),
     )
 
 

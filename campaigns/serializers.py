@@ -128,6 +128,16 @@ class FindingSerializer(serializers.Serializer):
     available = serializers.IntegerField(allow_null=True)
 
 
+class BindingSerializer(serializers.Serializer):
+    sign_off_dimension = serializers.CharField()
+    dimension = serializers.CharField()
+    subject = serializers.CharField()
+    what = serializers.CharField()
+    day = serializers.DateField(allow_null=True)
+    why = serializers.CharField(allow_blank=True)
+    words = serializers.CharField()
+
+
 class CapacityCheckSerializer(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=["fits", "fits_with_warnings", "exceeds"])
     orders_per_day = serializers.IntegerField()
@@ -136,6 +146,8 @@ class CapacityCheckSerializer(serializers.Serializer):
     gross_roas = serializers.FloatField(allow_null=True)
     net_roas = serializers.FloatField(allow_null=True)
     findings = FindingSerializer(many=True)
+    summary = serializers.CharField(help_text="The verdict in words: what fits, what binds it, what was approved.")
+    binding = BindingSerializer(allow_null=True, help_text="What sets max_orders_per_day (null: nothing limits it).")
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

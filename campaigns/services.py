@@ -114,6 +114,19 @@ def _lines_key(lines) -> dict[int, Decimal]:
     return {obj.pk: Decimal(share) for obj, share in lines}
 
 
+def ships_from(region_lines) -> dict[int | None, Decimal]:
+    """Where a plan's units ship from: each warehouse's share of the orders (None: regions
+    without a warehouse, which draw on the whole network), from (region, share) lines.
+    The inventory dimension holds stock per SKU at exactly these pools
+    (`capacity.checks.plan_reservations`)."""
+    pools: dict[int | None, Decimal] = {}
+    for region, share in region_lines:
+        share = Decimal(share)
+        if share > 0:
+            pools[region.warehouse_id] = pools.get(region.warehouse_id, Decimal(0)) + share
+    return pools
+
+
 def _write_lines(campaign: Campaign, cleaned: dict[str, Any]) -> None:
     if cleaned.get("skus") is not None:
         campaign.sku_lines.all().delete()
@@ -214,13 +227,19 @@ def touched_dimensions(before: dict[str, Any], after: dict[str, Any]) -> tuple[s
 
     SKUs or their shares → inventory; regions, their shares, COD share or the
     delivery promise → courier; dates or volume up → both. Units per order up →
-    inventory. Cosmetic fields touch nothing; volume down keeps the sign-offs.
+    inventory. Regions that move units to other warehouses (a warehouse added or
+    dropped, or a different share shipped from one) → inventory too: its stock is held
+    per warehouse, and holds at a warehouse the plan no longer ships from are wrong.
+    A change of regions served by the same warehouses in the same shares keeps the
+    inventory sign-off. Cosmetic fields touch nothing; volume down keeps the sign-offs.
     """
     touched: set[str] = set()
     if _lines_key(before["skus"]) != _lines_key(after["skus"]):
         touched.add(Dimension.INVENTORY)
     if _lines_key(before["regions"]) != _lines_key(after["regions"]):
         touched.add(Dimension.COURIER)
+        if ships_from(before["regions"]) != ships_from(after["regions"]):
+            touched.add(Dimension.INVENTORY)
     if before["cod_share"] != after["cod_share"] or before["delivery_promise_days"] != after["delivery_promise_days"]:
         touched.add(Dimension.COURIER)
     if before["starts_on"] != after["starts_on"] or before["ends_on"] != after["ends_on"]:

@@ -27,7 +27,7 @@ from campaigns.forms import (
 )
 from campaigns.models import AuditEvent, Campaign, Notification, Preference
 from campaigns.validation import clean_plan
-from capacity import checks
+from capacity import checks, verdicts
 from capacity.selectors import load_snapshot
 from mopsync.csv_export import csv_stream_response
 from mopsync.errors import DomainError, InvalidInput
@@ -189,7 +189,7 @@ def live_check(request):
     form = CampaignForm(request.POST)
     sku_set = SkuLineFormSet(request.POST, prefix="skus")
     region_set = RegionLineFormSet(request.POST, prefix="regions")
-    context = {"result": None, "problems": []}
+    context = {"result": None, "problems": [], "campaign": None}  # a plan as typed: nothing approved yet
     data = _service_input(form, sku_set, region_set)
     if data is None:
         context["problems"] = ["Fill in the dates, the forecast, and SKU and region lines to see the check."]
@@ -223,7 +223,16 @@ def campaign_detail(request, pk: int):
             "approvals": campaign.current_approvals(),
             "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),
             "pending": workflow.pending_dimensions(campaign),
-            "signable": workflow.signable_dimensions(campaign, request.user),
+            # Each dimension the user may decide, with what it alone takes and the cap its form
+            # offers when the plan does not fit it.
+            "signable": [
+                (
+                    d,
+                    verdicts.dimension_sentence(result, d, campaign.orders_per_day),
+                    verdicts.suggested_cap(result, d, campaign.orders_per_day),
+                )
+                for d in workflow.signable_dimensions(campaign, request.user)
+            ],
             "actions": workflow.available_actions(campaign, request.user),
             "reservations": reservations,
             "events": AuditEvent.objects.filter(campaign=campaign).select_related("actor"),

@@ -184,6 +184,28 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """What sets the largest volume that fits a sign-off dimension: the one resource (a
+    SKU's stock at a warehouse or network-wide, a warehouse's dispatch, a region's courier
+    lanes) and the day that bind, in plain words ("Cotton tee stock at Bhiwandi")."""
+
+    dimension: str  # a finding dimension: inventory, dispatch or courier
+    subject: str  # the SKU, warehouse or region code, or "network"
+    what: str
+    day: date | None = None
+    why: str = ""  # the constraint in force that day, if one is
+
+    def as_dict(self) -> dict:
+        return {
+            "dimension": self.dimension,
+            "subject": self.subject,
+            "what": self.what,
+            "day": self.day.isoformat() if self.day else None,
+            "why": self.why,
+        }
+
+
+@dataclass(frozen=True)
 class CheckResult:
     verdict: str
     orders_per_day: int
@@ -192,6 +214,17 @@ class CheckResult:
     findings: tuple[Finding, ...]
     gross_roas: float | None
     net_roas: float | None
+    # Per sign-off dimension, what binds it (none: nothing limits it). Not in `as_dict`,
+    # which is the check's numbers and findings; `capacity.verdicts` puts it in words.
+    limits: dict[str, Limit] = field(default_factory=dict)
+
+    def binding(self) -> tuple[str, Limit] | None:
+        """The sign-off dimension whose limit sets `max_orders_per_day`, and that limit."""
+        found = [(self.max_by_dimension[d], d) for d in self.limits if d in self.max_by_dimension]
+        if not found:
+            return None
+        _, dimension = min(found)
+        return dimension, self.limits[dimension]
 
     def errors(self, dimension: str | None = None) -> list[Finding]:
         wanted = FINDING_DIMENSIONS[dimension] if dimension else (INVENTORY, DISPATCH, COURIER)

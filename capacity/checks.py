@@ -47,6 +47,7 @@ from capacity.check_types import (
     ConstraintInfo,
     Finding,
     LaneInfo,
+    Limit,
     Plan,
     RegionInfo,
     RegionLine,
@@ -83,6 +84,7 @@ __all__ = [
     "Snapshot",
     "Finding",
     "CheckResult",
+    "Limit",
     "ReservationLine",
     "run_check",
     "plan_reservations",
@@ -343,18 +345,24 @@ def run_check(plan: Plan, snap: Snapshot, dimensions: Iterable[str] = SIGN_OFF_D
     ctx = _Context(plan, snap)
     findings: list[Finding] = []
     bounds: dict[str, int] = {}
+    limits: dict[str, Limit] = {}
     if INVENTORY in dimensions:
         found, bound = _check_inventory(ctx, plan.orders_per_day)
         findings += found
-        bounds[INVENTORY] = _confirm(bound, lambda v: _inventory_fits(ctx, v))
+        bounds[INVENTORY] = _confirm(bound.value, lambda v: _inventory_fits(ctx, v))
+        if bound.limit is not None:
+            limits[INVENTORY] = bound.limit
     if COURIER in dimensions:
         found_d, bound_d = _check_dispatch(ctx, plan.orders_per_day)
         found_c, bound_c = _check_courier(ctx, plan.orders_per_day)
         findings += found_d + found_c
+        bound = bound_d if bound_d.value <= bound_c.value else bound_c
         bounds[COURIER] = _confirm(
-            min(bound_d, bound_c),
+            bound.value,
             lambda v: not _check_dispatch(ctx, v)[0] and not _check_courier(ctx, v)[0],
         )
+        if bound.limit is not None:
+            limits[COURIER] = bound.limit
     risk, gross, net = _check_risk(ctx)
     findings += risk
     if any(f.severity == ERROR for f in findings):
@@ -371,10 +379,26 @@ def run_check(plan: Plan, snap: Snapshot, dimensions: Iterable[str] = SIGN_OFF_D
         findings=tuple(findings),
         gross_roas=gross,
         net_roas=net,
+        limits=limits,
     )
 
 
 _UNBOUNDED = 10**9
+
+
+class _Bound:
+    """The smallest volume bound offered so far and what set it (a `Limit`, made only
+    when it is the smallest yet: `describe` is called then)."""
+
+    __slots__ = ("value", "limit")
+
+    def __init__(self) -> None:
+        self.value = _UNBOUNDED
+        self.limit: Limit | None = None
+
+    def offer(self, value: int, describe) -> None:
+        if value < self.value:
+            self.value, self.limit = value, describe()
 
 
 def _confirm(bound: int, fits) -> int:
@@ -429,7 +453,7 @@ class _StockSeries:
     decide every day in between.
     """
 
-    __slots__ = ("a0", "n", "slope", "last", "first_value", "cuts", "events", "floor_min")
+    __slots__ = ("a0", "n", "slope", "last", "first_value", "cuts", "events", "floor_min", "floor_day")
 
     def __init__(self, start: int, events: dict[int, int], slope: int, a0: int, n: int, last: int):
         """`start` free before any event, `events` day index → change (not changed afterwards)."""
@@ -462,10 +486,11 @@ class _StockSeries:
                 i = e if slope >= 0 else s
                 q = (c - slope * (i + 1)) // n
             if best is None or q < best:
-                best = q
+                best, best_day = q, i
             c += events.get(cut, 0)
             s = cut
         self.floor_min = best
+        self.floor_day = best_day  # the day index on which it binds
 
     def segments(self):
         """(first day, last day, steps) of each run of days with no event."""
@@ -596,10 +621,10 @@ def _inventory_fits(ctx: _Context, volume: int) -> bool:
     return True
 
 
-def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
+def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], _Bound]:
     snap = ctx.snap
     findings: list[Finding] = []
-    bound = _UNBOUNDED
+    bound = _Bound()
     if not ctx.active_days:
         return findings, bound
     for item in _inventory_data(ctx):
@@ -613,9 +638,19 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
             short = series.first_short(units[pool])
             if short is not None:
                 shortfalls.append((short[0], order, pool, short))
-            bound = min(bound, _volume_bound(series.floor_min, 1, coeff))
+            bound.offer(
+                _volume_bound(series.floor_min, 1, coeff),
+                lambda sku=sku, pool=pool, series=series: Limit(
+                    INVENTORY, sku.code, f"{sku.name} stock at {snap.warehouses[pool].name}", _on(snap, series)
+                ),
+            )
         network_short = item.network.first_short(sum(units.values()))
-        bound = min(bound, _volume_bound(item.network.floor_min, 1, item.total))
+        bound.offer(
+            _volume_bound(item.network.floor_min, 1, item.total),
+            lambda sku=sku, series=item.network: Limit(
+                INVENTORY, sku.code, f"{sku.name} stock across the network", _on(snap, series)
+            ),
+        )
         for _, _, wh_id, (i, needed, available) in sorted(shortfalls, key=lambda s: s[:2]):
             wh = snap.warehouses[wh_id]
             day = snap.today + timedelta(days=i)
@@ -651,10 +686,15 @@ def _check_inventory(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     return findings, bound
 
 
-def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
+def _on(snap: Snapshot, series: _StockSeries) -> date:
+    """The day a stock series binds (its least free stock per day of the plan)."""
+    return snap.today + timedelta(days=series.floor_day)
+
+
+def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], _Bound]:
     plan, snap = ctx.plan, ctx.snap
     findings: list[Finding] = []
-    bound = _UNBOUNDED
+    bound = _Bound()
     pooled_share = ctx.pool_share.get(NETWORK, Fraction(0))
     demand = {
         wh_id: region_orders(plan, share, volume)
@@ -667,27 +707,48 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     # With one warehouse and no pooled regions the network total is that warehouse's:
     # checking it again would only repeat the same finding.
     network_matters = pooled_share > 0 or len(snap.warehouses) > 1
-    lowest: dict[int, int] = {}
+    lowest: dict[int, tuple[int, date, str]] = {}  # warehouse -> least free, its day and why
     lowest_network: int | None = None
+    lowest_network_day: date | None = None
+    highest: dict[int, int] = {}  # warehouse -> most free: the same as the least, no day binds
+    highest_network: int | None = None
     for day, network_free, frees in ctx.dispatch_days():
         held_network = snap.dispatch_held(NETWORK, day)
         for wh_id, free, why in frees:
             network_free -= demand[wh_id]
             if demand[wh_id] > free:
                 short.setdefault(wh_id, [day, demand[wh_id], max(free, 0), why, 0])[4] += 1
-            lowest[wh_id] = min(lowest.get(wh_id, free), free)
+            if wh_id not in lowest or free < lowest[wh_id][0]:
+                lowest[wh_id] = (free, day, why)
+            highest[wh_id] = max(highest.get(wh_id, free), free)
         # Warehouse-specific and pooled demand together must fit what the network
         # can still dispatch (pooled holds are not tied to one warehouse).
         own = sum(demand.values())
         if pooled > network_free and (network_matters or held_network > 0):
             short.setdefault(NETWORK, [day, pooled + own, max(network_free + own, 0), "", 0])[4] += 1
         if lowest_network is None or network_free + own < lowest_network:
-            lowest_network = network_free + own
+            lowest_network, lowest_network_day = network_free + own, day
+        if highest_network is None or network_free + own > highest_network:
+            highest_network = network_free + own
     # The volume bound grows with what is free: the day with least free capacity sets it.
-    for wh_id, free in lowest.items():
-        bound = min(bound, _volume_bound(free, 1, ctx.pool_share[wh_id]))
+    for wh_id, (free, day, why) in lowest.items():
+        wh = snap.warehouses[wh_id]
+        bound.offer(
+            _volume_bound(free, 1, ctx.pool_share[wh_id]),
+            lambda wh=wh, day=day if free < highest[wh_id] else None, why=why: Limit(
+                DISPATCH, wh.code, f"{wh.name} dispatch", day, why
+            ),
+        )
     if lowest_network is not None:
-        bound = min(bound, _volume_bound(lowest_network, 1, sum(ctx.pool_share.values(), Fraction(0))))
+        bound.offer(
+            _volume_bound(lowest_network, 1, sum(ctx.pool_share.values(), Fraction(0))),
+            lambda: Limit(
+                DISPATCH,
+                "network",
+                "what the warehouses together can dispatch",
+                lowest_network_day if lowest_network < highest_network else None,
+            ),
+        )
     for wh_id, (day, needed, available, why, count) in short.items():
         more = f" (and {count - 1} more day{'s' if count > 2 else ''})" if count > 1 else ""
         if wh_id is NETWORK:
@@ -713,10 +774,10 @@ def _check_dispatch(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
     return findings, bound
 
 
-def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
+def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], _Bound]:
     plan, snap = ctx.plan, ctx.snap
     findings: list[Finding] = []
-    bound = _UNBOUNDED
+    bound = _Bound()
     for line in plan.regions:
         region = snap.regions[line.region_id]
         lanes = ctx.lanes_by_region.get(region.id, [])
@@ -736,7 +797,10 @@ def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                         0,
                     )
                 )
-            bound = 0 if ctx.active_days else bound
+            if ctx.active_days:
+                bound.offer(
+                    0, lambda region=region: Limit(COURIER, region.code, f"no courier delivers to {region.name}")
+                )
             continue
         first_short = first_cod_short = None
         short_days = cod_short_days = 0
@@ -750,12 +814,29 @@ def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 first_cod_short = first_cod_short or (day, cod_total)
         if frees:
             # The volume bound grows with what is free: the day with least free capacity sets it.
-            bound = min(bound, _volume_bound(min(total for _, total, _ in frees), 1, line.share))
+            least_day, least, _ = min(frees, key=lambda f: f[1])
+            varies = least < max(total for _, total, _ in frees)
+            bound.offer(
+                _volume_bound(least, 1, line.share),
+                lambda region=region, day=least_day if varies else None: Limit(
+                    COURIER, region.code, f"couriers to {region.name}", day, _lane_why(ctx, region.id, day)
+                ),
+            )
             if plan.cod_share > 0:
                 # ceil(ceil(V·s)·c) ≤ G  ⇔  V·s ≤ floor(G / c)
-                cod_total = min(cod for _, _, cod in frees)
+                cod_day, _, cod_total = min(frees, key=lambda f: f[2])
+                cod_day = cod_day if cod_total < max(cod for _, _, cod in frees) else None
                 cod_fit = cod_total * plan.cod_share.denominator // plan.cod_share.numerator
-                bound = min(bound, _volume_bound(cod_fit, 1, line.share))
+                bound.offer(
+                    _volume_bound(cod_fit, 1, line.share),
+                    lambda region=region, day=cod_day: Limit(
+                        COURIER,
+                        region.code,
+                        f"couriers that collect cash in {region.name}",
+                        day,
+                        _lane_why(ctx, region.id, day),
+                    ),
+                )
         if first_short:
             day, total = first_short
             more = f" (short on {short_days} days)" if short_days > 1 else ""
@@ -787,6 +868,17 @@ def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
                 )
             )
     return findings, bound
+
+
+def _lane_why(ctx: _Context, region_id: int, day: date | None) -> str:
+    """The constraint that cuts a region's lanes on `day`, if one does (a courier holiday)."""
+    if day is None:
+        return ""
+    for lane in ctx.lanes_by_region.get(region_id, []):
+        factor, why = ctx.factor(day, courier_id=lane.courier_id, region_id=region_id)
+        if factor < 1:
+            return why
+    return ""
 
 
 def _check_risk(ctx: _Context) -> tuple[list[Finding], float | None, float | None]:

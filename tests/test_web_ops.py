@@ -131,9 +131,10 @@ def test_queue_entry_shows_dates_wait_verdict_and_findings(client, maya, omar):
     assert "Meta" in html and "launches in 5 days" in html
     assert "Waiting" in html and "minute" in html
     assert 'class="verdict verdict-exceeds"' in html
-    assert "up to <strong>160</strong> orders/day fit" in html
+    assert "Up to 160 orders/day fit; the plan asks 200." in html
+    assert "Courier &amp; dispatch binds: couriers to Mumbai." in html
     assert "Mumbai can take 80 orders/day; the plan needs 100" in html
-    assert "approve with a cap of 160 or less" in html
+    assert "Approve with a cap of 160 or less" in html
 
 
 def test_queue_orders_late_notice_first_then_earliest_deadline(client, world, maya, omar):
