@@ -46,6 +46,10 @@ def child_env(database: str, **extra: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="mopsync.settings",
         PYTHONPATH=str(ROOT),
+        # Every load-generating client is on loopback, one address: no per-address limit on
+        # sign-in attempts (settings, "Sign-in lock-out").
+        MOPSYNC_LOGIN_RATE="100000/min",
+        MOPSYNC_TOKEN_RATE="100000/min",  # noqa: S106 - a rate, not a password
     )
     env.update(extra)
     return env

@@ -8,7 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from mopsync.api import ERROR, FIELD_ERRORS
-from mopsync.security import lockout_message
+from mopsync.security import TokenRateThrottle, lockout_message
 
 
 class LockedOut(exceptions.APIException):
@@ -22,7 +22,10 @@ class ObtainToken(ObtainAuthToken):
 
     Failed attempts count towards django-axes' lock-out exactly as on the web login
     (settings, "Sign-in lock-out"): a locked-out username is refused with 429 even with
-    the right password, and a success resets its count."""
+    the right password, and a success resets its count. Attempts are also limited per client
+    address (MOPSYNC_TOKEN_RATE, right or wrong): beyond it, 429 "throttled" with Retry-After."""
+
+    throttle_classes = [TokenRateThrottle]
 
     def get_permissions(self):
         return [IsAuthenticated()] if self.request.method == "DELETE" else []
@@ -34,7 +37,11 @@ class ObtainToken(ObtainAuthToken):
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             400: FIELD_ERRORS,
             415: ERROR,  # a body that is neither JSON nor a form
-            429: OpenApiResponse(ERROR, description="Too many failed attempts: this username is locked out for now."),
+            429: OpenApiResponse(
+                ERROR,
+                description="Too many failed attempts: this username is locked out from your address for now "
+                '(code "locked_out"); or too many attempts from your address (code "throttled", with Retry-After).',
+            ),
         },
         auth=[],
     )

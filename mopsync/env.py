@@ -53,3 +53,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name: str, default: str | None) -> str | None:
+    """A request rate as Django REST framework's throttles read it, "20/min" (per s, min,
+    hour or day); "off" (or empty) turns the limit off and reads as None."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in {"off", ""}:
+        return None
+    count, _, period = value.partition("/")
+    if not (count.isascii() and count.isdigit() and int(count) > 0 and period in _RATE_PERIODS):
+        raise ImproperlyConfigured(
+            f'{name} must be a rate such as "20/min" (per s, min, hour or day) or "off", got {raw!r}'
+        )
+    return value

@@ -13,7 +13,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from mopsync.env import env_bool, env_float, env_int, env_list, env_str
+from mopsync.env import env_bool, env_float, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -244,7 +244,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "mopsync.pagination.Pagination",
     "EXCEPTION_HANDLER": "mopsync.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # No default throttle: sign-in attempts are limited per address where they are made
+    # (settings, "Sign-in lock-out"; mopsync.security.TokenRateThrottle on the token endpoint).
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "mopsync API",
@@ -341,6 +342,22 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the cool-off runs from 
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "mopsync.security.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "token", "csrfmiddlewaretoken"]
+# The client's address (issue 18.1): the number of proxies in front of the app whose
+# X-Forwarded-For entries are trusted (the Procfile's router: 1). With N, the client is
+# the N-th address from the right of X-Forwarded-For; 0 (the default) reads REMOTE_ADDR
+# only, as a forged header must not dodge the lock-out. Behind a proxy with 0, every
+# client has the proxy's address: the lock-out is then per username.
+MOPSYNC_TRUSTED_PROXIES = env_int("MOPSYNC_TRUSTED_PROXIES", 0)
+if MOPSYNC_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"MOPSYNC_TRUSTED_PROXIES must be 0 or more, got {MOPSYNC_TRUSTED_PROXIES}")
+AXES_CLIENT_IP_CALLABLE = "mopsync.security.client_ip"
+# Sign-in attempts per client address (issue 18.2), right or wrong, on the web and admin
+# login (MOPSYNC_LOGIN_RATE) and on POST /api/v1/auth/token/ (MOPSYNC_TOKEN_RATE), each
+# its own count in the cache: beyond it, 429 with Retry-After. "off" turns one off.
+# mopsync.security.SignInThrottleMiddleware and TokenRateThrottle.
+MOPSYNC_LOGIN_RATE = env_rate("MOPSYNC_LOGIN_RATE", "20/min")
+MOPSYNC_TOKEN_RATE = env_rate("MOPSYNC_TOKEN_RATE", "20/min")
+MIDDLEWARE += ["mopsync.security.SignInThrottleMiddleware"]
 
 LOGGING = {
     "version": 1,

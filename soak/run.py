@@ -96,6 +96,10 @@ CHILD_ENV = {
     "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     "DJANGO_SETTINGS_MODULE": "mopsync.settings",
     "PYTHONUNBUFFERED": "1",
+    # All the clients sign in from one address (loopback): lift the per-address limits on
+    # sign-in attempts (settings, "Sign-in lock-out"), which would refuse the 21st in a minute.
+    "MOPSYNC_LOGIN_RATE": "100000/min",
+    "MOPSYNC_TOKEN_RATE": "100000/min",
 }
 
 

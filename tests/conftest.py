@@ -65,6 +65,15 @@ def axes_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def sign_in_throttle_off(settings):
+    """The per-address limits on sign-in attempts are off for tests that are not about them:
+    every test client signs in from 127.0.0.1, and the counts live in the cache, which outlives
+    a test (Redis outlives the run). tests/test_security_throttle.py turns them on."""
+    settings.MOPSYNC_LOGIN_RATE = None
+    settings.MOPSYNC_TOKEN_RATE = None
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
