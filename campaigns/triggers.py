@@ -199,6 +199,8 @@ def sla_reminders(*, now: dt.datetime) -> dict[str, int]:
                 body=body,
                 roles=sorted(REMINDED[d] for d in item.dimensions),
                 slack=False,  # the escalation below is the channel's post
+                routed=True,  # an approver away: their delegate is reminded instead
+                day=today,
             )
             queue_notification(
                 kind="sla_escalation",
@@ -206,6 +208,8 @@ def sla_reminders(*, now: dt.datetime) -> dict[str, int]:
                 subject=f"Escalation: {campaign.name} is waiting for the {needs} sign-off",
                 body=body,
                 roles=[OPS_LEAD],
+                routed=True,
+                day=today,
             )
             reminded += 1
     return {"reminded": reminded}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import ops_views, views
+from campaigns import availability_views, ops_views, views
 
 app_name = "campaigns"
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("campaigns/<int:pk>/<slug:action>/", views.campaign_action, name="action"),
     path("inbox/", views.inbox, name="inbox"),
+    path("availability/", availability_views.availability, name="availability"),
 ]
