@@ -862,9 +862,12 @@ def _window(delegation) -> str:
     return f"{delegation.starts_on:%d %b %Y} to {delegation.ends_on:%d %b %Y}"
 
 
-def delegation_set(*, actor, delegate: Any, starts_on: Any, ends_on: Any, today: dt.date | None = None) -> Delegation:
+def delegation_set(
+    *, actor, delegate: Any, starts_on: Any, ends_on: Any, user=None, today: dt.date | None = None
+) -> Delegation:
     """`actor` is away from `starts_on` to `ends_on` (both included); meanwhile their
-    sign-offs go to `delegate`.
+    sign-offs go to `delegate`. `user`: staff (the admin) set it for that approver instead,
+    under the same rules.
 
     Rules: only ops approvers delegate (403); a delegate exists, is not oneself, and the
     dates run forward from today (400); the delegate holds each of the actor's ops roles
@@ -875,6 +878,10 @@ def delegation_set(*, actor, delegate: Any, starts_on: Any, ends_on: Any, today:
     never chose. Ask the other person to choose another delegate first.
     """
     today = _today(today)
+    if user is not None and user.pk != getattr(actor, "pk", None):
+        if actor is None or not actor.is_staff:
+            raise NotPermitted("Only staff set a delegation for someone else.")
+        actor = user
     if not workflow.signable_by(actor):
         raise NotPermitted("Only ops approvers (inventory, courier or ops lead) set a delegation.")
     errors = FieldErrors()
