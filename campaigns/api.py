@@ -237,7 +237,9 @@ class ApprovalQueueView(ListAPIView):
         page = self.paginate_queryset(api_json.queue_rows(queue))
         lines = selectors.campaign_lines([row["id"] for row in page])  # for the JSON and the checks
         results = selectors.capacity_checks_of_rows(page, lines, cached=True)
-        return self.get_paginated_response(api_json.queue_json(page, results, lines))
+        # Whom the user covers for today (delegation): asked only when they do (mopsync.auth).
+        away = selectors.away_covered_by(request.user)
+        return self.get_paginated_response(api_json.queue_json(page, results, lines, user=request.user, away=away))
 
 
 class CalendarQuerySerializer(serializers.Serializer):

@@ -178,6 +178,11 @@ class QueueEntrySerializer(serializers.Serializer):
     scale_up = serializers.BooleanField()
     waiting_since = serializers.DateTimeField(allow_null=True)
     check = CapacityCheckSerializer()
+    on_behalf_of = serializers.DictField(
+        child=serializers.CharField(),
+        default=dict,
+        help_text="Dimensions you decide for an approver away today (delegation): dimension → their username.",
+    )
 
 
 class CalendarEntrySerializer(serializers.Serializer):

@@ -473,3 +473,15 @@ def test_the_admin_sets_a_delegation_through_the_same_rules(client, ishaan, lata
     assert client.post(url, form | {"delegate": omar.pk}).status_code == 302
     delegation = Delegation.objects.get()
     assert (delegation.user, delegation.delegate) == (ishaan, omar)
+
+
+def test_the_queue_api_marks_the_away_approvers_items(maya, ishaan, lata, omar):
+    world = make_world()
+    submitted(world, maya)
+    api = APIClient()
+    api.force_authenticate(fresh(omar))
+    assert api.get("/api/v1/approval-queue/").json()["results"][0]["on_behalf_of"] == {}
+    away(ishaan, omar)
+    (entry,) = api.get("/api/v1/approval-queue/").json()["results"]
+    assert entry["dimensions"] == ["inventory", "courier"]
+    assert entry["on_behalf_of"] == {"inventory": "ishaan"}
