@@ -21,6 +21,7 @@ from campaigns.models import (
     CampaignRegion,
     CampaignSku,
     CampaignSpend,
+    Delegation,
     Notification,
     PostCampaignReview,
     Preference,
@@ -293,6 +294,30 @@ class PromoWindowAdmin(ServiceAdmin):
 
     def remove(self, actor, row):
         services.promo_window_delete(actor=actor, window=row)
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ServiceAdmin):
+    """Written by `campaigns.services.delegation_set` (the rules of who may cover for whom);
+    a change is a clear and a new delegation, refused as a whole if the new one is."""
+
+    list_display = ["user", "starts_on", "ends_on", "delegate", "created_at"]
+    list_filter = ["starts_on"]
+    search_fields = ["user__username", "delegate__username"]
+    ordering = ["-starts_on", "id"]
+    list_select_related = ["user", "delegate"]
+    raw_id_fields = ["user", "delegate"]
+
+    def write(self, actor, row, data):
+        if row is not None:
+            services.delegation_clear(actor=actor, delegation=row)
+        return services.delegation_set(
+            actor=actor, user=data["user"], delegate=data["delegate"], starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+        )  # fmt: skip
+
+    def remove(self, actor, row):
+        services.delegation_clear(actor=actor, delegation=row)
 
 
 @admin.register(PostCampaignReview)

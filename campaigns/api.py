@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView, ListAPIView, get_object_or_404
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from campaigns import api_json, filters, selectors, services, workflow
 from campaigns import serializers as s
-from campaigns.models import AuditEvent, Campaign, Notification, PromoWindow
+from campaigns.models import AuditEvent, Campaign, Delegation, Notification, PromoWindow
 from campaigns.verdicts import check_json
 from mopsync.api import ANY_SEGMENT, CONFLICT, ERROR, FIELD_ERRORS, HasRole, whole_row, writers
 from mopsync.errors import NotPermitted
@@ -167,24 +167,25 @@ class CampaignViewSet(
         return self._out(services.campaign_submit(campaign=self.get_object(), actor=request.user))
 
     @extend_schema(
-        methods=["get"], summary="Sign-offs of this campaign", responses={200: s.SignOffSerializer(many=True)}
+        methods=["get"], summary="Sign-offs of this campaign", responses={200: s.SignOffDetailSerializer(many=True)}
     )
     @extend_schema(
         methods=["post"],
-        summary="Sign off a dimension (ops)",
+        summary="Sign off a dimension (ops; for an approver away, on their behalf)",
         request=s.SignOffInputSerializer,
-        responses={201: s.SignOffSerializer, **ERRORS},
+        responses={201: s.SignOffDetailSerializer, **ERRORS},
     )
     @action(detail=True, filter_backends=NO_FILTERS, methods=["get", "post"], url_path="sign-offs")
     def sign_offs(self, request, pk=None):
         campaign = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(campaign.signoffs.select_related("actor").order_by("created_at", "id"))
-            return self.get_paginated_response(s.SignOffSerializer(page, many=True).data)
+            signoffs = campaign.signoffs.select_related("actor", "on_behalf_of").order_by("created_at", "id")
+            page = self.paginate_queryset(signoffs)
+            return self.get_paginated_response(s.SignOffDetailSerializer(page, many=True).data)
         serializer = s.SignOffInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signoff = services.campaign_sign_off(campaign=campaign, actor=request.user, **serializer.validated_data)
-        return Response(s.SignOffSerializer(signoff).data, status=status.HTTP_201_CREATED)
+        return Response(s.SignOffDetailSerializer(signoff).data, status=status.HTTP_201_CREATED)
 
     @action_schema("Go live (on or after the start date; both sign-offs needed)", request=None)
     @action(detail=True, filter_backends=NO_FILTERS, methods=["post"], url_path="go-live")
@@ -249,7 +250,9 @@ class ApprovalQueueView(ListAPIView):
         page = self.paginate_queryset(api_json.queue_rows(queue))
         lines = selectors.campaign_lines([row["id"] for row in page])  # for the JSON and the checks
         results = selectors.capacity_checks_of_rows(page, lines, cached=True)
-        return self.get_paginated_response(api_json.queue_json(page, results, lines))
+        # Whom the user covers for today (delegation): asked only when they do (mopsync.auth).
+        away = selectors.away_covered_by(request.user)
+        return self.get_paginated_response(api_json.queue_json(page, results, lines, user=request.user, away=away))
 
 
 class CalendarQuerySerializer(serializers.Serializer):
@@ -342,6 +345,60 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         note = get_object_or_404(self.get_queryset(), pk=pk)
         note = services.notification_mark_read(actor=request.user, notification=note)
         return Response(s.NotificationSerializer(note).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your delegations: when you are away (and to whom your sign-offs go), and whom you cover for",
+        description="Those not ended yet, soonest first. `user` is the approver away, `delegate` who signs for them.",
+    ),
+    create=extend_schema(
+        summary="Set an absence: from starts_on to ends_on your sign-offs go to delegate",
+        description=(
+            "Refused with 400 (field messages) for an unknown delegate, yourself, dates that are not "
+            "`starts_on` ≤ `ends_on` from today on; 403 unless you are an ops approver; 409 when the delegate "
+            "may not sign all you sign (`delegate_lacks_role`: your team's role or ops_lead; a lead only to a "
+            "lead), when it overlaps another of your absences (`delegation_overlaps`), or would make a chain: "
+            "the delegate is away themselves then (`delegate_away`) or you cover for someone then "
+            "(`covering_for_others`)."
+        ),
+        request=s.DelegationInputSerializer,
+        responses={201: s.DelegationSerializer, **ERRORS},
+    ),
+    destroy=extend_schema(
+        summary="Clear one of your absences: your sign-offs come to you again",
+        responses={204: None, 403: ERRORS[403], 404: OpenApiResponse(ERROR, description="No such delegation.")},
+    ),
+)
+class DelegationViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """`/api/v1/me/delegations/`: an approver away (issue 17). Translation only:
+    `services.delegation_set` and `delegation_clear` decide."""
+
+    lookup_value_regex = ANY_SEGMENT
+    serializer_class = s.DelegationSerializer
+    permission_classes = [IsAuthenticated]
+    filter_backends = NO_FILTERS
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Delegation.objects.none()
+        return selectors.delegations_of(self.request.user)
+
+    def create(self, request):
+        serializer = s.DelegationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        delegation = services.delegation_set(actor=request.user, **serializer.validated_data)
+        return Response(s.DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, pk=None):
+        key = str(pk)
+        found = None
+        if key.isdigit() and len(key) < 10:
+            found = Delegation.objects.filter(pk=int(key), user=request.user).first()
+        if found is None:
+            raise NotFound("No such delegation of yours.")
+        services.delegation_clear(actor=request.user, delegation=found)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(GenericAPIView):

@@ -208,19 +208,27 @@ def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:
     return campaign_rows(queue, "waiting_since", *(f"pending_{dimension}" for dimension in DIMENSIONS))
 
 
-def queue_json(rows: Iterable[dict], results: dict, lines: dict | None = None) -> list[dict]:
+def queue_json(
+    rows: Iterable[dict], results: dict, lines: dict | None = None, *, user=None, away: list | None = None
+) -> list[dict]:
     """A page of `queue_rows` as `QueueEntrySerializer` renders it, with each campaign's
     check from `results` (campaign id → `CheckResult`). A check's `check_json` is already
-    what `CapacityCheckSerializer` renders (tests/test_queue.py compares the two)."""
+    what `CapacityCheckSerializer` renders (tests/test_queue.py compares the two).
+    `away`: whom `user` covers for today (`selectors.away_covered_by`), for `on_behalf_of`."""
     rows = list(rows)
     waiting_since = _formatter(drf.DateTimeField(), _current_timezone())
-    return [
-        {
-            "campaign": campaign,
-            "dimensions": [dimension for dimension in DIMENSIONS if row[f"pending_{dimension}"]],
-            "scale_up": row["status"] != Status.SUBMITTED,
-            "waiting_since": None if row["waiting_since"] is None else waiting_since(row["waiting_since"]),
-            "check": check_json(results[row["id"]], row),
-        }
-        for row, campaign in zip(rows, campaigns_json(rows, lines), strict=True)
-    ]
+    entries = []
+    for row, campaign in zip(rows, campaigns_json(rows, lines), strict=True):
+        dimensions = [dimension for dimension in DIMENSIONS if row[f"pending_{dimension}"]]
+        behalf = selectors.on_behalf(user, dimensions, away) if user is not None and away else {}
+        entries.append(
+            {
+                "campaign": campaign,
+                "dimensions": dimensions,
+                "scale_up": row["status"] != Status.SUBMITTED,
+                "waiting_since": None if row["waiting_since"] is None else waiting_since(row["waiting_since"]),
+                "check": check_json(results[row["id"]], row),
+                "on_behalf_of": {dimension: absent.get_username() for dimension, absent in behalf.items()},
+            }
+        )
+    return entries

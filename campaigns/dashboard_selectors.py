@@ -69,14 +69,24 @@ class QueueRow:
     # of the plan?, what it alone takes in words when short, the cap its approval form offers or None)
     limits: list[tuple[str, int | None, bool, str, int | None]] = field(default_factory=list)
     verdict: verdicts.Verdict | None = None  # the check in words
+    # Per dimension the user decides for an approver who is away (delegation): their name.
+    on_behalf: dict[str, str] = field(default_factory=dict)
 
     @property
     def started_days_ago(self) -> int:
         return -self.launch_in_days
 
 
-def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetime) -> QueueRow:
+def person(user) -> str:
+    """A person as the pages name them: their full name, else their username."""
+    return user.get_full_name() or user.get_username()
+
+
+def _queue_row(
+    entry: selectors.QueueEntry, result, *, today: date, now: datetime, user=None, away: list | None = None
+) -> QueueRow:
     campaign = entry.campaign
+    behalf = selectors.on_behalf(user, entry.dimensions, away) if user is not None and away else {}
     found = top_findings(result, entry.dimensions)
     limits = []
     for d in entry.dimensions:
@@ -97,6 +107,7 @@ def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetim
         max_fit=verdicts.fit_limit(result.max_orders_per_day) if result else None,
         limits=limits,
         verdict=campaign_verdict(result, campaign),
+        on_behalf={d: person(absent) for d, absent in behalf.items()},
     )
 
 
@@ -106,12 +117,13 @@ QUEUE_PAGE_SIZE = 25
 @dataclass(frozen=True)
 class QueuePage:
     """One page of a user's approval queue: the rows with their checks, the page (for
-    the pager) and the counts of the whole queue."""
+    the pager) and the counts of the whole queue; `away`: whom the user covers for today."""
 
     rows: list[QueueRow]
     page: Page
     total: int
     late: int
+    away: list = field(default_factory=list)
 
 
 def queue_page(
@@ -131,23 +143,30 @@ def queue_page(
     shown = paginator.get_page(page)
     entries = selectors.queue_entries(shown)
     results = selectors.capacity_checks([e.campaign for e in entries], today=today, cached=True)
+    # Delegation routes to `user` the work of those away today: their items are in the
+    # queue already (a delegate signs all they sign), marked "on behalf of" (one query).
+    away = selectors.away_covered_by(user, day=today)
     return QueuePage(
-        rows=[_queue_row(e, results.get(e.campaign.pk), today=today, now=now) for e in entries],
+        rows=[_queue_row(e, results.get(e.campaign.pk), today=today, now=now, user=user, away=away) for e in entries],
         page=shown,
         total=counts["total"],
         late=counts["late"],
+        away=away,
     )
 
 
-def queue_row(campaign: Campaign, dimensions, *, today: date | None = None, now: datetime | None = None) -> QueueRow:
-    """One queue entry, re-read after a sign-off: `dimensions` are what the user may still decide."""
+def queue_row(
+    campaign: Campaign, dimensions, *, today: date | None = None, now: datetime | None = None, user=None
+) -> QueueRow:
+    """One queue entry, re-read after a sign-off: `dimensions` are what `user` may still decide."""
     today = today or timezone.localdate()
     now = now or timezone.now()
     scale_up = campaign.status in Status.running()
     waiting = campaign.updated_at if scale_up else campaign.submitted_at
     entry = selectors.QueueEntry(campaign, tuple(dimensions), scale_up, waiting)
     result = selectors.capacity_checks([campaign], today=today)[campaign.pk] if dimensions else None
-    return _queue_row(entry, result, today=today, now=now)
+    away = selectors.away_covered_by(user, day=today) if user is not None and dimensions else []
+    return _queue_row(entry, result, today=today, now=now, user=user, away=away)
 
 
 # --------------------------------------------------------------------------- capacity use, next 14 days

@@ -387,6 +387,37 @@ class Preference(models.Model):
         return f"Preferences of {self.user}"
 
 
+class Delegation(models.Model):
+    """An ops approver away from `starts_on` to `ends_on` (both included): their sign-offs go
+    to `delegate`, who signs on their behalf (issue 17). Written only by
+    `services.delegation_set` / `delegation_clear`, which keep the rules: no self-delegation,
+    no chains, no overlap with the user's other delegations, and the delegate may sign
+    everything the user may (`workflow.delegation_refusal`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="covering")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        indexes = [
+            models.Index(fields=["delegate", "starts_on"], name="delegation_delegate_start"),
+            models.Index(fields=["user", "starts_on"], name="delegation_user_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="delegation_end_after_start"),
+            models.CheckConstraint(condition=~Q(user=F("delegate")), name="delegation_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} away {self.starts_on}–{self.ends_on}, sign-offs to {self.delegate}"
+
+    def active_on(self, day) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
 class CalendarFeed(models.Model):
     """A user's private iCalendar feed URL (`/calendar/<token>.ics`); regenerating revokes the old one."""
 

@@ -39,7 +39,7 @@ import logging
 import time
 import urllib.request
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -50,7 +50,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import Campaign, Notification, Preference
+from campaigns.models import Campaign, Delegation, Notification, Preference
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +129,17 @@ def queue_notification(
     slack: bool = True,
     exclude_users: Iterable = (),
     exclude_roles: Iterable[str] = (),
+    routed: bool = False,
+    day: date | None = None,
 ) -> list[Notification]:
     """Write outbox rows for every active user in `roles` plus `users` (deduplicated:
     one row per person and event), in the caller's transaction, as each recipient's
     preferences for `kind` say; they are published to the worker after it commits.
 
     With `slack`, the row of the first recipient who wants Slack for `kind` carries
-    the event's one post to the team channel."""
+    the event's one post to the team channel. `routed`: work that waits for an approver
+    (sign-offs needed, reminders, escalations) goes to the delegate of a recipient away on
+    `day` (today by default) instead of them."""
     User = get_user_model()
     recipients = {user.pk: user for user in users if user is not None and user.is_active}
     roles = tuple(roles)
@@ -152,6 +156,8 @@ def queue_notification(
         )
         for pk in set(excluded):
             recipients.pop(pk, None)
+    if routed and recipients:
+        recipients = route_to_delegates(recipients, day=day or timezone.localdate())
     preferences = (
         dict(Preference.objects.filter(user_id__in=list(recipients)).values_list("user_id", "channels"))
         if recipients
@@ -185,6 +191,22 @@ def queue_notification(
     if ids:
         transaction.on_commit(lambda: publish(ids))
     return rows
+
+
+def route_to_delegates(recipients: dict, *, day: date) -> dict:
+    """`recipients` (id → user) with each one away on `day` replaced by their delegate
+    (`campaigns.models.Delegation`), deduplicated: one query."""
+    away = {
+        d.user_id: d.delegate
+        for d in Delegation.objects.filter(
+            user_id__in=list(recipients), starts_on__lte=day, ends_on__gte=day, delegate__is_active=True
+        ).select_related("delegate")
+    }
+    routed: dict = {}
+    for pk, user in recipients.items():
+        target = away.get(pk, user)
+        routed.setdefault(target.pk, target)
+    return routed
 
 
 _broker_down_until = 0.0  # monotonic time; per process

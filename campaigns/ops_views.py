@@ -110,6 +110,7 @@ def approval_queue(request):
             "page": queue.page,
             "total": queue.total,
             "late": queue.late,
+            "away": [reads.person(user) for user in queue.away],
             "next": reverse("campaigns:queue") + (f"?page={queue.page.number}" if queue.page.number > 1 else ""),
         },
     )
@@ -178,7 +179,7 @@ def sign_off(request, pk: int):
         messages.success(request, outcome)
         return redirect(next_url)
     if urlsplit(next_url).path == reverse("campaigns:queue"):
-        row = reads.queue_row(campaign, workflow.signable_dimensions(campaign, request.user))
+        row = reads.queue_row(campaign, workflow.signable_dimensions(campaign, request.user), user=request.user)
         response = render(request, "campaigns/_queue_row.html", {"row": row, "outcome": outcome, "next": next_url})
         # The form asked to swap itself; the whole entry changed (verdict, what is left to decide).
         response["HX-Retarget"] = f"#entry-{campaign.pk}"

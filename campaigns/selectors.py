@@ -5,6 +5,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -29,12 +30,14 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from campaigns import workflow
-from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
+from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, Delegation, PromoWindow, Status
 from capacity import checks
 from capacity import selectors as capacity_selectors
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
 from capacity.selectors import UseRow, frac, load_snapshot, load_snapshots
 from mopsync import sql, versions
+from mopsync.auth import COVERING, COVERING_DAY
+from mopsync.roles import remember_roles
 
 
 def campaign_page() -> QuerySet[Campaign]:
@@ -471,4 +474,63 @@ def capacity_use(*, start: date, end: date, region: str | None = None, cached: b
     and the daily report show."""
     return capacity_selectors.capacity_use(
         start=start, end=end, region=region, cached=cached, waiting=pending_signoffs((checks.COURIER,))
+    )
+
+
+# --------------------------------------------------------------------------- delegation
+
+
+def delegations_on(day: date) -> QuerySet[Delegation]:
+    """The delegations in force on `day` (both ends included)."""
+    return Delegation.objects.filter(starts_on__lte=day, ends_on__gte=day)
+
+
+def away_covered_by(delegate, *, day: date | None = None) -> list:
+    """The users away on `day` (today by default) who sent their sign-offs to `delegate`,
+    in the order their delegations were set, each with its roles known (`user_roles`
+    asks no more): one query, whatever their number. Inactive users are left out."""
+    if delegate is None or not delegate.is_authenticated:
+        return []
+    day = day or timezone.localdate()
+    if getattr(delegate, COVERING_DAY, None) == day and not getattr(delegate, COVERING):
+        return []  # read with the request's user (`mopsync.auth`): covers for nobody today
+    User = get_user_model()
+    fields = ("user_id", f"user__{User.USERNAME_FIELD}", "user__first_name", "user__last_name", "user__is_superuser")
+    rows = (
+        delegations_on(day)
+        .filter(delegate=delegate, user__is_active=True)
+        .order_by("created_at", "id")
+        .values_list(*fields, "user__groups__name")
+    )
+    found: dict[int, tuple] = {}
+    for pk, username, first, last, superuser, group in rows:
+        user, groups = found.setdefault(
+            pk,
+            (User(pk=pk, **{User.USERNAME_FIELD: username}, first_name=first, last_name=last,
+                  is_superuser=superuser, is_active=True), []),
+        )  # fmt: skip
+        if group:
+            groups.append(group)
+    for user, groups in found.values():
+        remember_roles(user, groups)
+    return [user for user, _ in found.values()]
+
+
+def on_behalf(user, dimensions, away: list) -> dict[str, object]:
+    """Of `dimensions`, those `user` decides for someone away (`away_covered_by`): dimension → away user."""
+    found = {}
+    for dimension in dimensions:
+        absent = workflow.signing_for(user, dimension, away)
+        if absent is not None:
+            found[dimension] = absent
+    return found
+
+
+def delegations_of(user) -> QuerySet[Delegation]:
+    """`user`'s delegations that have not ended, and those where they cover for someone, soonest first."""
+    today = timezone.localdate()
+    return (
+        Delegation.objects.filter(Q(user=user) | Q(delegate=user), ends_on__gte=today)
+        .select_related("user", "delegate")
+        .order_by("starts_on", "id")
     )

@@ -3,7 +3,7 @@ the rules (shares add up, codes exist, transitions) are the services' job."""
 
 from rest_framework import serializers
 
-from campaigns.models import AuditEvent, Campaign, Channel, Notification, PromoWindow
+from campaigns.models import AuditEvent, Campaign, Channel, Delegation, Notification, PromoWindow
 from capacity.models import Dimension, SignOff
 
 
@@ -64,6 +64,19 @@ class SignOffSerializer(serializers.ModelSerializer):
             "id", "dimension", "decision", "approved_orders_per_day", "comment", "actor", "plan_version", "verdict",
             "created_at",
         ]  # fmt: skip
+
+
+class SignOffDetailSerializer(SignOffSerializer):
+    """A sign-off as its campaign's sign-offs list shows it: with the away approver the
+    actor signed for (delegation), when they did. (The campaign JSON's embedded approvals
+    keep `SignOffSerializer`'s fields: `campaigns.api_json` reads them by hand.)"""
+
+    on_behalf_of = serializers.CharField(
+        source="on_behalf_of.get_username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta(SignOffSerializer.Meta):
+        fields = [*SignOffSerializer.Meta.fields, "on_behalf_of"]
 
 
 # One instance serves every row: a serializer per sign-off per campaign rebuilt its
@@ -177,6 +190,11 @@ class QueueEntrySerializer(serializers.Serializer):
     scale_up = serializers.BooleanField()
     waiting_since = serializers.DateTimeField(allow_null=True)
     check = CapacityCheckSerializer()
+    on_behalf_of = serializers.DictField(
+        child=serializers.CharField(),
+        default=dict,
+        help_text="Dimensions you decide for an approver away today (delegation): dimension → their username.",
+    )
 
 
 class CalendarEntrySerializer(serializers.Serializer):
@@ -211,3 +229,24 @@ class MeSerializer(serializers.Serializer):
     email = serializers.CharField(allow_blank=True)
     roles = serializers.ListField(child=serializers.CharField())
     is_staff = serializers.BooleanField()
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.get_username", read_only=True)
+    delegate = serializers.CharField(source="delegate.get_username", read_only=True)
+    active = serializers.SerializerMethodField(help_text="In force today.")
+
+    class Meta:
+        model = Delegation
+        fields = ["id", "user", "delegate", "starts_on", "ends_on", "active", "created_at"]
+
+    def get_active(self, obj) -> bool:
+        from django.utils import timezone
+
+        return obj.active_on(timezone.localdate())
+
+
+class DelegationInputSerializer(serializers.Serializer):
+    delegate = serializers.CharField(max_length=150, help_text="Username of who takes your sign-offs.")
+    starts_on = serializers.DateField(help_text="First day away.")
+    ends_on = serializers.DateField(help_text="Last day away (included).")

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +29,7 @@ from campaigns.models import (
     CampaignRegion,
     CampaignSku,
     Channel,
+    Delegation,
     Notification,
     PostCampaignReview,
     Preference,
@@ -332,6 +334,7 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
             campaign=campaign,
             subject=f"{campaign.name} changed: {', '.join(voided)} sign-off needed again (v{campaign.plan_version})",
             roles=workflow.signers(voided),
+            routed=True,  # an approver away: to their delegate
         )
     return campaign
 
@@ -403,6 +406,7 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
         subject=subject,
         body=body,
         roles=sorted({*workflow.signers(pending), *([OPS_LEAD] if campaign.late_notice else [])}),
+        routed=True,  # an approver away: to their delegate
     )
     return campaign
 
@@ -493,6 +497,8 @@ def campaign_sign_off(
         verdict = result.verdict
         _reserve(campaign, plan, snap, dimension, volume)
 
+    # Signing for an approver who is away today (delegation): the record names both.
+    behalf = workflow.signing_for(actor, dimension, selectors.away_covered_by(actor, day=today))
     signoff = SignOff.objects.create(
         campaign=campaign,
         dimension=dimension,
@@ -500,6 +506,7 @@ def campaign_sign_off(
         approved_orders_per_day=cap,
         comment=comment,
         actor=actor,
+        on_behalf_of=behalf,
         plan_version=campaign.plan_version,
         verdict=verdict,
     )
@@ -525,11 +532,15 @@ def campaign_sign_off(
     )
     _audit(
         campaign, actor, "sign_off", from_status, comment=comment,
-        changes={"dimension": dimension, "decision": decision, "approved_orders_per_day": cap, "verdict": verdict},
+        changes={
+            "dimension": dimension, "decision": decision, "approved_orders_per_day": cap, "verdict": verdict,
+            **({"on_behalf_of": behalf.get_username(), "on_behalf_of_id": behalf.pk} if behalf else {}),
+        },
     )  # fmt: skip
     versions.changed(versions.DATA)
     capped = f" at {cap} orders/day" if cap else ""
-    subject = f"{campaign.name}: {dimension} {decision.replace('_', ' ')}{capped} by {actor.get_username()}"
+    by = actor.get_username() + (f" on behalf of {behalf.get_username()}" if behalf else "")
+    subject = f"{campaign.name}: {dimension} {decision.replace('_', ' ')}{capped} by {by}"
     if campaign.status == Status.APPROVED and from_status != Status.APPROVED:
         # One event, one message per person: the owner hears of the last sign-off in
         # the approval that both teams get.
@@ -844,6 +855,112 @@ def promo_window_delete(*, actor, window: PromoWindow) -> None:
         raise NotPermitted(f"Changing promo windows needs one of the roles: {', '.join(sorted(PROMO_KEEPERS))}.")
     with transaction.atomic():
         PromoWindow.objects.filter(pk=window.pk).delete()
+        versions.changed(versions.DATA)
+
+
+# --------------------------------------------------------------------------- delegation
+# An ops approver away (issue 17): their sign-offs, reminders and escalations go to a
+# delegate, who signs on their behalf. Rules in `workflow.delegation_refusal` (who may
+# cover for whom); the rest here.
+
+
+def _clean_delegate(value: Any, errors: FieldErrors):
+    """A delegate given as a user, a user id or a username; None (with a message) if no such active user."""
+    User = get_user_model()
+    if isinstance(value, User):
+        user = value
+    elif value in (None, ""):
+        errors.add("delegate", "Choose who takes your sign-offs while you are away.")
+        return None
+    else:
+        key = str(value).strip()
+        lookup = {"pk": int(key)} if key.isdigit() and len(key) < 10 else {User.USERNAME_FIELD: key}
+        user = User.objects.filter(**lookup).first()
+    if user is None or not user.is_active:
+        errors.add("delegate", f"There is no active user {value}.")
+        return None
+    return user
+
+
+def _window(delegation) -> str:
+    return f"{delegation.starts_on:%d %b %Y} to {delegation.ends_on:%d %b %Y}"
+
+
+def delegation_set(
+    *, actor, delegate: Any, starts_on: Any, ends_on: Any, user=None, today: dt.date | None = None
+) -> Delegation:
+    """`actor` is away from `starts_on` to `ends_on` (both included); meanwhile their
+    sign-offs go to `delegate`. `user`: staff (the admin) set it for that approver instead,
+    under the same rules.
+
+    Rules: only ops approvers delegate (403); a delegate exists, is not oneself, and the
+    dates run forward from today (400); the delegate holds each of the actor's ops roles
+    or is an ops lead (409, `workflow.delegation_refusal`); no overlap with the actor's
+    other delegations (409); no chains (409): a delegate away themselves at any time of
+    the window cannot cover, and someone covering for another person cannot be away
+    over that time — the sign-offs would pass on again, to someone the first approver
+    never chose. Ask the other person to choose another delegate first.
+    """
+    today = _today(today)
+    if user is not None and user.pk != getattr(actor, "pk", None):
+        if actor is None or not actor.is_staff:
+            raise NotPermitted("Only staff set a delegation for someone else.")
+        actor = user
+    if not workflow.signable_by(actor):
+        raise NotPermitted("Only ops approvers (inventory, courier or ops lead) set a delegation.")
+    errors = FieldErrors()
+    delegate = _clean_delegate(delegate, errors)
+    first = clean_date(starts_on, field="starts_on", errors=errors)
+    last = clean_date(ends_on, field="ends_on", errors=errors)
+    if delegate is not None and delegate.pk == actor.pk:
+        errors.add("delegate", "You cannot delegate to yourself: choose a colleague.")
+    if first is not None and first < today:
+        errors.add("starts_on", "The first day away cannot be in the past.")
+    if first is not None and last is not None and last < first:
+        errors.add("ends_on", "The last day away must be on or after the first day away.")
+    if errors:
+        raise InvalidInput(dict(errors))
+    refusal = workflow.delegation_refusal(actor, delegate)
+    if refusal is not None:
+        raise refusal
+    with transaction.atomic():
+        # Both people's rows locked in id order: two delegations set at once between the
+        # same people (A to B and B to A) queue, and the second sees the first.
+        list(get_user_model().objects.select_for_update().filter(pk__in=[actor.pk, delegate.pk]).order_by("pk"))
+        overlapping = Delegation.objects.filter(starts_on__lte=last, ends_on__gte=first).order_by("starts_on", "id")
+        mine = overlapping.filter(user=actor).first()
+        if mine is not None:
+            raise TransitionNotAllowed(
+                f"You are already away from {_window(mine)} (sign-offs to {mine.delegate.get_username()}): "
+                "change or clear that one first.",
+                code="delegation_overlaps",
+            )
+        theirs = overlapping.filter(user=delegate).first()
+        if theirs is not None:
+            raise TransitionNotAllowed(
+                f"{delegate.get_username()} is away themselves from {_window(theirs)}: choose someone who is here.",
+                code="delegate_away",
+            )
+        covering = overlapping.filter(delegate=actor).select_related("user").first()
+        if covering is not None:
+            raise TransitionNotAllowed(
+                f"You are covering for {covering.user.get_username()} from {_window(covering)}: "
+                "they must choose another delegate before you can be away then.",
+                code="covering_for_others",
+            )
+        delegation = Delegation.objects.create(user=actor, delegate=delegate, starts_on=first, ends_on=last)
+        versions.changed(versions.DATA)
+    return delegation
+
+
+def delegation_clear(*, actor, delegation: Delegation) -> None:
+    """End a delegation: from now on the actor's sign-offs come to them again. Only its
+    owner, or staff (who configure through the admin), clear it. Sign-offs already made
+    on the owner's behalf keep saying so."""
+    if actor is None or not actor.is_authenticated or (delegation.user_id != actor.pk and not actor.is_staff):
+        raise NotPermitted("Only the person who set a delegation can clear it.")
+    with transaction.atomic():
+        Delegation.objects.filter(pk=delegation.pk).delete()
         versions.changed(versions.DATA)
 
 

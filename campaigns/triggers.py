@@ -201,6 +201,8 @@ def sla_reminders(*, now: dt.datetime) -> dict[str, int]:
                 roles=sorted(REMINDED[d] for d in item.dimensions),
                 exclude_roles=[OPS_LEAD],  # an approver who is also a lead gets the escalation only
                 slack=False,  # the escalation below is the channel's post
+                routed=True,  # an approver away: their delegate is reminded instead
+                day=today,
             )
             queue_notification(
                 kind="sla_escalation",
@@ -208,6 +210,8 @@ def sla_reminders(*, now: dt.datetime) -> dict[str, int]:
                 subject=f"Escalation: {campaign.name} is waiting for the {needs} sign-off",
                 body=body,
                 roles=[OPS_LEAD],
+                routed=True,
+                day=today,
             )
             reminded += 1
     return {"reminded": reminded}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns import ops_views, views
+from campaigns import availability_views, ops_views, views
 
 app_name = "campaigns"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
     path("inbox/settings/", views.notification_settings, name="notification_settings"),
+    path("availability/", availability_views.availability, name="availability"),
 ]

@@ -5,6 +5,9 @@ it leads to, and who may do it. Everything that asks "may this person do that, n
 reads it: the services refuse through `ensure_allowed`, the pages offer what
 `available_actions` and `signable_dimensions` find, the API's permission and the
 approval queue ask `permits` and `signable_by`, and notifications go to `signers`.
+Delegation (an approver away, issue 17) is asked here too: `delegation_refusal` says who
+may cover for whom, `signing_for` on whose behalf a sign-off is made; it gives no right
+(who may sign stays the roles'), it routes work and names the away approver in the record.
 
 Who, by kind:
 - MARKETER: anyone in marketing (plans a new campaign).
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 
 from campaigns.models import Campaign, Status
 from capacity.models import Dimension
-from mopsync.errors import NotPermitted, TransitionNotAllowed
+from mopsync.errors import DomainError, NotPermitted, TransitionNotAllowed
 from mopsync.roles import ALL_ROLES, MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
 
 MARKETER, OWNER, LEAD, SIGNER, SCHEDULER = "marketer", "owner", "lead", "signer", "scheduler"
@@ -300,3 +303,41 @@ def signable_by(user) -> tuple[str, ...]:
 def signers(dimensions: Iterable[str]) -> list[str]:
     """The roles asked to decide `dimensions` (for notifications), sorted."""
     return sorted({role for dimension in dimensions for role in SIGNOFF_ROLES[dimension]})
+
+
+# --------------------------------------------------------------------------- delegation
+
+# The roles whose work a delegation passes on.
+OPS_ROLES = frozenset({OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD})
+
+
+def delegation_refusal(user, delegate) -> DomainError | None:
+    """Whether `user` may send their sign-offs to `delegate` while away. A delegation gives
+    no right its holder lacks: the delegate must hold each ops role of `user` or be an ops
+    lead (an inventory approver to someone who signs inventory or to a lead, a courier
+    approver likewise, a lead only to a lead), and so sign every dimension `user` signs."""
+    mine = signable_by(user)
+    if not mine:
+        return NotPermitted("Only ops approvers (inventory, courier or ops lead) set a delegation.")
+    theirs = user_roles(delegate)
+    needed = user_roles(user) & OPS_ROLES
+    covers = OPS_LEAD in theirs or needed <= theirs
+    if not covers or not set(mine) <= set(signable_by(delegate)):
+        wanted = " and ".join(sorted(needed - {OPS_LEAD})) if OPS_LEAD not in needed else ""
+        what = f"the {wanted} role or ops_lead" if wanted else "the ops_lead role"
+        return TransitionNotAllowed(
+            f"{delegate.get_username()} cannot take your sign-offs: a delegate needs {what}.",
+            code="delegate_lacks_role",
+        )
+    return None
+
+
+def signing_for(actor, dimension: str, away: Iterable) -> object | None:
+    """The away approver on whose behalf `actor` decides `dimension`: the first of `away`
+    (the users who delegated to `actor` for today, in the order their delegations were
+    set) who signs that dimension themselves; None when `actor` signs only in their own
+    right. The record names them; the right to sign is still `actor`'s own."""
+    for user in away:
+        if user.pk != actor.pk and dimension in signable_by(user):
+            return user
+    return None

@@ -208,6 +208,14 @@ class SignOff(models.Model):
     )
     comment = models.TextField(blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signoffs")
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signoffs_delegated",
+        help_text="The approver who was away: the actor signed as their delegate.",
+    )
     plan_version = models.PositiveIntegerField()
     verdict = models.CharField(max_length=30, blank=True, help_text="Check verdict when the decision was made.")
     created_at = models.DateTimeField(auto_now_add=True)

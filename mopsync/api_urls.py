@@ -21,6 +21,7 @@ router.register("constraints", capacity_api.CapacityConstraintViewSet, basename=
 router.register("promo-windows", campaigns_api.PromoWindowViewSet, basename="promo-window")
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("notifications", campaigns_api.NotificationViewSet, basename="notification")
+router.register("me/delegations", campaigns_api.DelegationViewSet, basename="delegation")
 
 urlpatterns = [
     path("v1/auth/token/", ObtainToken.as_view(), name="api-token"),

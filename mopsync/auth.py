@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, DateField, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
@@ -24,11 +25,14 @@ from mopsync.roles import ALL_ROLES
 
 ROLE_FLAG = "_mopsync_role_{}"
 UNREAD = "_mopsync_unread"
+COVERING = "_mopsync_covering"  # covers today for an approver away (delegation); with the day it was read for
+COVERING_DAY = "_mopsync_covering_day"
 
 
 def with_request_context(users: QuerySet) -> QuerySet:
-    """`users` annotated with a boolean per role and the count of unread notifications."""
-    from campaigns.models import Notification
+    """`users` annotated with a boolean per role, the count of unread notifications and
+    whether they cover today for an approver away (so that a page asks whom only then)."""
+    from campaigns.models import Delegation, Notification
 
     User = get_user_model()
     memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
@@ -40,7 +44,13 @@ def with_request_context(users: QuerySet) -> QuerySet:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return users.annotate(**flags, **{UNREAD: Coalesce(Subquery(unread, output_field=IntegerField()), Value(0))})
+    today = timezone.localdate()
+    covering = Exists(Delegation.objects.filter(delegate_id=OuterRef("pk"), starts_on__lte=today, ends_on__gte=today))
+    return users.annotate(
+        **flags,
+        **{UNREAD: Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)), COVERING: covering},
+        **{COVERING_DAY: Value(today, output_field=DateField())},
+    )
 
 
 def remember_roles(user) -> None:

@@ -27,6 +27,18 @@ def user_roles(user) -> frozenset[str]:
     return user._mopsync_roles
 
 
+def remember_roles(user, group_names) -> None:
+    """Set the roles `user_roles` gives for `user` from its groups' names, read already
+    (prefetched with a list of users): no query per user."""
+    if user is None or not user.is_active:
+        user._mopsync_roles = frozenset()
+        return
+    roles = {name for name in group_names if name in ALL_ROLES}
+    if user.is_superuser:
+        roles.add(OPS_LEAD)
+    user._mopsync_roles = frozenset(roles)
+
+
 def has_role(user, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 

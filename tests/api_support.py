@@ -19,6 +19,7 @@ from campaigns.models import (
     CampaignRegion,
     CampaignSku,
     CampaignSpend,
+    Delegation,
     Notification,
     PromoWindow,
 )
@@ -120,6 +121,13 @@ def build(state: str, role: str = "maya") -> dict[str, Any]:
     username = "maya" if role == "anonymous" else role
     notification = Notification.objects.create(recipient=users[username], kind="test", subject="Hello")
     job = ImportJob.objects.create(kind="stock_levels", file_name="stock.csv", created_by=users["ishaan"])
+    # ishaan away in a month, his sign-offs to omar: not in force, so it routes nothing here
+    delegation = None
+    if "omar" in users:
+        delegation = Delegation.objects.create(
+            user=ishaan, delegate=users["omar"], starts_on=today + dt.timedelta(days=30),
+            ends_on=today + dt.timedelta(days=31),
+        )  # fmt: skip
     return {
         "world": world,
         "username": username,
@@ -133,4 +141,5 @@ def build(state: str, role: str = "maya") -> dict[str, Any]:
         "window": window.pk,
         "notification": notification.pk,
         "import": job.pk,
+        "delegation": delegation.pk if delegation else None,
     }

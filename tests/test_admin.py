@@ -28,6 +28,7 @@ from campaigns.models import (
     CampaignRegion,
     CampaignSku,
     CampaignSpend,
+    Delegation,
     Notification,
     PostCampaignReview,
     Preference,
@@ -64,6 +65,7 @@ EDITABLE = [
     PromoWindow,
     PostCampaignReview,
     Preference,
+    Delegation,
 ]
 NOT_ADDABLE = [
     Campaign,
@@ -120,6 +122,7 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
     InboundFactory(sku=sku, warehouse=warehouse)
     lane = LaneFactory(region=RegionFactory(warehouse=warehouse))
     far = timezone.localdate() + dt.timedelta(days=200)
+    Delegation.objects.create(user=inventory, delegate=logistics, starts_on=far, ends_on=far)  # rows, not rules
     for scope in ({"warehouse": warehouse}, {"courier": lane.courier}, {"region": lane.region}):
         CapacityConstraint.objects.create(
             kind=CapacityConstraint.Kind.REDUCED_CAPACITY,

@@ -40,6 +40,10 @@ def _upload(kind: str, text: str) -> dict:
 
 
 # Request bodies: a valid request for a role that may make it.
+def _days(n: int) -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=n)
+
+
 BODIES = {
     "sku": lambda ctx: {"code": "HOOD-01", "name": "Hoodie", "safety_stock": 10},
     "sku_edit": lambda ctx: {"name": "Cotton tee, organic"},
@@ -103,6 +107,7 @@ BODIES = {
     "import_spend": lambda ctx: _upload("campaign_spend", "date,campaign,spend\n"),
     "import_bad_kind": lambda ctx: _upload("stock", "sku\n"),
     "credentials": lambda ctx: {"username": ctx["username"], "password": "pw-" + ctx["username"]},
+    "delegation": lambda ctx: {"delegate": "omar", "starts_on": str(_days(1)), "ends_on": str(_days(2))},
 }
 
 
@@ -235,6 +240,9 @@ SPEC = [
     row("GET",    "metrics/nope/",              "live",      None,               401, 403, 404, 404, 404, 404, 404),
 
     row("GET",    "me/",                        "world",     None,               401, 200, 200, 200, 200, 200, 200),
+    row("GET",    "me/delegations/",            "world",     None,               401, 200, 200, 200, 200, 200, 200),
+    row("POST",   "me/delegations/",            "world",     "delegation",       401, 403, 403, 403, 201, 201, 400),
+    row("DELETE", "me/delegations/{delegation}/", "world",   None,               401, 404, 404, 404, 204, 404, 404),
     row("POST",   "auth/token/",                "world",     "credentials",      200, 200, 200, 200, 200, 200, 200),
     row("DELETE", "auth/token/",                "world",     None,               401, 204, 204, 204, 204, 204, 204),
     row("GET",    "/api/schema/",               "world",     None,               200, 200, 200, 200, 200, 200, 200),
