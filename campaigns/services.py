@@ -208,6 +208,33 @@ def campaign_create(*, actor, data: dict[str, Any]) -> Campaign:
     return campaign
 
 
+@transaction.atomic
+def campaign_clone(*, actor, campaign: Campaign) -> Campaign:
+    """A new draft owned by `actor` with the source's plan fields and lines ("Copy of …"),
+    whatever the source's state (a cancelled plan is a fine start). Its sign-offs,
+    reservations and events stay with the source: the copy starts the workflow afresh."""
+    step = workflow.ensure_allowed(actor, None, "create")
+    source = Campaign.objects.get(pk=campaign.pk)
+    fields = {name: getattr(source, name) for name in PLAN_MODEL_FIELDS}
+    fields["name"] = f"Copy of {source.name}"[: Campaign._meta.get_field("name").max_length]
+    clone = Campaign.objects.create(owner=actor, status=step.to_state, **fields)
+    CampaignSku.objects.bulk_create(
+        [CampaignSku(campaign=clone, sku_id=line.sku_id, share=line.share) for line in source.sku_lines.all()]
+    )
+    CampaignRegion.objects.bulk_create(
+        [
+            CampaignRegion(campaign=clone, region_id=line.region_id, share=line.share)
+            for line in source.region_lines.all()
+        ]
+    )
+    _audit(
+        clone, actor, "create", "", comment=f"Cloned from “{source.name}” (#{source.pk}).",
+        changes={"cloned_from": source.pk},
+    )  # fmt: skip
+    versions.changed(versions.DATA)
+    return clone
+
+
 def touched_dimensions(before: dict[str, Any], after: dict[str, Any]) -> tuple[set[str], bool]:
     """Rule 3: which sign-off dimensions a change touches, and whether volume went down.
 

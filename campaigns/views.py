@@ -201,8 +201,23 @@ def campaign_detail(request, pk: int):
             "events": AuditEvent.objects.filter(campaign=campaign).select_related("actor"),
             "scale_form": ScaleUpForm(),
             "today": timezone.localdate(),
+            "can_plan": workflow.permits(request.user, None, "create"),
         },
     )
+
+
+@reader
+@require_POST
+def campaign_clone(request, pk: int):
+    """A new draft from this plan, owned by whoever clones it; open its edit page."""
+    campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
+    clone = attempt(
+        request, lambda: services.campaign_clone(actor=request.user, campaign=campaign),
+        success="Copied as a new draft: change what differs and save.",
+    )  # fmt: skip
+    if clone is None:
+        return redirect("campaigns:detail", pk=campaign.pk)
+    return redirect("campaigns:edit", pk=clone.pk)
 
 
 ACTIONS = {
