@@ -12,6 +12,7 @@ urlpatterns = [
     path("campaigns/", views.campaign_list, name="list"),
     path("campaigns/new/", views.campaign_new, name="new"),
     path("campaigns/check/", views.live_check, name="live_check"),
+    path("campaigns/lines/<slug:kind>/", views.add_line, name="add_line"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("campaigns/<int:pk>/clone/", views.campaign_clone, name="clone"),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from campaigns import selectors, services, workflow
 from campaigns.filters import CampaignFilter
 from campaigns.forms import (
+    LINE_SETS,
     CampaignFilterForm,
     CampaignForm,
     CommentForm,
@@ -20,6 +21,9 @@ from campaigns.forms import (
     ScaleUpForm,
     SkuLineFormSet,
     lines_data,
+    percent_text,
+    share_total,
+    with_one_more_line,
 )
 from campaigns.models import AuditEvent, Notification
 from campaigns.validation import clean_plan
@@ -59,13 +63,13 @@ def campaign_list(request):
     )
 
 
+def _bound_forms(data):
+    return CampaignForm(data), SkuLineFormSet(data, prefix="skus"), RegionLineFormSet(data, prefix="regions")
+
+
 def _forms(request, campaign=None):
     if request.method == "POST":
-        return (
-            CampaignForm(request.POST),
-            SkuLineFormSet(request.POST, prefix="skus"),
-            RegionLineFormSet(request.POST, prefix="regions"),
-        )
+        return _bound_forms(request.POST)
     if campaign is None:
         return CampaignForm(), SkuLineFormSet(prefix="skus"), RegionLineFormSet(prefix="regions")
     skus = [{"sku": line.sku, "share_percent": percent_of(line.share)} for line in campaign.sku_lines.all()]
@@ -105,8 +109,45 @@ def _show_refusal(exc: DomainError, form, sku_set, region_set, request) -> None:
             form.add_error(None, " ".join(msgs))
 
 
+def _adding_line(request) -> str | None:
+    """Which formset the no-JavaScript "Add … line" button asked to grow, if it was pressed."""
+    kind = request.POST.get("add_line") if request.method == "POST" else None
+    return kind if kind in LINE_SETS else None
+
+
+def _render_form(request, form, sku_set, region_set, campaign, *, adding: bool = False):
+    """The plan form. `adding`: re-shown with one more line, nothing saved and nothing
+    judged yet (what was typed stays, without error messages)."""
+    return render(
+        request,
+        "campaigns/form.html",
+        {
+            "form": form,
+            "sku_set": sku_set,
+            "region_set": region_set,
+            "campaign": campaign,
+            "quiet": adding,
+            "sku_total": percent_text(share_total(sku_set)),
+            "region_total": percent_text(share_total(region_set)),
+        },
+    )
+
+
+@reader
+@require_POST
+def add_line(request, kind: str):
+    """htmx: the SKU or region lines as typed, with one more empty line (saves nothing)."""
+    if kind not in LINE_SETS:
+        raise Http404("No such lines")
+    formset = LINE_SETS[kind](with_one_more_line(request.POST, kind), prefix=kind)
+    return render(request, "campaigns/_lines.html", {"lines": formset, "kind": kind, "quiet": True,
+                                                      "total": percent_text(share_total(formset))})  # fmt: skip
+
+
 @reader
 def campaign_new(request):
+    if kind := _adding_line(request):
+        return _render_form(request, *_bound_forms(with_one_more_line(request.POST, kind)), None, adding=True)
     form, sku_set, region_set = _forms(request)
     if request.method == "POST":
         data = _service_input(form, sku_set, region_set)
@@ -122,14 +163,14 @@ def campaign_new(request):
                 else:
                     messages.success(request, "Draft saved.")
                 return redirect("campaigns:detail", pk=campaign.pk)
-    return render(
-        request, "campaigns/form.html", {"form": form, "sku_set": sku_set, "region_set": region_set, "campaign": None}
-    )
+    return _render_form(request, form, sku_set, region_set, None)
 
 
 @reader
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
+    if kind := _adding_line(request):
+        return _render_form(request, *_bound_forms(with_one_more_line(request.POST, kind)), campaign, adding=True)
     form, sku_set, region_set = _forms(request, campaign)
     if request.method == "POST":
         data = _service_input(form, sku_set, region_set)
@@ -141,11 +182,7 @@ def campaign_edit(request, pk: int):
             else:
                 messages.success(request, "Plan saved.")
                 return redirect("campaigns:detail", pk=campaign.pk)
-    return render(
-        request,
-        "campaigns/form.html",
-        {"form": form, "sku_set": sku_set, "region_set": region_set, "campaign": campaign},
-    )
+    return _render_form(request, form, sku_set, region_set, campaign)
 
 
 @reader
