@@ -40,7 +40,7 @@ from capacity import checks
 from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, Warehouse
 from capacity.selectors import load_snapshot
 from mopsync import versions
-from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
+from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, Rule, TransitionNotAllowed
 from mopsync.roles import MARKETING, OPS_LEAD, keeps
 from mopsync.validation import FieldErrors, clean_date, clean_text
 
@@ -821,7 +821,7 @@ def promo_window_save(
     if cleaned["channel"] and cleaned["channel"] not in Channel.values:
         errors.add("channel", f"Must be one of: {', '.join(Channel.values)}, or empty.")
     if cleaned["starts_on"] and cleaned["ends_on"] and cleaned["ends_on"] < cleaned["starts_on"]:
-        errors.add("ends_on", "Must be on or after starts_on.")
+        errors.add("ends_on", Rule("Must be on or after starts_on.", "on_or_after", other="starts_on"))
     if errors:
         raise InvalidInput(dict(errors))
     if window is None:

@@ -30,7 +30,7 @@ from campaigns.validation import clean_plan
 from capacity import checks
 from capacity.selectors import load_snapshot
 from mopsync.errors import DomainError, InvalidInput
-from mopsync.forms import percent_of
+from mopsync.forms import form_message, percent_of, says_its_field
 from mopsync.view_guards import attempt, reader, refusal_text
 
 
@@ -91,22 +91,53 @@ def _service_input(form, sku_set, region_set) -> dict | None:
     return data
 
 
+# The plan's service field names → the form's; which of them the form asks in percent.
+PLAN_ALIASES = {"cod_share": "cod_percent", "conversion_rate": "conversion_percent"}
+PLAN_PERCENT = ("cod_share", "conversion_rate", "skus", "regions")
+
+
+def _plan_labels(form) -> dict[str, str]:
+    """The service's field names in the plan form's words."""
+    labels = {name: str(form[name].label) for name in form.fields}
+    labels.update({service: labels[name] for service, name in PLAN_ALIASES.items()})
+    labels.update(skus="SKU", regions="Region")
+    return labels
+
+
+def _plan_message(msg: str, field: str, form) -> str:
+    return form_message(msg, field=field, labels=_plan_labels(form), percent=PLAN_PERCENT)
+
+
+def _plan_problems(exc: InvalidInput, form) -> list[str]:
+    """A refusal of the plan as sentences in the form's words (the live check's panel)."""
+    labels = _plan_labels(form)
+    problems = []
+    for field, msgs in exc.errors.items():
+        for msg in msgs:
+            text = _plan_message(msg, field, form)
+            known = field in labels and not says_its_field(msg)
+            problems.append(f"{labels[field]}: {text}" if known else text)
+    return problems
+
+
 def _show_refusal(exc: DomainError, form, sku_set, region_set, request) -> None:
-    """Put the service's field messages next to the fields; keep what the user typed."""
+    """Put the service's field messages next to the fields, in the form's words (labels,
+    percent); keep what the user typed."""
     if not isinstance(exc, InvalidInput):
         messages.error(request, refusal_text(exc))
         return
-    aliases = {"cod_share": "cod_percent", "conversion_rate": "conversion_percent"}
     for field, msgs in exc.errors.items():
-        name = aliases.get(field, field)
+        name = PLAN_ALIASES.get(field, field)
+        said = [_plan_message(msg, field, form) for msg in msgs]
         target = {"skus": sku_set, "regions": region_set}.get(name)
         if target is not None:
-            target._non_form_errors = target.error_class([*target.non_form_errors(), *msgs])
+            target._non_form_errors = target.error_class([*target.non_form_errors(), *said])
         elif name in form.fields:
-            for msg in msgs:
+            for msg in said:
                 form.add_error(name, msg)
         else:
-            form.add_error(None, " ".join(msgs))
+            for msg in _plan_problems(InvalidInput({field: msgs}), form):
+                form.add_error(None, msg)
 
 
 def _adding_line(request) -> str | None:
@@ -206,7 +237,7 @@ def live_check(request):
         try:
             cleaned = clean_plan(data)
         except InvalidInput as exc:
-            context["problems"] = [refusal_text(exc)]
+            context["problems"] = _plan_problems(exc, form)
         else:
             plan = selectors.plan_from_input(cleaned)
             snap = load_snapshot(plan, today=timezone.localdate(), exclude_campaign_id=base.pk if base else None)
@@ -283,7 +314,12 @@ def campaign_action(request, pk: int, action: str):
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
     form = ScaleUpForm(request.POST) if action == "scale-up" else CommentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request,
+            "; ".join(
+                f"{form[k].label if k in form.fields else 'Form'}: {' '.join(v)}" for k, v in form.errors.items()
+            ),
+        )
     else:
         call, success = ACTIONS[action]
         attempt(request, lambda: call(campaign, request.user, form.cleaned_data), success=success)

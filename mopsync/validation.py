@@ -12,6 +12,8 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from mopsync.errors import Rule
+
 
 class FieldErrors(dict):
     def add(self, field: str, message: str) -> None:
@@ -70,7 +72,9 @@ def clean_decimal(
         errors.add(field, "A number is required.")
         return None
     if not minimum <= number <= maximum:
-        errors.add(field, f"Must be between {minimum} and {maximum}.")
+        errors.add(
+            field, Rule(f"Must be between {minimum} and {maximum}.", "between", minimum=minimum, maximum=maximum)
+        )
         return None
     quantum = Decimal(1).scaleb(-places)
     if number != number.quantize(quantum):
