@@ -48,7 +48,8 @@ class CampaignPermission(HasRole):
     # The viewset's actions that change a campaign → the workflow's action.
     ACTIONS = {
         "create": "create", "partial_update": "edit", "update": "edit", "submit": "submit", "sign_offs": "sign_off",
-        "go_live": "go_live", "pause": "pause", "resume": "resume", "cancel": "cancel", "scale_up": "scale_up",
+        "clone": "create", "go_live": "go_live", "pause": "pause", "resume": "resume", "cancel": "cancel",
+        "scale_up": "scale_up",
     }  # fmt: skip
     # Asked before the campaign is read (a 403 rather than a 404): planning has no campaign
     # yet, and segregation of duties refuses marketing whatever the campaign.
@@ -186,6 +187,12 @@ class CampaignViewSet(
         serializer.is_valid(raise_exception=True)
         signoff = services.campaign_sign_off(campaign=campaign, actor=request.user, **serializer.validated_data)
         return Response(s.SignOffDetailSerializer(signoff).data, status=status.HTTP_201_CREATED)
+
+    @action_schema("Clone as a new draft (whoever may plan)", request=None, code=201)
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"])
+    def clone(self, request, pk=None):
+        clone = services.campaign_clone(actor=request.user, campaign=self.get_object())
+        return self._out(clone, status.HTTP_201_CREATED)
 
     @action_schema("Go live (on or after the start date; both sign-offs needed)", request=None)
     @action(detail=True, filter_backends=NO_FILTERS, methods=["post"], url_path="go-live")

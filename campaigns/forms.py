@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 
 from campaigns import notifications
 from campaigns.models import Channel, ForecastBasis, Status
+from campaigns.validation import MAX_LINES
 from capacity.models import Region, Sku
 from mopsync.forms import date_field, percent_field, percent_of, rate_of
 
@@ -119,8 +120,45 @@ class RegionLineBaseFormSet(SharedChoicesFormSet):
     choice_field = "region"
 
 
-SkuLineFormSet = formset_factory(SkuLineForm, SkuLineBaseFormSet, extra=3, can_delete=True, max_num=200)
-RegionLineFormSet = formset_factory(RegionLineForm, RegionLineBaseFormSet, extra=3, can_delete=True, max_num=200)
+SkuLineFormSet = formset_factory(SkuLineForm, SkuLineBaseFormSet, extra=3, can_delete=True, max_num=MAX_LINES)
+RegionLineFormSet = formset_factory(RegionLineForm, RegionLineBaseFormSet, extra=3, can_delete=True, max_num=MAX_LINES)
+LINE_SETS = {"skus": SkuLineFormSet, "regions": RegionLineFormSet}
+
+
+def with_one_more_line(data, prefix: str):
+    """The posted plan with one more empty line in the `prefix` formset ("Add line"):
+    a copy of `data` whose TOTAL_FORMS is one higher (up to the most lines a plan has)."""
+    data = data.copy()
+    key = f"{prefix}-TOTAL_FORMS"
+    try:
+        total = max(int(data.get(key, "0")), 0)
+    except ValueError:
+        total = 0
+    data[key] = str(min(total + 1, MAX_LINES))
+    return data
+
+
+def share_total(formset) -> Decimal:
+    """The shares of the lines as typed (posted or initial), in percent, for the running
+    total; lines marked for removal and what is not a number count as nothing."""
+    total = Decimal("0")
+    for form in formset.forms:
+        raw = form["share_percent"].value()
+        if form["DELETE"].value() or raw in (None, ""):
+            continue
+        try:
+            share = Decimal(str(raw).strip())
+        except ArithmeticError:
+            continue
+        if share.is_finite():
+            total += share
+    return total
+
+
+def percent_text(percent: Decimal) -> str:
+    """A percent as people write it: 100, 90, 33.5 (not 100.00 or 1E+2)."""
+    percent = percent.normalize()
+    return str(percent.quantize(Decimal(1)) if percent == percent.to_integral_value() else percent)
 
 
 def lines_data(formset, key: str) -> list[dict]:

@@ -142,6 +142,10 @@ def _outcome(signoff: SignOff, campaign) -> str:
     return f"Approved {dim}{capped} — {campaign.name} runs at {campaign.approved_orders_per_day} orders/day."
 
 
+# The sign-off form's labels for the service's field names (templates/campaigns/_signoff_form.html).
+SIGN_OFF_LABELS = {"approved_orders_per_day": "Cap (orders/day)", "comment": "Comment"}
+
+
 @login_required
 @require_POST
 def sign_off(request, pk: int):
@@ -164,13 +168,13 @@ def sign_off(request, pk: int):
         )
     except DomainError as exc:
         if not request.htmx:
-            messages.error(request, refusal_text(exc))
+            messages.error(request, refusal_text(exc, SIGN_OFF_LABELS))
             return redirect(next_url)
         # 200, not the refusal's 409/403/400: htmx swaps only 2xx answers by default.
         return render(
             request,
             "campaigns/_signoff_form.html",
-            {"campaign": campaign, "next": next_url, "error": refusal_text(exc), **typed},
+            {"campaign": campaign, "next": next_url, "error": refusal_text(exc, SIGN_OFF_LABELS), **typed},
         )
 
     campaign = selectors.campaign_list().get(pk=pk)

@@ -43,7 +43,7 @@ from capacity import checks
 from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, Warehouse
 from capacity.selectors import load_snapshot
 from mopsync import versions
-from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, TransitionNotAllowed
+from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, Rule, TransitionNotAllowed
 from mopsync.roles import MARKETING, OPS_LEAD, keeps
 from mopsync.validation import FieldErrors, clean_date, clean_text
 
@@ -222,6 +222,33 @@ def campaign_create(*, actor, data: dict[str, Any]) -> Campaign:
     _audit(campaign, actor, "create", "", changes={k: _jsonable(v) for k, v in cleaned.items()})
     versions.changed(versions.DATA)
     return campaign
+
+
+@transaction.atomic
+def campaign_clone(*, actor, campaign: Campaign) -> Campaign:
+    """A new draft owned by `actor` with the source's plan fields and lines ("Copy of …"),
+    whatever the source's state (a cancelled plan is a fine start). Its sign-offs,
+    reservations and events stay with the source: the copy starts the workflow afresh."""
+    step = workflow.ensure_allowed(actor, None, "create")
+    source = Campaign.objects.get(pk=campaign.pk)
+    fields = {name: getattr(source, name) for name in PLAN_MODEL_FIELDS}
+    fields["name"] = f"Copy of {source.name}"[: Campaign._meta.get_field("name").max_length]
+    clone = Campaign.objects.create(owner=actor, status=step.to_state, **fields)
+    CampaignSku.objects.bulk_create(
+        [CampaignSku(campaign=clone, sku_id=line.sku_id, share=line.share) for line in source.sku_lines.all()]
+    )
+    CampaignRegion.objects.bulk_create(
+        [
+            CampaignRegion(campaign=clone, region_id=line.region_id, share=line.share)
+            for line in source.region_lines.all()
+        ]
+    )
+    _audit(
+        clone, actor, "create", "", comment=f"Cloned from “{source.name}” (#{source.pk}).",
+        changes={"cloned_from": source.pk},
+    )  # fmt: skip
+    versions.changed(versions.DATA)
+    return clone
 
 
 def touched_dimensions(before: dict[str, Any], after: dict[str, Any]) -> tuple[set[str], bool]:
@@ -830,7 +857,7 @@ def promo_window_save(
     if cleaned["channel"] and cleaned["channel"] not in Channel.values:
         errors.add("channel", f"Must be one of: {', '.join(Channel.values)}, or empty.")
     if cleaned["starts_on"] and cleaned["ends_on"] and cleaned["ends_on"] < cleaned["starts_on"]:
-        errors.add("ends_on", "Must be on or after starts_on.")
+        errors.add("ends_on", Rule("Must be on or after starts_on.", "on_or_after", other="starts_on"))
     if errors:
         raise InvalidInput(dict(errors))
     if window is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from campaigns.models import Channel
 from capacity.models import Region, Sku
-from mopsync.errors import InvalidInput
+from mopsync.errors import InvalidInput, Rule
 from mopsync.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
 
 SHARE_TOLERANCE = Decimal("0.001")
@@ -53,7 +53,8 @@ def clean_lines(value: Any, *, field: str, key: str, model, errors: FieldErrors)
             item.get("share"), field=field, errors=line_errors, minimum=Decimal("0"), maximum=Decimal("1"), places=4
         )
         if code is None or share is None:
-            errors.add(field, f"Line {index}: {'; '.join(line_errors.pop(field, ['invalid']))}")
+            problems = line_errors.pop(field, ["Invalid."])
+            errors.add(field, Rule(f"Line {index}: {' '.join(problems)}", "line", index=index, messages=problems))
             continue
         if share <= 0:
             errors.add(field, f"Line {index}: share must be above 0.")
@@ -68,7 +69,10 @@ def clean_lines(value: Any, *, field: str, key: str, model, errors: FieldErrors)
         return None
     total = sum((share for _, share in parsed), Decimal("0"))
     if abs(total - 1) > SHARE_TOLERANCE:
-        errors.add(field, f"Shares must add up to 1 (they add up to {format(total.normalize(), 'f')}).")
+        errors.add(
+            field, Rule(f"Shares must add up to 1 (they add up to {format(total.normalize(), 'f')}).", "shares_total",
+                        total=total)
+        )  # fmt: skip
         return None
     queryset = model.objects.filter(code__in=codes)
     if hasattr(model, "is_active"):
@@ -123,7 +127,9 @@ def clean_plan(data: dict[str, Any], *, current: dict[str, Any] | None = None) -
             data["sessions_per_day"], field="sessions_per_day", errors=errors, minimum=1, maximum=MAX_SESSIONS_PER_DAY
         )
         if data.get("conversion_rate") in (None, ""):
-            errors.add("conversion_rate", "Required with sessions_per_day.")
+            errors.add(
+                "conversion_rate", Rule("Required with sessions_per_day.", "required_with", other="sessions_per_day")
+            )
         else:
             cleaned["conversion_rate"] = clean_decimal(
                 data["conversion_rate"], field="conversion_rate", errors=errors,
@@ -178,7 +184,7 @@ def clean_plan(data: dict[str, Any], *, current: dict[str, Any] | None = None) -
     starts, ends = merged.get("starts_on"), merged.get("ends_on")
     if starts and ends and "starts_on" not in errors and "ends_on" not in errors:
         if ends < starts:
-            errors.add("ends_on", "Must be on or after starts_on.")
+            errors.add("ends_on", Rule("Must be on or after starts_on.", "on_or_after", other="starts_on"))
         elif (ends - starts).days + 1 > MAX_CAMPAIGN_DAYS:
             errors.add("ends_on", f"A campaign lasts at most {MAX_CAMPAIGN_DAYS} days.")
     if errors:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns import exports, notifications, selectors, services, workflow
 from campaigns.filters import CampaignFilter
 from campaigns.forms import (
+    LINE_SETS,
     CampaignFilterForm,
     CampaignForm,
     CommentForm,
@@ -24,6 +25,9 @@ from campaigns.forms import (
     ScaleUpForm,
     SkuLineFormSet,
     lines_data,
+    percent_text,
+    share_total,
+    with_one_more_line,
 )
 from campaigns.models import AuditEvent, Campaign, Notification, Preference
 from campaigns.validation import clean_plan
@@ -31,7 +35,7 @@ from capacity import checks, verdicts
 from capacity.selectors import load_snapshot
 from mopsync.csv_export import csv_stream_response
 from mopsync.errors import DomainError, InvalidInput
-from mopsync.forms import percent_of
+from mopsync.forms import form_message, percent_of, says_its_field
 from mopsync.view_guards import attempt, bad_query, reader, refusal_text
 
 
@@ -87,13 +91,13 @@ def campaign_export(request):
     )
 
 
+def _bound_forms(data):
+    return CampaignForm(data), SkuLineFormSet(data, prefix="skus"), RegionLineFormSet(data, prefix="regions")
+
+
 def _forms(request, campaign=None):
     if request.method == "POST":
-        return (
-            CampaignForm(request.POST),
-            SkuLineFormSet(request.POST, prefix="skus"),
-            RegionLineFormSet(request.POST, prefix="regions"),
-        )
+        return _bound_forms(request.POST)
     if campaign is None:
         return CampaignForm(), SkuLineFormSet(prefix="skus"), RegionLineFormSet(prefix="regions")
     skus = [{"sku": line.sku, "share_percent": percent_of(line.share)} for line in campaign.sku_lines.all()]
@@ -115,26 +119,94 @@ def _service_input(form, sku_set, region_set) -> dict | None:
     return data
 
 
+# The plan's service field names → the form's; which of them the form asks in percent.
+PLAN_ALIASES = {"cod_share": "cod_percent", "conversion_rate": "conversion_percent"}
+PLAN_PERCENT = ("cod_share", "conversion_rate", "skus", "regions")
+
+
+def _plan_labels(form) -> dict[str, str]:
+    """The service's field names in the plan form's words."""
+    labels = {name: str(form[name].label) for name in form.fields}
+    labels.update({service: labels[name] for service, name in PLAN_ALIASES.items()})
+    labels.update(skus="SKU", regions="Region")
+    return labels
+
+
+def _plan_message(msg: str, field: str, form) -> str:
+    return form_message(msg, field=field, labels=_plan_labels(form), percent=PLAN_PERCENT)
+
+
+def _plan_problems(exc: InvalidInput, form) -> list[str]:
+    """A refusal of the plan as sentences in the form's words (the live check's panel)."""
+    labels = _plan_labels(form)
+    problems = []
+    for field, msgs in exc.errors.items():
+        for msg in msgs:
+            text = _plan_message(msg, field, form)
+            known = field in labels and not says_its_field(msg)
+            problems.append(f"{labels[field]}: {text}" if known else text)
+    return problems
+
+
 def _show_refusal(exc: DomainError, form, sku_set, region_set, request) -> None:
-    """Put the service's field messages next to the fields; keep what the user typed."""
+    """Put the service's field messages next to the fields, in the form's words (labels,
+    percent); keep what the user typed."""
     if not isinstance(exc, InvalidInput):
         messages.error(request, refusal_text(exc))
         return
-    aliases = {"cod_share": "cod_percent", "conversion_rate": "conversion_percent"}
     for field, msgs in exc.errors.items():
-        name = aliases.get(field, field)
+        name = PLAN_ALIASES.get(field, field)
+        said = [_plan_message(msg, field, form) for msg in msgs]
         target = {"skus": sku_set, "regions": region_set}.get(name)
         if target is not None:
-            target._non_form_errors = target.error_class([*target.non_form_errors(), *msgs])
+            target._non_form_errors = target.error_class([*target.non_form_errors(), *said])
         elif name in form.fields:
-            for msg in msgs:
+            for msg in said:
                 form.add_error(name, msg)
         else:
-            form.add_error(None, " ".join(msgs))
+            for msg in _plan_problems(InvalidInput({field: msgs}), form):
+                form.add_error(None, msg)
+
+
+def _adding_line(request) -> str | None:
+    """Which formset the no-JavaScript "Add … line" button asked to grow, if it was pressed."""
+    kind = request.POST.get("add_line") if request.method == "POST" else None
+    return kind if kind in LINE_SETS else None
+
+
+def _render_form(request, form, sku_set, region_set, campaign, *, adding: bool = False):
+    """The plan form. `adding`: re-shown with one more line, nothing saved and nothing
+    judged yet (what was typed stays, without error messages)."""
+    return render(
+        request,
+        "campaigns/form.html",
+        {
+            "form": form,
+            "sku_set": sku_set,
+            "region_set": region_set,
+            "campaign": campaign,
+            "quiet": adding,
+            "sku_total": percent_text(share_total(sku_set)),
+            "region_total": percent_text(share_total(region_set)),
+        },
+    )
+
+
+@reader
+@require_POST
+def add_line(request, kind: str):
+    """htmx: the SKU or region lines as typed, with one more empty line (saves nothing)."""
+    if kind not in LINE_SETS:
+        raise Http404("No such lines")
+    formset = LINE_SETS[kind](with_one_more_line(request.POST, kind), prefix=kind)
+    return render(request, "campaigns/_lines.html", {"lines": formset, "kind": kind, "quiet": True,
+                                                      "total": percent_text(share_total(formset))})  # fmt: skip
 
 
 @reader
 def campaign_new(request):
+    if kind := _adding_line(request):
+        return _render_form(request, *_bound_forms(with_one_more_line(request.POST, kind)), None, adding=True)
     form, sku_set, region_set = _forms(request)
     if request.method == "POST":
         data = _service_input(form, sku_set, region_set)
@@ -150,14 +222,14 @@ def campaign_new(request):
                 else:
                     messages.success(request, "Draft saved.")
                 return redirect("campaigns:detail", pk=campaign.pk)
-    return render(
-        request, "campaigns/form.html", {"form": form, "sku_set": sku_set, "region_set": region_set, "campaign": None}
-    )
+    return _render_form(request, form, sku_set, region_set, None)
 
 
 @reader
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
+    if kind := _adding_line(request):
+        return _render_form(request, *_bound_forms(with_one_more_line(request.POST, kind)), campaign, adding=True)
     form, sku_set, region_set = _forms(request, campaign)
     if request.method == "POST":
         data = _service_input(form, sku_set, region_set)
@@ -169,11 +241,7 @@ def campaign_edit(request, pk: int):
             else:
                 messages.success(request, "Plan saved.")
                 return redirect("campaigns:detail", pk=campaign.pk)
-    return render(
-        request,
-        "campaigns/form.html",
-        {"form": form, "sku_set": sku_set, "region_set": region_set, "campaign": campaign},
-    )
+    return _render_form(request, form, sku_set, region_set, campaign)
 
 
 @reader
@@ -197,7 +265,7 @@ def live_check(request):
         try:
             cleaned = clean_plan(data)
         except InvalidInput as exc:
-            context["problems"] = [refusal_text(exc)]
+            context["problems"] = _plan_problems(exc, form)
         else:
             plan = selectors.plan_from_input(cleaned)
             snap = load_snapshot(plan, today=timezone.localdate(), exclude_campaign_id=base.pk if base else None)
@@ -238,8 +306,23 @@ def campaign_detail(request, pk: int):
             "events": AuditEvent.objects.filter(campaign=campaign).select_related("actor"),
             "scale_form": ScaleUpForm(),
             "today": timezone.localdate(),
+            "can_plan": workflow.permits(request.user, None, "create"),
         },
     )
+
+
+@reader
+@require_POST
+def campaign_clone(request, pk: int):
+    """A new draft from this plan, owned by whoever clones it; open its edit page."""
+    campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
+    clone = attempt(
+        request, lambda: services.campaign_clone(actor=request.user, campaign=campaign),
+        success="Copied as a new draft: change what differs and save.",
+    )  # fmt: skip
+    if clone is None:
+        return redirect("campaigns:detail", pk=campaign.pk)
+    return redirect("campaigns:edit", pk=clone.pk)
 
 
 ACTIONS = {
@@ -268,7 +351,12 @@ def campaign_action(request, pk: int, action: str):
     campaign = get_object_or_404(selectors.campaign_list(), pk=pk)
     form = ScaleUpForm(request.POST) if action == "scale-up" else CommentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request,
+            "; ".join(
+                f"{form[k].label if k in form.fields else 'Form'}: {' '.join(v)}" for k, v in form.errors.items()
+            ),
+        )
     else:
         call, success = ACTIONS[action]
         attempt(request, lambda: call(campaign, request.user, form.cleaned_data), success=success)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from capacity.models import CapacityConstraint, Courier, Region, Sku, Warehouse, code_validator
 from capacity.services import MAX_COUNT
-from mopsync.forms import date_field, percent_field, percent_of, rate_of
+from mopsync.forms import date_field, form_message, percent_field, percent_of, rate_of, says_its_field
 
 
 class CodeChoiceField(forms.ModelChoiceField):
@@ -42,6 +42,8 @@ class ServiceForm(forms.Form):
     names to form names); messages for no field go on top of the form."""
 
     ALIASES: dict[str, str] = {}
+    # The service's fields this form asks in percent (its messages say percent too).
+    PERCENT: tuple[str, ...] = ()
 
     def service_data(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
@@ -50,10 +52,19 @@ class ServiceForm(forms.Form):
         return self.cleaned_data.get("baseline_orders_per_day") or 0
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """The service's messages in this form's words (its labels, percent), each its own."""
+        labels = {name: str(self[name].label) for name in self.fields}
+        labels.update({service: labels[name] for service, name in self.ALIASES.items() if name in labels})
         for field, msgs in errors.items():
             name = self.ALIASES.get(field, field)
             for msg in msgs:
-                self.add_error(name if name in self.fields else None, msg)
+                text = form_message(msg, field=field, labels=labels, percent=self.PERCENT)
+                if name in self.fields:
+                    self.add_error(name, text)
+                elif field in labels or field == "non_field_errors" or says_its_field(msg):
+                    self.add_error(None, text)
+                else:
+                    self.add_error(None, f"{field.replace('_', ' ').capitalize()}: {text}")
 
 
 class StockLevelForm(ServiceForm):
@@ -104,6 +115,7 @@ class WarehouseForm(ServiceForm):
 
 class LaneForm(ServiceForm):
     ALIASES = {"ndr_rate": "ndr_percent"}
+    PERCENT = ("ndr_rate",)
 
     courier = CodeChoiceField(Courier.objects.all())
     region = CodeChoiceField(Region.objects.all())
@@ -133,6 +145,7 @@ class LaneForm(ServiceForm):
 
 class ConstraintForm(ServiceForm):
     ALIASES = {"capacity_factor": "capacity_percent"}
+    PERCENT = ("capacity_factor",)
 
     kind = forms.ChoiceField(choices=CapacityConstraint.Kind.choices)
     starts_on = date_field(label="From")

@@ -41,7 +41,7 @@ from capacity.models import (
     code_validator,
 )
 from mopsync import versions
-from mopsync.errors import InvalidInput, NotPermitted
+from mopsync.errors import InvalidInput, NotPermitted, Rule
 from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, keeps
 from mopsync.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
 
@@ -520,7 +520,7 @@ def constraint_save(
         capacity_factor = _rate(capacity_factor, field="capacity_factor", errors=errors, places=3)
     note = clean_text(note, field="note", errors=errors, max_length=200, required=False)
     if starts_on and ends_on and ends_on < starts_on:
-        errors.add("ends_on", "Must be on or after starts_on.")
+        errors.add("ends_on", Rule("Must be on or after starts_on.", "on_or_after", other="starts_on"))
     if not {"warehouse", "courier", "region"} & set(errors):
         if warehouse and (courier or region):
             errors.add("warehouse", "A warehouse constraint cannot also name a courier or region.")

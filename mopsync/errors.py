@@ -4,6 +4,30 @@ and once to messages in the web views."""
 from __future__ import annotations
 
 
+class Rule(str):
+    """A refusal's message whose words depend on who reads it. As a string it is the API's
+    wording (field names, shares as fractions: "Shares must add up to 1 (they add up to
+    0.9)."); `code` and `params` (the field names and numbers it speaks of) let a web form
+    say the same in its own labels and units (`mopsync.forms.form_message`: "SKU shares
+    must add up to 100% (they add up to 90%).")."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, text: str, code: str = "", **params):
+        message = super().__new__(cls, text)
+        message.code = code
+        message.params = params
+        return message
+
+    def __reduce__(self):
+        return (_rule, (str(self), self.code, self.params))
+
+
+def _rule(text: str, code: str, params: dict) -> Rule:
+    return Rule(text, code, **params)
+
+
 class DomainError(Exception):
     """Base of every refusal a service can give; `code` is stable for API clients."""
 

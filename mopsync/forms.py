@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
@@ -48,3 +49,36 @@ def percent_of(fraction: Decimal | str | None) -> Decimal | None:
         return None
     percent = (Decimal(str(fraction)) * HUNDRED).normalize()
     return percent.quantize(ONE) if percent == percent.to_integral_value() else percent
+
+
+def form_message(message: str, *, field: str, labels: dict[str, str], percent: Iterable[str] = ()) -> str:
+    """A service's message in a form's words: its labels for field names, percent for the
+    fields (`percent`, service names) a form asks in percent. A plain message is already
+    neutral and is kept; a `mopsync.errors.Rule` is said again from its code and numbers.
+    `field` is the service's field the message is about; `labels` maps service field
+    names to the form's labels."""
+    code, params = getattr(message, "code", ""), getattr(message, "params", {})
+
+    def label(name: str) -> str:
+        return labels.get(name) or name.replace("_", " ").capitalize()
+
+    def pct(fraction) -> str:
+        return f"{percent_of(fraction)}%"
+
+    if code == "on_or_after":
+        return f"“{label(field)}” must be on or after “{label(params['other'])}”."
+    if code == "required_with":
+        return f"Required with {label(params['other'])}."
+    if code == "shares_total":
+        return f"{label(field)} shares must add up to 100% (they add up to {pct(params['total'])})."
+    if code == "between" and field in set(percent):
+        return f"Must be between {pct(params['minimum'])} and {pct(params['maximum'])}."
+    if code == "line":
+        said = " ".join(form_message(m, field=field, labels=labels, percent=percent) for m in params["messages"])
+        return f"Line {params['index']}: {said}"
+    return str(message)
+
+
+def says_its_field(message: str) -> bool:
+    """Whether `form_message` names the field itself (shown on its own, not after a label)."""
+    return getattr(message, "code", "") in ("on_or_after", "shares_total")

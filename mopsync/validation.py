@@ -13,6 +13,8 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from mopsync.errors import Rule
+
 # What a text of several lines may hold besides printable characters.
 LINE_BREAKS = frozenset("\n\r\t")
 
@@ -85,7 +87,9 @@ def clean_decimal(
         errors.add(field, "A number is required.")
         return None
     if not minimum <= number <= maximum:
-        errors.add(field, f"Must be between {minimum} and {maximum}.")
+        errors.add(
+            field, Rule(f"Must be between {minimum} and {maximum}.", "between", minimum=minimum, maximum=maximum)
+        )
         return None
     quantum = Decimal(1).scaleb(-places)
     if number != number.quantize(quantum):

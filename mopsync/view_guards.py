@@ -31,9 +31,18 @@ def reader(view):
     return wrapped
 
 
-def refusal_text(exc: DomainError) -> str:
+def refusal_text(exc: DomainError, labels: dict[str, str] | None = None) -> str:
+    """A refusal as one message; `labels`: the page's words for the service's field names."""
     if isinstance(exc, InvalidInput):
-        parts = [f"{field.replace('_', ' ')}: {' '.join(msgs)}" for field, msgs in exc.errors.items()]
+        labels = labels or {}
+
+        def named(field: str) -> str:
+            return labels.get(field) or field.replace("_", " ").capitalize()
+
+        parts = [
+            " ".join(msgs) if field == "non_field_errors" else f"{named(field)}: {' '.join(msgs)}"
+            for field, msgs in exc.errors.items()
+        ]
         return "; ".join(parts) or exc.message
     if isinstance(exc, CapacityTaken):
         first = " ".join(f["message"] for f in exc.findings[:3])

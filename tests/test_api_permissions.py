@@ -206,6 +206,8 @@ SPEC = [
     row("POST",   C + "cancel/",                "draft",     "comment",          401, 403, 200, 403, 403, 403, 200),
     row("POST",   C + "cancel/",                "live",      "comment",          401, 403, 200, 403, 403, 403, 200),
     row("POST",   C + "scale-up/",              "live",      "scale_up",         401, 403, 200, 403, 403, 403, 403),
+    row("POST",   C + "clone/",                 "draft",     None,               401, 403, 201, 201, 403, 403, 403),
+    row("POST",   C + "clone/",                 "live",      None,               401, 403, 201, 201, 403, 403, 403),
     # 403 (role, ownership) is answered before 400 (input) and 409 (state)
     row("POST",   "campaigns/",                 "world",     "plan_bad",         401, 403, 400, 400, 403, 403, 403),
     row("PATCH",  C,                            "draft",     "plan_edit_bad",    401, 403, 400, 403, 403, 403, 403),

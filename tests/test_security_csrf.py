@@ -47,6 +47,8 @@ def path_values(ctx) -> dict[str, dict[str, object]]:
         "campaigns:dashboard_section": {"name": "capacity"},
         "campaigns:detail": campaign,
         "campaigns:edit": campaign,
+        "campaigns:clone": campaign,
+        "campaigns:add_line": {"kind": "skus"},
         "campaigns:action": {**campaign, "action": "cancel"},
         "capacity:stock_edit": {"pk": ctx["stock"]},
         "capacity:inbound_edit": {"pk": ctx["inbound"]},

@@ -238,7 +238,7 @@ def test_request_changes_without_a_comment_shows_the_error_and_changes_nothing(c
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="signoff-{campaign.pk}-inventory"' in html
-    assert 'role="alert">comment: This field is required.</p>' in html
+    assert 'role="alert">Comment: This field is required.</p>' in html
     nothing_changed(campaign)
     assert (AuditEvent.objects.count(), Notification.objects.count()) == (events, notes)
 
@@ -249,7 +249,7 @@ def test_a_refused_form_keeps_what_was_typed(client, world, maya, ishaan):
 
     html = post_sign_off(client, campaign, approved_orders_per_day="lots", comment="ok <b>fine</b>").content.decode()
 
-    assert "approved orders per day: A whole number is required." in html
+    assert "Cap (orders/day): A whole number is required." in html
     assert 'value="lots"' in html
     assert 'value="ok &lt;b&gt;fine&lt;/b&gt;"' in html
     nothing_changed(campaign)
@@ -353,7 +353,7 @@ def test_refusal_without_htmx_redirects_with_the_reason(client, world, maya, ish
     response = post_sign_off(client, campaign, htmx=False, decision="rejected")
 
     assert response["Location"] == QUEUE
-    assert "comment: This field is required." in client.get(QUEUE).content.decode()
+    assert "Comment: This field is required." in client.get(QUEUE).content.decode()
     nothing_changed(campaign)
 
 
@@ -387,10 +387,10 @@ def test_unknown_campaign_is_404(client, world, ishaan):
         ({"approved_orders_per_day": "99999999999999999999"}, "Must be between 1 and the plan's 100."),
         ({"approved_orders_per_day": "-3"}, "Must be between 1 and the plan's 100."),
         ({"approved_orders_per_day": "0x10"}, "A whole number is required."),
-        ({"dimension": "warehouse"}, "dimension: Must be one of"),
-        ({"dimension": ""}, "dimension: Must be one of"),
-        ({"decision": "maybe"}, "decision: Must be one of"),
-        ({"decision": ""}, "decision: Must be one of"),
+        ({"dimension": "warehouse"}, "Dimension: Must be one of"),
+        ({"dimension": ""}, "Dimension: Must be one of"),
+        ({"decision": "maybe"}, "Decision: Must be one of"),
+        ({"decision": ""}, "Decision: Must be one of"),
         ({"comment": "nul \x00 byte"}, "Must not contain NUL characters."),
         ({"comment": "x" * 5001}, "At most 5000 characters."),
         (
