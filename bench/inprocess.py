@@ -34,9 +34,11 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.models import User  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
+
+from mopsync.tokens import token_create  # noqa: E402
 
 USER = "lead01"
 URLS = {
@@ -59,7 +61,7 @@ def main() -> None:
     first = timezone.localdate().replace(day=1)
     last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
     urls = {name: url.format(first=first, last=last) for name, url in URLS.items()}
-    key = Token.objects.get(user__username=USER).key  # made by `bench/phases.py credentials`
+    key = token_create(user=User.objects.get(username=USER), name="bench-inprocess")[1]  # its user: `bench/phases.py`
     client = Client(HTTP_AUTHORIZATION=f"Token {key}", HTTP_ACCEPT="application/json")
 
     def get(url: str) -> float:

@@ -189,18 +189,18 @@ def phase_credentials() -> dict:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
-    from rest_framework.authtoken.models import Token
+
+    from mopsync.tokens import token_create
 
     out = {}
     for username in ["lead01", "inv01", "log01"] + [f"ops{i:02d}" for i in range(1, 9)]:
         user = User.objects.get(username=username)
-        token, _ = Token.objects.get_or_create(user=user)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # the one that loads users
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        out[username] = {"token": token.key, "session": session.session_key}
+        out[username] = {"token": token_create(user=user, name="bench")[1], "session": session.session_key}
     return out
 
 

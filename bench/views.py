@@ -5,10 +5,12 @@ production): `bench/run.py` compares the API's campaign list against this.
 """
 
 from django.http import JsonResponse
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignRegion, CampaignSku
 from capacity.models import SignOff
+from mopsync.models import ApiToken
+from mopsync.tokens import digest
 
 FIELDS = (
     "id", "name", "brief", "channel", "owner__username", "starts_on", "ends_on", "forecast_basis", "orders_per_day",
@@ -22,7 +24,8 @@ def campaigns(request):
     """The API list's first 50 campaigns, their lines and approvals, with `.values()`: the
     same rows, a token check (one query), no serializer, no permissions, no page count."""
     key = request.headers.get("Authorization", "").removeprefix("Token ")
-    if not Token.objects.filter(key=key, user__is_active=True).exists():
+    live = {"revoked_at__isnull": True, "expires_at__gt": timezone.now(), "user__is_active": True}
+    if not ApiToken.objects.filter(digest=digest(key), **live).exists():
         return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
     size = min(int(request.GET.get("page_size", 50)), 200)
     rows = list(Campaign.objects.order_by("starts_on", "id").values(*FIELDS)[:size])

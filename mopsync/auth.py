@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Count, DateField, Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, DateField, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 
 from mopsync.roles import ALL_ROLES
 
@@ -77,15 +76,36 @@ class Backend(ModelBackend):
         return user
 
 
+TOKEN_FIELDS = ("id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication; the token's user comes with roles, in one query."""
+    """`Authorization: Token <key>`: the key's digest finds its `ApiToken`
+    (`mopsync.tokens`), and the token's user comes with roles, in one query. An expired
+    or revoked token is refused with 401 and says which; `request.auth` is the token."""
 
     def authenticate_credentials(self, key):
+        from mopsync import tokens
+        from mopsync.models import ApiToken
+
         User = get_user_model()
-        user = with_request_context(User._default_manager.all()).filter(auth_token__key=key).first()
+        user = (
+            with_request_context(User._default_manager.all())
+            .filter(api_tokens__digest=tokens.digest(key))
+            .annotate(**{f"_token_{name}": F(f"api_tokens__{name}") for name in TOKEN_FIELDS})
+            .first()
+        )
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
+        token = ApiToken(user=user, **{name: getattr(user, f"_token_{name}") for name in TOKEN_FIELDS})
+        if token.revoked:
+            raise exceptions.AuthenticationFailed("Token revoked.", code="token_revoked")
+        if token.expired:
+            raise exceptions.AuthenticationFailed(
+                "Token expired: make a new one (POST /api/v1/auth/token/ or My API tokens).", code="token_expired"
+            )
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         remember_roles(user)
-        return user, Token(key=key, user=user)
+        tokens.mark_used(token)
+        return user, token

@@ -38,13 +38,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "capacity",
     "campaigns",
+    "mopsync",  # API tokens (mopsync/models.py)
 ]
 
 MIDDLEWARE = [
@@ -234,7 +234,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mopsync@localhost")
 # --- REST framework -------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "mopsync.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -281,6 +281,8 @@ MOPSYNC_SIGNOFF_BUFFER_HOURS = env_int("MOPSYNC_SIGNOFF_BUFFER_HOURS", 24)
 MOPSYNC_NDR_THRESHOLD = env_float("MOPSYNC_NDR_THRESHOLD", 0.28)
 MOPSYNC_RETURN_RATE_THRESHOLD = env_float("MOPSYNC_RETURN_RATE_THRESHOLD", 0.20)
 # Imports: files larger than this are refused (bytes; 5 MB by default).
+# API tokens (mopsync/tokens.py): a token stops working this many days after it was made.
+MOPSYNC_TOKEN_DAYS = env_int("MOPSYNC_TOKEN_DAYS", 90)
 MOPSYNC_IMPORT_MAX_BYTES = env_int("MOPSYNC_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 # Request bodies (mopsync.security.BodyLimitMiddleware refuses a larger one with 413 before
 # anything reads it): a form or JSON body is at most DATA_UPLOAD_MAX_MEMORY_SIZE, an upload

@@ -2,13 +2,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from mopsync import views
+from mopsync import account_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("mopsync.api_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("account/tokens/", account_views.api_tokens, name="account-tokens"),
+    path("account/tokens/<int:pk>/revoke/", account_views.revoke_api_token, name="account-token-revoke"),
     path("calendar/", include("campaigns.calendar_urls")),
     path("capacity/", include("capacity.urls")),
     path("", include("campaigns.urls")),

@@ -568,7 +568,8 @@ def django_setup() -> None:
 def add_users() -> dict[str, str]:
     """The extra users, in their roles, with API tokens. Returns username → token."""
     from django.contrib.auth.models import Group, User
-    from rest_framework.authtoken.models import Token
+
+    from mopsync.tokens import token_create
 
     tokens = {}
     for role, usernames in EXTRA_USERS.items():
@@ -576,7 +577,7 @@ def add_users() -> dict[str, str]:
         for username in usernames:
             user = User.objects.create_user(username=username, password=PASSWORD, email=f"{username}@soak.local")
             user.groups.add(group)
-            tokens[username] = Token.objects.create(user=user).key
+            tokens[username] = token_create(user=user, name="soak")[1]
     return tokens
 
 

@@ -40,7 +40,6 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.meta import TestPhase
@@ -62,6 +61,7 @@ from capacity.models import (
     StockLevel,
     Warehouse,
 )
+from mopsync.tokens import token_create
 from mopsync.wsgi import application
 from tests.helpers import approved, live, make_world, plan_data, submitted
 
@@ -195,7 +195,7 @@ def role(request, seeded):
 @pytest.fixture
 def auth_headers(request, role):
     user = request.getfixturevalue(role)
-    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    return {"Authorization": f"Token {token_create(user=user)[1]}"}
 
 
 @pytest.fixture

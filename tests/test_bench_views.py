@@ -3,9 +3,9 @@
 import json
 
 from django.test import RequestFactory
-from rest_framework.authtoken.models import Token
 
 from bench import views as bench_views
+from mopsync.tokens import token_create
 from tests.helpers import make_world, submitted
 
 
@@ -18,8 +18,8 @@ def test_bench_view_returns_the_api_lists_rows_with_their_lines(client, maya):
     world = make_world()
     first = submitted(world, maya)
     second = submitted(world, maya, name="Second")
-    token = Token.objects.create(user=maya)
-    request = RequestFactory().get("/bench/campaigns/?page_size=50", HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = token_create(user=maya)[1]
+    request = RequestFactory().get("/bench/campaigns/?page_size=50", HTTP_AUTHORIZATION=f"Token {key}")
     plain = json.loads(bench_views.campaigns(request).content)["results"]
     client.force_login(maya)
     api = client.get("/api/v1/campaigns/?page_size=50").json()["results"]

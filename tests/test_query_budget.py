@@ -21,13 +21,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from campaigns import metrics, services
 from campaigns.models import ActualOrders, Campaign, CampaignSpend, Notification, PromoWindow
 from campaigns.ops_views import SECTIONS
 from capacity.models import CapacityConstraint, ImportJob, LanePerformance, ReturnRecord
 from mopsync import versions
+from mopsync.tokens import token_create
 from tests.factories import InboundFactory, LaneFactory, SkuFactory, StockFactory, WarehouseFactory
 from tests.helpers import make_world, plan_data, session_queries
 
@@ -188,7 +188,7 @@ def request(brand: Brand, case: Case, *, after_write: bool = False) -> tuple[int
     """Queries, their SQL and the body of the second of two identical requests;
     `after_write`: with a write of campaign or stock data between them."""
     if case.api:
-        client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=brand.users[case.user])[0].key}")
+        client = Client(HTTP_AUTHORIZATION=f"Token {token_create(user=brand.users[case.user])[1]}")
     else:
         client = Client()
         client.force_login(brand.users[case.user])

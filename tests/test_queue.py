@@ -18,7 +18,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from campaigns import dashboard_selectors as dashboard
 from campaigns import selectors, services
@@ -26,6 +25,7 @@ from campaigns.models import Campaign, CampaignRegion, CampaignSku, Status
 from capacity.models import SignOff
 from mopsync import versions
 from mopsync.roles import MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
+from mopsync.tokens import token_create
 from tests import queue_reference as reference
 from tests.helpers import make_world, session_queries
 
@@ -203,7 +203,7 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_waiting(name):
     world = make_world()
     maya, omar = _user("maya", MARKETING), _user("omar", OPS_LEAD)
     if name == "api":
-        client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=omar).key}")
+        client = Client(HTTP_AUTHORIZATION=f"Token {token_create(user=omar)[1]}")
     else:
         client = Client()
         client.force_login(omar)
@@ -252,7 +252,7 @@ def test_the_queue_api_answers_what_its_serializer_renders(seed):
         ],
         many=True,
     ).data
-    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {token_create(user=user)[1]}")
 
     response = client.get("/api/v1/approval-queue/?page_size=200")
 
@@ -267,7 +267,7 @@ def test_the_queue_api_pages_and_counts_from_one_query():
     together are the queue in its order, and a page past the last is still a 404."""
     world = make_world()
     maya, omar = _user("maya", MARKETING), _user("omar", OPS_LEAD)
-    client = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=omar).key}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {token_create(user=omar)[1]}")
     url = "/api/v1/approval-queue/?page_size=50"
     empty = client.get(url).json()
     assert (empty["count"], empty["results"], empty["next"]) == (0, [], None)

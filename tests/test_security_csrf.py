@@ -15,9 +15,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from rest_framework.authtoken.models import Token
 
 from campaigns.models import CalendarFeed
+from mopsync.models import ApiToken
+from mopsync.tokens import token_create
 from tests.api_support import build, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,7 @@ def path_values(ctx) -> dict[str, dict[str, object]]:
         "capacity:import_sample": {"kind": "stock_levels"},
         "calendar:feed": {"token": ctx["feed"]},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+        "account-token-revoke": {"pk": ctx["api_token"]},
     }
 
 
@@ -82,14 +84,14 @@ def test_the_enumeration_finds_the_forms_and_htmx_actions():
     routes = {name for _, name in site_routes()}
     for name in ("campaigns:new", "campaigns:edit", "campaigns:action", "campaigns:sign_off", "campaigns:live_check",
                  "campaigns:inbox", "calendar:feed-regenerate", "capacity:stock_new", "capacity:constraint_delete",
-                 "capacity:imports", "login", "logout"):  # fmt: skip
+                 "capacity:imports", "login", "logout", "account-tokens", "account-token-revoke"):  # fmt: skip
         assert name in routes, name
 
 
 def watched() -> dict:
     return {
         **snapshot(),
-        "Token": list(Token.objects.order_by("pk").values()),
+        "ApiToken": list(ApiToken.objects.order_by("pk").values()),
         "CalendarFeed": list(CalendarFeed.objects.order_by("pk").values()),
         "User": list(User.objects.order_by("pk").values("pk", "password", "last_login")),
     }
@@ -99,6 +101,7 @@ def watched() -> dict:
 def test_every_site_post_without_a_token_is_refused_and_changes_nothing(who, maya, mark, ishaan, lata, omar, outsider):
     ctx = build("submitted", who)
     ctx["feed"] = CalendarFeed.objects.create(user=maya, token="feed-token-for-the-csrf-test").token
+    ctx["api_token"] = token_create(user=User.objects.get(username=who))[0].pk
     client = Client(enforce_csrf_checks=True)
     client.force_login(User.objects.get(username=who))
     client.get("/")  # the page sets the CSRF cookie: the request lacks only the token
@@ -162,7 +165,7 @@ def test_every_api_write_with_a_session_needs_the_token(who, maya, mark, ishaan,
     ctx = build("submitted", who)
     client = Client(enforce_csrf_checks=True)
     client.force_login(User.objects.get(username=who))
-    Token.objects.create(user=User.objects.get(username=who))
+    token_create(user=User.objects.get(username=who))
     before = watched()
 
     answered = []

@@ -19,7 +19,8 @@ import time_machine
 from axes.models import AccessAttempt
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+
+from mopsync.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +120,7 @@ def test_the_token_endpoint_locks_out_with_a_json_reason(client, maya, settings)
     response = token(client, "maya", "pw-maya")
     assert response.status_code == 429
     assert response.json()["code"] == "locked_out"
-    assert not Token.objects.filter(user=maya).exists()
+    assert not ApiToken.objects.filter(user=maya).exists()
 
     # The same count holds on the web login, and the lock-out ends after the cool-off.
     assert web_login(Client(), "maya", "pw-maya").status_code == 429
