@@ -204,7 +204,8 @@ def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None
 
 def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:
     """`campaigns.selectors.approval_queue` as rows for `queue_json`: paginate these."""
-    return campaign_rows(queue, "waiting_since", *(f"pending_{dimension}" for dimension in DIMENSIONS))
+    pending = (f"pending_{dimension}" for dimension in DIMENSIONS)
+    return campaign_rows(queue, "waiting_since", *pending, "changes_since_signoff")
 
 
 def queue_json(rows: Iterable[dict], results: dict, lines: dict | None = None) -> list[dict]:
@@ -220,6 +221,7 @@ def queue_json(rows: Iterable[dict], results: dict, lines: dict | None = None) -
             "scale_up": row["status"] != Status.SUBMITTED,
             "waiting_since": None if row["waiting_since"] is None else waiting_since(row["waiting_since"]),
             "check": results[row["id"]].as_dict(),
+            "changes_since_signoff": [change.as_dict() for change in selectors.changes_since_signoff(row)],
         }
         for row, campaign in zip(rows, campaigns_json(rows, lines), strict=True)
     ]

@@ -72,6 +72,8 @@ class QueueRow:
     max_fit: int | None
     # Per dimension the user decides: (dimension, largest orders/day that fits or None, short of the plan?)
     limits: list[tuple[str, int | None, bool]] = field(default_factory=list)
+    # What changed since ops last decided on the plan, in words (`selectors.changes_since_signoff`).
+    changes: list = field(default_factory=list)
 
     @property
     def started_days_ago(self) -> int:
@@ -94,6 +96,7 @@ def _queue_row(entry: selectors.QueueEntry, result, *, today: date, now: datetim
         overdue=selectors.signoff_overdue(campaign, now=now),
         max_fit=_limit(result.max_orders_per_day) if result else None,
         limits=[(d, limit, limit is not None and limit < campaign.orders_per_day) for d, limit in limits],
+        changes=selectors.changes_since_signoff(campaign),
     )
 
 

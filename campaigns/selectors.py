@@ -28,8 +28,17 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from campaigns import workflow
-from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, PromoWindow, Status
+from campaigns import plan_changes, workflow
+from campaigns.models import (
+    VALID_FROM,
+    AuditEvent,
+    Campaign,
+    CampaignRegion,
+    CampaignSku,
+    Comment,
+    PromoWindow,
+    Status,
+)
 from capacity import checks
 from capacity import selectors as capacity_selectors
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
@@ -52,6 +61,38 @@ def campaign_list() -> QuerySet[Campaign]:
         Prefetch("region_lines", queryset=CampaignRegion.objects.select_related("region__warehouse")),
         Prefetch("signoffs", queryset=SignOff.objects.select_related("actor")),
     )
+
+
+def changes_since_signoff(campaign) -> list[plan_changes.FieldChange]:
+    """What changed in a campaign's plan since ops last decided on it (a sign-off of any
+    dimension; before any, since it was submitted), field by field, in people's words.
+
+    `campaign`: a campaign, or a row of its fields with `changes_since_signoff`. The
+    services keep the changes on the campaign's row as they write (`plan_changes.diff`
+    of the plan last signed off and the current one), so any list of campaigns shows
+    them at no query of its own: the approval queue keeps its fixed count."""
+    stored = campaign["changes_since_signoff"] if isinstance(campaign, dict) else campaign.changes_since_signoff
+    return plan_changes.changes_of(stored)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """An audit event or a comment on a campaign's timeline."""
+
+    kind: str  # "event" or "comment"
+    at: datetime
+    item: object
+    changes: tuple = ()  # an event's changes of the plan, in words
+
+
+def campaign_timeline(campaign: Campaign) -> list[TimelineItem]:
+    """A campaign's audit events and discussion comments, oldest first, interleaved by
+    time: two queries, whatever their number."""
+    events = AuditEvent.objects.filter(campaign=campaign).select_related("actor")
+    comments = Comment.objects.filter(campaign=campaign).select_related("author")
+    items = [TimelineItem("event", e.created_at, e, tuple(plan_changes.event_changes(e))) for e in events]
+    items += [TimelineItem("comment", c.created_at, c) for c in comments]
+    return sorted(items, key=lambda t: (t.at, t.kind == "comment", t.item.pk))
 
 
 # A line of a plan: the SKU's or region's id, code and name, and its share.

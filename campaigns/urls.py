@@ -14,6 +14,7 @@ urlpatterns = [
     path("campaigns/check/", views.live_check, name="live_check"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="edit"),
+    path("campaigns/<int:pk>/comments/", views.campaign_comment, name="comments"),
     path("campaigns/<int:pk>/<slug:action>/", views.campaign_action, name="action"),
     path("inbox/", views.inbox, name="inbox"),
 ]

@@ -246,6 +246,7 @@ def test_the_queue_api_answers_what_its_serializer_renders(seed):
                 "scale_up": e.scale_up,
                 "waiting_since": e.waiting_since,
                 "check": results[e.campaign.pk].as_dict(),
+                "changes_since_signoff": [c.as_dict() for c in selectors.changes_since_signoff(e.campaign)],
             }
             for e in expected_entries
         ],
