@@ -1,10 +1,12 @@
 """Reads shared by the web views, the API and the tasks."""
 
+import dataclasses
 import functools
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -77,22 +79,58 @@ def changes_since_signoff(campaign) -> list[plan_changes.FieldChange]:
 
 @dataclass(frozen=True)
 class TimelineItem:
-    """An audit event or a comment on a campaign's timeline."""
+    """An audit event or a comment on a campaign's timeline. A comment has no action,
+    states or version; its `text` is its body, `who` its author."""
 
     kind: str  # "event" or "comment"
+    pk: int
     at: datetime
-    item: object
-    changes: tuple = ()  # an event's changes of the plan, in words
+    action: str
+    from_status: str
+    to_status: str
+    plan_version: int
+    text: str  # an event's comment, a comment's body
+    changes: dict  # an event's recorded changes
+    who: str | None  # the actor's or author's username; None: the scheduler
+    plan_changes: tuple = ()  # an event's changes of the plan, in words
+
+
+TIMELINE_COLUMNS = ("t_kind", "t_id", "t_at", "t_action", "t_from", "t_to", "t_version", "t_text", "t_changes", "t_who")
 
 
 def campaign_timeline(campaign: Campaign) -> list[TimelineItem]:
     """A campaign's audit events and discussion comments, oldest first, interleaved by
-    time: two queries, whatever their number."""
-    events = AuditEvent.objects.filter(campaign=campaign).select_related("actor")
-    comments = Comment.objects.filter(campaign=campaign).select_related("author")
-    items = [TimelineItem("event", e.created_at, e, tuple(plan_changes.event_changes(e))) for e in events]
-    items += [TimelineItem("comment", c.created_at, c) for c in comments]
-    return sorted(items, key=lambda t: (t.at, t.kind == "comment", t.item.pk))
+    time: one query (UNION ALL of both), whatever their number; the campaign page stays
+    within its budget of queries (tests/test_query_budget.py)."""
+    username = f"__{get_user_model().USERNAME_FIELD}"
+    text = Cast(Value(""), CharField())
+
+    def rows(queryset, kind: int, **given):
+        columns = {"t_kind": Value(kind), "t_id": F("id"), "t_at": F("created_at"), **given}
+        return queryset.order_by().annotate(**columns).values_list(*TIMELINE_COLUMNS)
+
+    events = rows(
+        AuditEvent.objects.filter(campaign=campaign), 0, t_action=F("action"), t_from=F("from_status"),
+        t_to=F("to_status"), t_version=F("plan_version"), t_text=F("comment"), t_changes=F("changes"),
+        t_who=F("actor" + username),
+    )  # fmt: skip
+    comments = rows(
+        Comment.objects.filter(campaign=campaign), 1, t_action=text, t_from=text, t_to=text,
+        t_version=Cast(Value(0), IntegerField()), t_text=F("body"),
+        t_changes=Cast(Value(None), AuditEvent._meta.get_field("changes")), t_who=F("author" + username),
+    )  # fmt: skip
+    items = []
+    for kind, pk, at, action, from_status, to_status, version, body, changes, who in events.union(
+        comments, all=True
+    ).order_by("t_at", "t_kind", "t_id"):
+        item = TimelineItem(
+            "comment" if kind else "event", pk, at, action, from_status, to_status, version, body,
+            changes if isinstance(changes, dict) else {}, who,
+        )  # fmt: skip
+        if not kind:
+            item = dataclasses.replace(item, plan_changes=tuple(plan_changes.event_changes(item)))
+        items.append(item)
+    return items
 
 
 # A line of a plan: the SKU's or region's id, code and name, and its share.
