@@ -28,6 +28,7 @@ from campaigns.models import (
     CampaignRegion,
     CampaignSku,
     CampaignSpend,
+    Comment,
     Notification,
     PostCampaignReview,
     Preference,
@@ -72,6 +73,7 @@ NOT_ADDABLE = [
     SignOff,
     Reservation,
     AuditEvent,
+    Comment,
     Notification,
     CalendarFeed,
     AlertLog,
@@ -145,6 +147,7 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
         fulfilment_cost=50,
     )  # fmt: skip
     CampaignSpend.objects.create(date=far, campaign=campaign, spend=100)
+    Comment.objects.create(campaign=campaign, author=owner, body=f"About {name} and TEE-01")
     return campaign
 
 
