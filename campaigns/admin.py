@@ -21,6 +21,7 @@ from campaigns.models import (
     CampaignRegion,
     CampaignSku,
     CampaignSpend,
+    Comment,
     Delegation,
     Notification,
     PostCampaignReview,
@@ -272,6 +273,17 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ordering = ["-created_at", "-id"]
     date_hierarchy = "created_at"
     list_select_related = ["campaign", "actor"]
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnlyAdmin):
+    """The campaigns' discussion: append-only, written through `services.comment_add`."""
+
+    list_display = ["created_at", "campaign", "author"]
+    search_fields = ["campaign__name", "author__username", "body"]
+    ordering = ["-created_at", "-id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["campaign", "author"]
 
 
 # --------------------------------------------------------------------------- calendar and reviews

@@ -233,6 +233,25 @@ class CampaignViewSet(
         page = self.paginate_queryset(AuditEvent.objects.filter(campaign=campaign).select_related("actor"))
         return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
 
+    @extend_schema(
+        methods=["get"], summary="The campaign's discussion", responses={200: s.CommentSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["post"],
+        summary="Comment on the campaign (@username notifies them; the plan is unchanged)",
+        request=s.CommentAddSerializer,
+        responses={201: s.CommentSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
+    )
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        campaign = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(campaign.comments.select_related("author").order_by("created_at", "id"))
+            return self.get_paginated_response(s.CommentSerializer(page, many=True).data)
+        body = request.data.get("body") if hasattr(request.data, "get") else None  # the service says what is wrong
+        comment = services.comment_add(actor=request.user, campaign=campaign, body=body)
+        return Response(s.CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
     def _comment(self, request) -> str:
         serializer = s.CommentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

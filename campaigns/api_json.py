@@ -205,7 +205,8 @@ def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None
 
 def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:
     """`campaigns.selectors.approval_queue` as rows for `queue_json`: paginate these."""
-    return campaign_rows(queue, "waiting_since", *(f"pending_{dimension}" for dimension in DIMENSIONS))
+    pending = (f"pending_{dimension}" for dimension in DIMENSIONS)
+    return campaign_rows(queue, "waiting_since", *pending, "changes_since_signoff")
 
 
 def queue_json(
@@ -229,6 +230,7 @@ def queue_json(
                 "waiting_since": None if row["waiting_since"] is None else waiting_since(row["waiting_since"]),
                 "check": check_json(results[row["id"]], row),
                 "on_behalf_of": {dimension: absent.get_username() for dimension, absent in behalf.items()},
+                "changes_since_signoff": [change.as_dict() for change in selectors.changes_since_signoff(row)],
             }
         )
     return entries

@@ -71,6 +71,8 @@ class QueueRow:
     verdict: verdicts.Verdict | None = None  # the check in words
     # Per dimension the user decides for an approver who is away (delegation): their name.
     on_behalf: dict[str, str] = field(default_factory=dict)
+    # What changed since ops last decided on the plan, in words (`selectors.changes_since_signoff`).
+    changes: list = field(default_factory=list)
 
     @property
     def started_days_ago(self) -> int:
@@ -108,6 +110,7 @@ def _queue_row(
         limits=limits,
         verdict=campaign_verdict(result, campaign),
         on_behalf={d: person(absent) for d, absent in behalf.items()},
+        changes=selectors.changes_since_signoff(campaign),
     )
 
 

@@ -128,6 +128,12 @@ class Campaign(models.Model):
     scale_up_pending = models.BooleanField(default=False)
     late_notice = models.BooleanField(default=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # What changed since ops last looked (`campaigns.plan_changes`): the plan as it stood at
+    # the last sign-off of any dimension (or, before any, at submission), and the changes
+    # from it to the current plan, written by the services that change either, so that the
+    # queue, the page and the API read them with the row (no query of their own).
+    signed_off_plan = models.JSONField(default=dict, blank=True, editable=False)
+    changes_since_signoff = models.JSONField(default=list, blank=True, editable=False)
     signoff_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -282,6 +288,38 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only")
+
+
+class CommentQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Comments are append-only")
+
+    def delete(self):
+        raise TypeError("Comments are append-only")
+
+
+class Comment(models.Model):
+    """A message in a campaign's discussion thread (`services.comment_add`): append-only,
+    and never a change of the plan."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaign_comments")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["campaign", "created_at"], name="comment_campaign_time")]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author_id} on {self.campaign_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Comments are append-only")
+        super().save(*args, **kwargs)
 
 
 class PostCampaignReview(models.Model):

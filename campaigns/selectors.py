@@ -1,5 +1,6 @@
 """Reads shared by the web views, the API and the tasks."""
 
+import dataclasses
 import functools
 from collections import namedtuple
 from dataclasses import dataclass
@@ -29,8 +30,18 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from campaigns import workflow
-from campaigns.models import VALID_FROM, Campaign, CampaignRegion, CampaignSku, Delegation, PromoWindow, Status
+from campaigns import plan_changes, workflow
+from campaigns.models import (
+    VALID_FROM,
+    AuditEvent,
+    Campaign,
+    CampaignRegion,
+    CampaignSku,
+    Comment,
+    Delegation,
+    PromoWindow,
+    Status,
+)
 from capacity import checks
 from capacity import selectors as capacity_selectors
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
@@ -55,6 +66,74 @@ def campaign_list() -> QuerySet[Campaign]:
         Prefetch("region_lines", queryset=CampaignRegion.objects.select_related("region__warehouse")),
         Prefetch("signoffs", queryset=SignOff.objects.select_related("actor")),
     )
+
+
+def changes_since_signoff(campaign) -> list[plan_changes.FieldChange]:
+    """What changed in a campaign's plan since ops last decided on it (a sign-off of any
+    dimension; before any, since it was submitted), field by field, in people's words.
+
+    `campaign`: a campaign, or a row of its fields with `changes_since_signoff`. The
+    services keep the changes on the campaign's row as they write (`plan_changes.diff`
+    of the plan last signed off and the current one), so any list of campaigns shows
+    them at no query of its own: the approval queue keeps its fixed count."""
+    stored = campaign["changes_since_signoff"] if isinstance(campaign, dict) else campaign.changes_since_signoff
+    return plan_changes.changes_of(stored)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """An audit event or a comment on a campaign's timeline. A comment has no action,
+    states or version; its `text` is its body, `who` its author."""
+
+    kind: str  # "event" or "comment"
+    pk: int
+    at: datetime
+    action: str
+    from_status: str
+    to_status: str
+    plan_version: int
+    text: str  # an event's comment, a comment's body
+    changes: dict  # an event's recorded changes
+    who: str | None  # the actor's or author's username; None: the scheduler
+    plan_changes: tuple = ()  # an event's changes of the plan, in words
+
+
+TIMELINE_COLUMNS = ("t_kind", "t_id", "t_at", "t_action", "t_from", "t_to", "t_version", "t_text", "t_changes", "t_who")
+
+
+def campaign_timeline(campaign: Campaign) -> list[TimelineItem]:
+    """A campaign's audit events and discussion comments, oldest first, interleaved by
+    time: one query (UNION ALL of both), whatever their number; the campaign page stays
+    within its budget of queries (tests/test_query_budget.py)."""
+    username = f"__{get_user_model().USERNAME_FIELD}"
+    text = Cast(Value(""), CharField())
+
+    def rows(queryset, kind: int, **given):
+        columns = {"t_kind": Value(kind), "t_id": F("id"), "t_at": F("created_at"), **given}
+        return queryset.order_by().annotate(**columns).values_list(*TIMELINE_COLUMNS)
+
+    events = rows(
+        AuditEvent.objects.filter(campaign=campaign), 0, t_action=F("action"), t_from=F("from_status"),
+        t_to=F("to_status"), t_version=F("plan_version"), t_text=F("comment"), t_changes=F("changes"),
+        t_who=F("actor" + username),
+    )  # fmt: skip
+    comments = rows(
+        Comment.objects.filter(campaign=campaign), 1, t_action=text, t_from=text, t_to=text,
+        t_version=Cast(Value(0), IntegerField()), t_text=F("body"),
+        t_changes=Cast(Value(None), AuditEvent._meta.get_field("changes")), t_who=F("author" + username),
+    )  # fmt: skip
+    items = []
+    for kind, pk, at, action, from_status, to_status, version, body, changes, who in events.union(
+        comments, all=True
+    ).order_by("t_at", "t_kind", "t_id"):
+        item = TimelineItem(
+            "comment" if kind else "event", pk, at, action, from_status, to_status, version, body,
+            changes if isinstance(changes, dict) else {}, who,
+        )  # fmt: skip
+        if not kind:
+            item = dataclasses.replace(item, plan_changes=tuple(plan_changes.event_changes(item)))
+        items.append(item)
+    return items
 
 
 # A line of a plan: the SKU's or region's id, code and name, and its share.

@@ -1,9 +1,11 @@
 """Translation between JSON and campaigns. Input serializers check types and shapes;
 the rules (shares add up, codes exist, transitions) are the services' job."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.models import AuditEvent, Campaign, Channel, Delegation, Notification, PromoWindow
+from campaigns import plan_changes
+from campaigns.models import AuditEvent, Campaign, Channel, Comment, Delegation, Notification, PromoWindow
 from capacity.models import Dimension, SignOff
 
 
@@ -163,8 +165,20 @@ class CapacityCheckSerializer(serializers.Serializer):
     binding = BindingSerializer(allow_null=True, help_text="What sets max_orders_per_day (null: nothing limits it).")
 
 
+class PlanChangeSerializer(serializers.Serializer):
+    """A changed field of a plan (`campaigns.plan_changes.FieldChange`): its label, both
+    values as the audit trail records them, and the change in people's words."""
+
+    field = serializers.CharField()
+    label = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    text = serializers.CharField()
+
+
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    plan_changes = serializers.SerializerMethodField()
 
     class Meta:
         model = AuditEvent
@@ -177,11 +191,31 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "plan_version",
             "comment",
             "changes",
+            "plan_changes",
             "created_at",
         ]
 
     def get_actor(self, event) -> str | None:
         return event.actor.get_username() if event.actor_id else None
+
+    @extend_schema_field(PlanChangeSerializer(many=True))
+    def get_plan_changes(self, event) -> list[dict]:
+        """What the event changed in the plan (an edit, a scale-up), in words."""
+        return [change.as_dict() for change in plan_changes.event_changes(event)]
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.get_username", read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "author", "body", "created_at"]
+
+
+class CommentAddSerializer(serializers.Serializer):
+    """Input of a comment: the service checks it (not empty, at most 5,000 characters, no NUL)."""
+
+    body = serializers.CharField()
 
 
 class QueueEntrySerializer(serializers.Serializer):
@@ -195,6 +229,7 @@ class QueueEntrySerializer(serializers.Serializer):
         default=dict,
         help_text="Dimensions you decide for an approver away today (delegation): dimension → their username.",
     )
+    changes_since_signoff = PlanChangeSerializer(many=True)
 
 
 class CalendarEntrySerializer(serializers.Serializer):

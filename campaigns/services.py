@@ -14,21 +14,24 @@ Refusals are `mopsync.errors` exceptions; nothing is changed when one is raised.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from campaigns import metrics, notifications, selectors, workflow
+from campaigns import metrics, notifications, plan_changes, selectors, workflow
 from campaigns.models import (
     AuditEvent,
     Campaign,
     CampaignRegion,
     CampaignSku,
     Channel,
+    Comment,
     Delegation,
     Notification,
     PostCampaignReview,
@@ -44,7 +47,7 @@ from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, W
 from capacity.selectors import load_snapshot
 from mopsync import versions
 from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, Rule, TransitionNotAllowed
-from mopsync.roles import MARKETING, OPS_LEAD, keeps
+from mopsync.roles import ALL_ROLES, MARKETING, OPS_LEAD, can_read, keeps
 from mopsync.validation import FieldErrors, clean_date, clean_text
 
 # Fields of a plan and the sign-off dimensions a change to them touches (rule 3).
@@ -102,14 +105,25 @@ def _plan_values(campaign: Campaign) -> dict[str, Any]:
     return values
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return {getattr(obj, "code", str(obj)): _jsonable(share) for obj, share in value}
-    return value
+_jsonable = plan_changes.jsonable  # a plan value as the audit trail records it
+
+
+def _mark_signed_off(campaign: Campaign) -> list[str]:
+    """What ops decided on is now the plan to compare with: no changes since (the fields
+    `save` must write)."""
+    campaign.signed_off_plan = plan_changes.snapshot(_plan_values(campaign))
+    campaign.changes_since_signoff = []
+    return ["signed_off_plan", "changes_since_signoff"]
+
+
+def _note_changes(campaign: Campaign, plan: dict[str, Any]) -> list[str]:
+    """The changes from the plan ops last decided on to `plan` (`_plan_values`), kept on
+    the campaign for the queue, its page and the API (the fields `save` must write).
+    A plan never submitted has nothing to compare with."""
+    if not campaign.signed_off_plan:
+        return []
+    campaign.changes_since_signoff = plan_changes.diff(campaign.signed_off_plan, plan_changes.snapshot(plan))
+    return ["changes_since_signoff"]
 
 
 def _lines_key(lines) -> dict[int, Decimal]:
@@ -320,7 +334,7 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
 
     for name in PLAN_MODEL_FIELDS:
         setattr(campaign, name, after[name])
-    update_fields = [*PLAN_MODEL_FIELDS, "updated_at"]
+    update_fields = [*PLAN_MODEL_FIELDS, "updated_at", *_note_changes(campaign, after)]
     _write_lines(campaign, cleaned)
     submitted_before = campaign.status != Status.DRAFT
     voided: list[str] = []
@@ -353,7 +367,15 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
                 campaign.approved_orders_per_day = min(campaign.approved_orders_per_day, campaign.orders_per_day)
                 campaign.save(update_fields=["approved_orders_per_day", "updated_at"])
 
-    _audit(campaign, actor, "edit", from_status, changes={"changed": changes, "voided": voided})
+    names = {
+        field: {obj.code: obj.name for obj, _ in [*before[field], *after[field]]}
+        for field in plan_changes.LINES
+        if field in changes
+    }
+    _audit(
+        campaign, actor, "edit", from_status,
+        changes={"changed": changes, "voided": voided, **({"names": names} if names else {})},
+    )  # fmt: skip
     versions.changed(versions.DATA)
     if voided:
         queue_notification(
@@ -405,10 +427,12 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
     from_status = campaign.status
     campaign.status = step.to_state
     campaign.submitted_at = now
+    # Before any sign-off, what changes are counted from is the plan as submitted.
+    baseline = [] if campaign.signoffs.all() else _mark_signed_off(campaign)
     campaign.save(
         update_fields=[
             "status", "plan_version", "inventory_valid_from", "courier_valid_from",
-            "late_notice", "signoff_due_at", "submitted_at", "updated_at",
+            "late_notice", "signoff_due_at", "submitted_at", "updated_at", *baseline,
         ]
     )  # fmt: skip
     _audit(
@@ -555,8 +579,11 @@ def campaign_sign_off(
         campaign.status = Status.REJECTED
         _release(campaign)
     campaign.save(
-        update_fields=["status", "approved_orders_per_day", "orders_per_day", "scale_up_pending", "updated_at"]
-    )
+        update_fields=[
+            "status", "approved_orders_per_day", "orders_per_day", "scale_up_pending", "updated_at",
+            *_mark_signed_off(campaign),  # any decision: ops have seen this plan
+        ]
+    )  # fmt: skip
     _audit(
         campaign, actor, "sign_off", from_status, comment=comment,
         changes={
@@ -747,7 +774,7 @@ def campaign_scale_up(*, campaign: Campaign, actor, orders_per_day: Any, comment
     campaign.save(
         update_fields=[
             "plan_version", "orders_per_day", "forecast_basis", "sessions_per_day", "conversion_rate",
-            "scale_up_pending", "updated_at",
+            "scale_up_pending", "updated_at", *_note_changes(campaign, _plan_values(campaign)),
         ]
     )  # fmt: skip
     _audit(campaign, actor, "scale_up", campaign.status, comment=comment, changes={"orders_per_day": [old, new_volume]})
@@ -989,6 +1016,64 @@ def delegation_clear(*, actor, delegation: Delegation) -> None:
     with transaction.atomic():
         Delegation.objects.filter(pk=delegation.pk).delete()
         versions.changed(versions.DATA)
+
+
+# --------------------------------------------------------------------------- discussion
+
+COMMENT_MAX_LENGTH = 5000
+# "@maya", "@omar.k": a username (Django's letters, digits and @.+-_ but "@") after a
+# space, a bracket or the start; a full stop or hyphen that ends it ends the sentence.
+MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]+)")
+
+
+def mentioned_usernames(body: str) -> list[str]:
+    """The @usernames in a comment, each once, in the order they come."""
+    found: dict[str, None] = {}
+    for match in MENTION.finditer(body):
+        name = match.group(1).rstrip(".-")
+        if name:
+            found.setdefault(name, None)
+    return list(found)
+
+
+@transaction.atomic
+def comment_add(*, actor, campaign: Campaign, body: Any) -> Comment:
+    """Add a comment to a campaign's discussion thread; each @mentioned user is notified
+    (kind "mention", one notification each).
+
+    Rules: anyone who can read the campaign may comment (signed in with a mopsync role,
+    or staff: every such user sees every campaign); the body is text, not empty, at most
+    5,000 characters, without NUL. Only users who could read it are notified (unknown
+    names, inactive users, users without a role and the author are ignored). A comment
+    never changes the plan: no plan version, no sign-off voided, no audit event.
+    """
+    if not can_read(actor):
+        raise NotPermitted("Commenting needs a mopsync role: ask an admin to add you to a team.")
+    errors = FieldErrors()
+    text = clean_text(body, field="body", errors=errors, max_length=COMMENT_MAX_LENGTH, required=True, multiline=True)
+    if errors:
+        raise InvalidInput(dict(errors))
+    comment = Comment.objects.create(campaign=campaign, author=actor, body=text)
+    names = mentioned_usernames(text)
+    if names:
+        readers = Q(groups__name__in=ALL_ROLES) | Q(is_staff=True) | Q(is_superuser=True)
+        mentioned = (
+            get_user_model()
+            .objects.filter(readers, is_active=True, username__in=names)
+            .exclude(pk=actor.pk)
+            .distinct()
+            .order_by("pk")
+        )
+        queue_notification(
+            kind="mention",
+            campaign=campaign,
+            subject=f"{actor.get_username()} mentioned you on {campaign.name}"[:250],
+            body=text,
+            users=list(mentioned),
+            slack=False,
+        )
+    versions.changed(versions.DATA)
+    return comment
 
 
 # --------------------------------------------------------------------------- inbox

@@ -17,6 +17,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("campaigns/<int:pk>/clone/", views.campaign_clone, name="clone"),
+    path("campaigns/<int:pk>/comments/", views.campaign_comment, name="comments"),
     path("campaigns/<int:pk>/<slug:action>/", views.campaign_action, name="action"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),

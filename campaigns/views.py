@@ -29,7 +29,7 @@ from campaigns.forms import (
     share_total,
     with_one_more_line,
 )
-from campaigns.models import AuditEvent, Campaign, Notification, Preference
+from campaigns.models import Campaign, Notification, Preference
 from campaigns.validation import clean_plan
 from capacity import checks, verdicts
 from capacity.selectors import load_snapshot
@@ -273,42 +273,76 @@ def live_check(request):
     return render(request, "campaigns/_check.html", context)
 
 
-@reader
-def campaign_detail(request, pk: int):
-    campaign = get_object_or_404(selectors.campaign_page(), pk=pk)
+def _detail_context(request, campaign) -> dict:
     today = timezone.localdate()
     sku_lines, region_lines = selectors.campaign_lines([campaign.pk]).get(campaign.pk, ([], []))
     result = selectors.campaign_capacity_check(campaign, today=today, cached=True, lines=(sku_lines, region_lines))
     reservations = selectors.reservation_summary(campaign)
-    return render(
-        request,
-        "campaigns/detail.html",
-        {
-            "campaign": campaign,
-            "sku_lines": sku_lines,
-            "region_lines": region_lines,
-            "result": result,
-            "approvals": campaign.current_approvals(),
-            "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),
-            "pending": workflow.pending_dimensions(campaign),
-            # Each dimension the user may decide, with what it alone takes and the cap its form
-            # offers when the plan does not fit it.
-            "signable": [
-                (
-                    d,
-                    verdicts.dimension_sentence(result, d, campaign.orders_per_day),
-                    verdicts.suggested_cap(result, d, campaign.orders_per_day),
-                )
-                for d in workflow.signable_dimensions(campaign, request.user)
-            ],
-            "actions": workflow.available_actions(campaign, request.user),
-            "reservations": reservations,
-            "events": AuditEvent.objects.filter(campaign=campaign).select_related("actor"),
-            "scale_form": ScaleUpForm(),
-            "today": timezone.localdate(),
-            "can_plan": workflow.permits(request.user, None, "create"),
-        },
-    )
+    return {
+        "campaign": campaign,
+        "sku_lines": sku_lines,
+        "region_lines": region_lines,
+        "result": result,
+        "approvals": campaign.current_approvals(),
+        "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),
+        "pending": workflow.pending_dimensions(campaign),
+        # Each dimension the user may decide, with what it alone takes and the cap its form
+        # offers when the plan does not fit it.
+        "signable": [
+            (
+                d,
+                verdicts.dimension_sentence(result, d, campaign.orders_per_day),
+                verdicts.suggested_cap(result, d, campaign.orders_per_day),
+            )
+            for d in workflow.signable_dimensions(campaign, request.user)
+        ],
+        "actions": workflow.available_actions(campaign, request.user),
+        "reservations": reservations,
+        "changes": selectors.changes_since_signoff(campaign),
+        **_timeline_context(campaign),
+        "scale_form": ScaleUpForm(),
+        "today": today,
+        "can_plan": workflow.permits(request.user, None, "create"),
+    }
+
+
+def _timeline_context(campaign, *, error: str = "", body: str = "") -> dict:
+    return {
+        "campaign": campaign,
+        "timeline": selectors.campaign_timeline(campaign),
+        "comment_error": error,
+        "comment_body": body,
+        "comment_max_length": services.COMMENT_MAX_LENGTH,
+    }
+
+
+@reader
+def campaign_detail(request, pk: int):
+    campaign = get_object_or_404(selectors.campaign_page(), pk=pk)
+    return render(request, "campaigns/detail.html", _detail_context(request, campaign))
+
+
+@reader
+@require_POST
+def campaign_comment(request, pk: int):
+    """Add a comment to the campaign's discussion. htmx: answers with the timeline again
+    (with the refusal and what was typed, if refused). Without JavaScript: back to the
+    page, or the page again with the refusal (400)."""
+    campaign = get_object_or_404(selectors.campaign_page(), pk=pk)
+    body = request.POST.get("body", "")
+    error = ""
+    try:
+        services.comment_add(actor=request.user, campaign=campaign, body=body)
+    except DomainError as exc:
+        error = refusal_text(exc)
+    if request.htmx:
+        context = _timeline_context(campaign, error=error, body=body if error else "")
+        return render(request, "campaigns/_timeline.html", context)
+    if error:
+        context = {**_detail_context(request, campaign), **_timeline_context(campaign, error=error, body=body)}
+        return render(request, "campaigns/detail.html", context, status=400)
+    messages.success(request, "Comment added.")
+    return redirect(reverse("campaigns:detail", args=[campaign.pk]) + "#timeline")
 
 
 @reader

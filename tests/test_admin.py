@@ -28,6 +28,7 @@ from campaigns.models import (
     CampaignRegion,
     CampaignSku,
     CampaignSpend,
+    Comment,
     Delegation,
     Notification,
     PostCampaignReview,
@@ -74,6 +75,7 @@ NOT_ADDABLE = [
     SignOff,
     Reservation,
     AuditEvent,
+    Comment,
     Notification,
     CalendarFeed,
     AlertLog,
@@ -148,6 +150,7 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
         fulfilment_cost=50,
     )  # fmt: skip
     CampaignSpend.objects.create(date=far, campaign=campaign, spend=100)
+    Comment.objects.create(campaign=campaign, author=owner, body=f"About {name} and TEE-01")
     return campaign
 
 

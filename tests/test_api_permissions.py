@@ -45,6 +45,8 @@ def _days(n: int) -> dt.date:
 
 
 BODIES = {
+    "discussion": lambda ctx: {"body": "@omar can couriers take this?"},
+    "discussion_bad": lambda ctx: {"body": ""},
     "sku": lambda ctx: {"code": "HOOD-01", "name": "Hoodie", "safety_stock": 10},
     "sku_edit": lambda ctx: {"name": "Cotton tee, organic"},
     "warehouse": lambda ctx: {"code": "BLR-WH", "name": "Bengaluru", "daily_dispatch_capacity": 500},
@@ -221,6 +223,9 @@ SPEC = [
     row("POST",   C + "resume/",                "live",      None,               401, 403, 409, 403, 403, 403, 409),
     row("POST",   C + "scale-up/",              "submitted", "scale_up",         401, 403, 409, 403, 403, 403, 403),
     row("GET",    C + "events/",                "live",      None,               401, 403, 200, 200, 200, 200, 200),
+    row("GET",    C + "comments/",              "live",      None,               401, 403, 200, 200, 200, 200, 200),
+    row("POST",   C + "comments/",              "live",      "discussion",       401, 403, 201, 201, 201, 201, 201),
+    row("POST",   C + "comments/",              "submitted", "discussion_bad",   401, 403, 400, 400, 400, 400, 400),
 
     row("GET",    "approval-queue/",            "submitted", None,               401, 403, 200, 200, 200, 200, 200),
     row("GET",    "calendar/",                  "submitted", None,               401, 403, 200, 200, 200, 200, 200),

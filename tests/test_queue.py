@@ -247,6 +247,7 @@ def test_the_queue_api_answers_what_its_serializer_renders(seed):
                 "scale_up": e.scale_up,
                 "waiting_since": e.waiting_since,
                 "check": check_json(results[e.campaign.pk], e.campaign),
+                "changes_since_signoff": [c.as_dict() for c in selectors.changes_since_signoff(e.campaign)],
             }
             for e in expected_entries
         ],
