@@ -69,9 +69,10 @@ soak: $(STAMP)
 
 # The README's pictures (docs/screenshots/): Playwright in Chromium on the demo brand,
 # written to var/e2e/ as small palette PNGs, then copied.
-SCREENSHOTS := calendar-month-1280 calendar-agenda-390
+SCREENSHOTS := calendar-month-1280 calendar-agenda-390 plan-form-10-lines resubmitted-diff
 screenshots: $(STAMP)
-	MOPSYNC_REQUIRE_E2E=1 $(BIN)/python -m pytest -p no:randomly tests/e2e/test_e2e_screenshots.py
+	MOPSYNC_REQUIRE_E2E=1 $(BIN)/python -m pytest -p no:randomly tests/e2e/test_e2e_screenshots.py \
+		tests/e2e/test_e2e_plan_lines.py tests/e2e/test_e2e_plan_changes.py
 	mkdir -p docs/screenshots
 	for name in $(SCREENSHOTS); do cp var/e2e/$$name.png docs/screenshots/; done
 

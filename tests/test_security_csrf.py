@@ -49,6 +49,8 @@ def path_values(ctx) -> dict[str, dict[str, object]]:
         "campaigns:detail": campaign,
         "campaigns:edit": campaign,
         "campaigns:clone": campaign,
+        "campaigns:comments": campaign,
+        "campaigns:inbox_read": {"pk": ctx["notification"]},
         "campaigns:add_line": {"kind": "skus"},
         "campaigns:action": {**campaign, "action": "cancel"},
         "capacity:stock_edit": {"pk": ctx["stock"]},

@@ -217,7 +217,7 @@ def load_users(result: Result) -> dict[str, User]:
             user.first_name = user.first_name or first
             user.last_name = user.last_name or last
             user.save(update_fields=["email", "first_name", "last_name"])
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])  # a flushed test database has none
         users[username] = user
     admin, created = User.objects.get_or_create(
         username="admin",

@@ -1,9 +1,8 @@
 """In a real browser: a resubmitted plan shows what changed since the sign-off on the queue
 and the campaign page, and a comment joins the timeline in place (htmx) and notifies the
-user it mentions. Saves docs/screenshots/resubmitted-diff.png (the queue entry)."""
+user it mentions. Saves var/e2e/resubmitted-diff.png (the queue entry; `make screenshots` copies it to docs/)."""
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,10 +15,8 @@ from tests.helpers import approved, make_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "resubmitted-diff.png"
 
-
-def test_resubmitted_plan_shows_its_changes_and_the_thread_takes_a_comment(page, maya, ishaan, lata, omar):
+def test_resubmitted_plan_shows_its_changes_and_the_thread_takes_a_comment(page, artifacts, maya, ishaan, lata, omar):
     world = make_world()
     cap2 = SkuFactory(code="CAP-02", name="Snapback cap")
     StockFactory(sku=cap2, warehouse=world.warehouse, on_hand=100_000)
@@ -52,9 +49,9 @@ def test_resubmitted_plan_shows_its_changes_and_the_thread_takes_a_comment(page,
     entry.get_by_text("Orders per day: 400 → 550").wait_for()
     entry.get_by_text("Regions: Mumbai 50% → 70%, removed Delhi, added Pune 30%").wait_for()
     entry.get_by_text("SKU lines: TEE-01 60% → 40%, added CAP-02 20%").wait_for()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    entry.screenshot(path=str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size < 200_000
+    shot = artifacts / "resubmitted-diff.png"
+    entry.screenshot(path=str(shot))
+    assert shot.stat().st_size < 200_000
 
     page.goto(f"/campaigns/{campaign.pk}/")
     page.locator("#changes-since-signoff").get_by_text("Orders per day: 400 → 550").wait_for()

@@ -1,11 +1,9 @@
 """In a real browser: "Add SKU line" (htmx) until the plan has 10 SKU lines, the running total
 reaches 100% as they are typed, and the saved campaign has the 10 lines. Takes the
-screenshot of the form's lines (clipped): into var/e2e/, or with MOPSYNC_SCREENSHOTS=1
-into docs/screenshots/plan-form-10-lines.png (the README's tour)."""
+screenshot of the form's lines (clipped) into var/e2e/ (`make screenshots` copies it to
+docs/screenshots/plan-form-10-lines.png, for the README's tour)."""
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,8 +14,6 @@ from tests.factories import SkuFactory, StockFactory
 from tests.helpers import make_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_maya_adds_lines_until_ten_skus_and_the_total_reaches_100(page, maya, artifacts):
@@ -63,8 +59,7 @@ def test_maya_adds_lines_until_ten_skus_and_the_total_reaches_100(page, maya, ar
     page.locator("#id_regions-1-share_percent").blur()
     page.locator("#check-panel").get_by_text("orders/day fit").wait_for()
 
-    folder = DOCS if os.environ.get("MOPSYNC_SCREENSHOTS") == "1" else artifacts
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = artifacts  # `make screenshots` copies it to docs/screenshots/
     # Bounding boxes are in the viewport; a full-page clip is in the page's coordinates.
     scroll_y = page.evaluate("window.scrollY")
     lines = page.locator("#skus-lines").bounding_box()
