@@ -6,12 +6,12 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
 from campaigns import services
 from campaigns.models import AuditEvent, Campaign, Comment, Notification
 from capacity.models import Reservation
 from mopsync.errors import InvalidInput, NotPermitted
+from mopsync.tokens import token_create
 from tests.helpers import approved, make_world, plan_data
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_the_page_form_refuses_an_empty_comment_with_htmx_and_without(client, wo
 
 def test_the_api_lists_and_adds_comments(world, maya, ishaan, lata, omar):
     campaign = approved(world, maya, ishaan, lata)
-    api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=lata).key}")
+    api = Client(HTTP_AUTHORIZATION=f"Token {token_create(user=lata)[1]}")
     url = f"/api/v1/campaigns/{campaign.pk}/comments/"
     before = _plan_state(campaign)
 

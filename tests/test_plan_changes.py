@@ -10,10 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from campaigns import plan_changes, selectors, services
 from campaigns.models import Campaign
+from mopsync.tokens import token_create
 from tests.factories import LaneFactory, RegionFactory, SkuFactory, StockFactory
 from tests.helpers import approved, make_world, submitted
 
@@ -168,7 +168,7 @@ def test_the_queue_row_the_campaign_page_and_the_timeline_show_each_change(clien
 def test_the_api_queue_and_events_carry_the_changes(world, maya, ishaan, lata, omar):
     campaign = approved(world, maya, ishaan, lata)
     campaign, expected = _resubmit_with_changes(world, maya, campaign)
-    api = Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=omar).key}")
+    api = Client(HTTP_AUTHORIZATION=f"Token {token_create(user=omar)[1]}")
 
     entry = api.get("/api/v1/approval-queue/").json()["results"][0]
     events = api.get(f"/api/v1/campaigns/{campaign.pk}/events/").json()["results"]

@@ -386,7 +386,7 @@ def test_the_page_needs_a_signed_in_user_with_a_role_and_csrf(maya, outsider):
 def test_a_bad_name_on_the_page_is_a_message_not_a_token(browser):
     response = browser.post("/account/tokens/", {"name": "two\nlines"})
     assert response.status_code == 400
-    assert "single line" in response.content.decode()
+    assert "line breaks" in response.content.decode()
     assert not ApiToken.objects.exists()
 
 
