@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from campaigns.models import Campaign
 from tests.e2e.conftest import sign_in
@@ -42,8 +43,9 @@ def test_maya_adds_lines_until_ten_skus_and_the_total_reaches_100(page, maya, ar
         rows.nth(before).wait_for()  # htmx swapped in the lines with one more
         assert page.locator("#id_skus-TOTAL_FORMS").input_value() == str(before + 1)
     assert rows.count() == 10
-    # The new line has the focus, ready to choose its SKU.
-    assert page.evaluate("document.activeElement.name") == "skus-9-sku"
+    # The new line has the focus, ready to choose its SKU (the script moves it just after
+    # htmx's swap settles: expect() waits for it, as a person would).
+    expect(page.locator("#id_skus-9-sku")).to_be_focused()
 
     total = page.locator("#skus-total")
     for i, code in enumerate(codes):
