@@ -44,6 +44,9 @@ class MetricView(GenericAPIView):
             OpenApiParameter("sku", str, description="SKU code"),
             OpenApiParameter("channel", str, description="Marketing channel"),
             OpenApiParameter("campaign", int, description="Campaign id"),
+            OpenApiParameter(
+                "by", str, description="Grouping, for cpa-to-delivery (campaign, channel) and csat (campaign, region)"
+            ),
         ],
         responses={
             200: METRIC_RESULT,
@@ -55,7 +58,7 @@ class MetricView(GenericAPIView):
         metric = metrics.METRICS.get(name)
         if metric is None:
             raise NotFound(f"No such metric; the metrics are: {', '.join(metrics.METRICS)}.")
-        filters = metrics.clean_filters(request.query_params)
+        filters = metrics.metric_filters(name, request.query_params)
         return Response(
             {"name": name, "title": metric.title, "filters": filters.as_dict(), "results": metric.compute(filters)}
         )
