@@ -43,7 +43,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from campaigns.models import (
@@ -920,13 +920,71 @@ def review_figures(campaign: Campaign) -> dict:
     }
 
 
-DASHBOARD_PANELS = ("ndr", "returns", "forecast", "roas")
+DEFAULT_SUPPORT_CONTACT_RATE = Fraction(8, 100)
+CSAT_BEFORE_DAYS = 30
+
+
+def planned_tickets(campaign: Campaign) -> int | None:
+    """Support tickets the plan brings: orders/day (the approved volume once approved) ×
+    days × the contact rate (`MOPSYNC_SUPPORT_CONTACT_RATE`, 0.08 when not set). None when
+    the plan has no volume. No queries."""
+    rate = getattr(settings, "MOPSYNC_SUPPORT_CONTACT_RATE", None)
+    rate = DEFAULT_SUPPORT_CONTACT_RATE if rate is None else Fraction(str(rate))
+    orders = _volume(campaign) * campaign.days
+    if not orders:
+        return None
+    return round(orders * rate)
+
+
+def review_support(campaign: Campaign, region_ids: list[int] | None = None) -> dict:
+    """The support part of a post-campaign review: tickets naming the campaign during its
+    days vs `planned_tickets`, and CSAT in the campaign's regions during its days vs the
+    `CSAT_BEFORE_DAYS` days before (all answers of those regions, whatever campaign they
+    name, so the two periods compare). Computed when read: tickets and answers imported
+    after the campaign ended count. `region_ids`: the campaign's regions if read already.
+    3 queries (2 given the regions)."""
+    if region_ids is None:
+        region_ids = list(campaign.region_lines.values_list("region_id", flat=True))
+    tickets = SupportTicketCount.objects.filter(
+        campaign=campaign, day__gte=campaign.starts_on, day__lte=campaign.ends_on
+    ).aggregate(total=Sum("tickets"))["total"]
+    before_start = campaign.starts_on - dt.timedelta(days=CSAT_BEFORE_DAYS)
+    during, before = Q(day__gte=campaign.starts_on, day__lte=campaign.ends_on), Q(day__lt=campaign.starts_on)
+    points = F("score") * F("responses")
+    found = CsatResponse.objects.filter(
+        region_id__in=region_ids or [0], day__gte=before_start, day__lte=campaign.ends_on
+    ).aggregate(
+        during_answers=Sum("responses", filter=during),
+        during_points=Sum(points, filter=during),
+        before_answers=Sum("responses", filter=before),
+        before_points=Sum(points, filter=before),
+    )
+    planned = planned_tickets(campaign)
+    during_score = _average(found["during_points"] or 0, found["during_answers"] or 0)
+    before_score = _average(found["before_points"] or 0, found["before_answers"] or 0)
+    return {
+        "tickets": tickets or 0,
+        "tickets_planned": planned,
+        "tickets_vs_plan": _rate(tickets or 0, planned, 3),
+        "csat_during": during_score,
+        "csat_during_responses": found["during_answers"] or 0,
+        "csat_before": before_score,
+        "csat_before_responses": found["before_answers"] or 0,
+        "csat_change": _round(during_score - before_score, 2)
+        if during_score is not None and before_score is not None
+        else None,
+        "csat_before_from": before_start.isoformat(),
+    }
+
+
+DASHBOARD_PANELS = ("ndr", "returns", "forecast", "roas", "cpa", "customers", "csat", "support")
 
 
 def dashboard_panel(name: str, *, top: int = 5) -> list[dict]:
     """One of the shared metrics the dashboard shows (DASHBOARD_PANELS), its `top` rows:
     worst NDR regions, highest-return SKUs, forecast vs actual of live campaigns, ROAS
-    gross vs net. A fixed number of queries."""
+    gross vs net, CPA to delivery, revenue per customer and repeat rate, the lowest CSAT
+    regions, the highest support loads. A fixed number of queries."""
     f = clean_filters({})
     if name == "ndr":
         return sorted((r for r in ndr_by_region(f) if r["ndr_rate"] is not None), key=lambda r: -r["ndr_rate"])[:top]
@@ -937,6 +995,16 @@ def dashboard_panel(name: str, *, top: int = 5) -> list[dict]:
         return [{k: v for k, v in row.items() if k != "daily"} for row in forecast_vs_actual(f)][:top]
     if name == "roas":
         return roas(f, statuses=Status.went_ahead(), limit=top)[:top]
+    if name == "cpa":
+        return [r for r in cpa_to_delivery(f) if r["cpa_to_delivery"] is not None][:top]
+    if name == "customers":
+        repeat = {r["campaign"]: r for r in repeat_rate(f)}
+        return [{**r, **repeat[r["campaign"]]} for r in revenue_per_customer(f)][:top]
+    if name == "csat":
+        return sorted(csat(clean_filters({"by": "region"}, ("region",))), key=lambda r: r["average_score"] or 0)[:top]
+    if name == "support":
+        rows = (r for r in support_load(f) if r["tickets_per_100_orders"] is not None)
+        return sorted(rows, key=lambda r: -r["tickets_per_100_orders"])[:top]
     raise ValueError(f"no dashboard panel {name!r}")
 
 
