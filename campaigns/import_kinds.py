@@ -32,6 +32,7 @@ from campaigns.triggers import alert_outgrowing
 from capacity.imports.base import ImportKind, Tally, channel, check_rows, codes, count, money, ref, upsert
 from capacity.models import CsatResponse, ImportJob, Region, Sku, SupportChannel, SupportTicketCount
 from mopsync import versions
+from mopsync.errors import InvalidInput
 from mopsync.roles import MARKETING, OPS_LEAD, OPS_LOGISTICS, user_roles
 from mopsync.validation import FieldErrors, clean_date, clean_int
 
@@ -98,7 +99,7 @@ def customer_key(value: str) -> str:
 def redact_actual_orders(text: str) -> str:
     """The uploaded file with each `customer_ref` cell replaced by its `customer_key`,
     before the file is stored: the raw ids never reach the database. A file without that
-    column, or one that is not readable CSV, is kept as it is (the check reports it)."""
+    column is kept as it is; one that is not readable CSV is refused."""
     if "customer_ref" not in text:
         return text
     out = io.StringIO()
@@ -114,8 +115,8 @@ def redact_actual_orders(text: str) -> str:
             elif column is not None and len(line) > column:
                 line = [*line[:column], customer_key(line[column]), *line[column + 1 :]]
             writer.writerow(line)
-    except csv.Error:
-        return text
+    except csv.Error as exc:  # kept raw, the file would hold the ids: refused instead
+        raise InvalidInput({"file": [f"Not a readable CSV file: {exc}."]}) from None
     return out.getvalue()
 
 
