@@ -43,7 +43,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.db.models import F, Q, Sum
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from campaigns.models import (
@@ -667,7 +668,8 @@ def cpa_to_delivery(f: Filters) -> list[dict]:
 
 def _customers(f: Filters) -> list[dict]:
     """Per campaign: customers (distinct `customer_ref`), their orders and revenue, and how
-    many ordered twice or more; campaigns with customer rows only. 1 query."""
+    many ordered twice or more; campaigns with customer rows only. Aggregated in SQL
+    (nothing per customer is read): 2 queries."""
     rows = ActualOrders.objects.filter(campaign__isnull=False).exclude(customer_ref="")
     rows = _in_range(rows, f)
     if f.region:
@@ -678,26 +680,32 @@ def _customers(f: Filters) -> list[dict]:
         rows = rows.filter(channel=f.channel)
     if f.campaign:
         rows = rows.filter(campaign_id=f.campaign)
-    found: dict[int, dict] = {}
-    per_customer = (
-        rows.values("campaign_id", "campaign__name", "customer_ref")
-        .annotate(orders=Sum("orders"), revenue=Sum("revenue"))
+    totals = (
+        rows.values("campaign_id", "campaign__name")
+        .annotate(customers=Count("customer_ref", distinct=True), orders=Sum("orders"), revenue=Sum("revenue"))
         .order_by("campaign_id")
     )
-    for row in per_customer:
-        acc = found.setdefault(row["campaign_id"], {
-            "campaign": row["campaign_id"], "name": row["campaign__name"],
-            "customers": 0, "orders": 0, "revenue": Decimal(0), "repeat_customers": 0,
-        })  # fmt: skip
-        acc["customers"] += 1
-        acc["orders"] += row["orders"]
-        acc["revenue"] += row["revenue"]
-        acc["repeat_customers"] += row["orders"] >= 2
-    return list(found.values())
+    # Customers with ≥ 2 orders, counted per campaign over the grouped rows (a subquery).
+    repeaters = rows.values("campaign_id", "customer_ref").annotate(n=Sum("orders")).filter(n__gte=2).order_by()
+    inner, params = repeaters.values("campaign_id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT campaign_id, COUNT(*) FROM ({inner}) repeaters GROUP BY campaign_id", params)  # noqa: S608 - Django's SQL
+        repeat = dict(cursor.fetchall())
+    return [
+        {
+            "campaign": row["campaign_id"],
+            "name": row["campaign__name"],
+            "customers": row["customers"],
+            "orders": row["orders"],
+            "revenue": row["revenue"],
+            "repeat_customers": repeat.get(row["campaign_id"], 0),
+        }
+        for row in totals
+    ]
 
 
 def revenue_per_customer(f: Filters) -> list[dict]:
-    """Revenue per customer by campaign, from actual orders with a customer_ref. 1 query."""
+    """Revenue per customer by campaign, from actual orders with a customer_ref. 2 queries."""
     return [
         {
             "campaign": acc["campaign"],
@@ -712,7 +720,7 @@ def revenue_per_customer(f: Filters) -> list[dict]:
 
 
 def repeat_rate(f: Filters) -> list[dict]:
-    """Share of customers with two or more orders, by campaign. 1 query."""
+    """Share of customers with two or more orders, by campaign. 2 queries."""
     return [
         {
             "campaign": acc["campaign"],
