@@ -29,7 +29,7 @@ from django.conf import settings
 
 from campaigns.models import ActualOrders, Campaign, CampaignSpend
 from campaigns.triggers import alert_outgrowing
-from capacity.imports.base import ImportKind, Tally, channel, check_rows, codes, count, money, ref, upsert
+from capacity.imports.base import ImportKind, Tally, channel, check_rows, codes, count, money, progress, ref, upsert
 from capacity.models import CsatResponse, ImportJob, Region, Sku, SupportChannel, SupportTicketCount
 from mopsync import versions
 from mopsync.errors import InvalidInput
@@ -272,7 +272,7 @@ def check_csat(job, rows, report):
     raws = [raw for _, raw in rows]
     regions, campaigns = codes(Region, raws, "region"), _campaigns(raws)
     cleaned = []
-    for number, raw in rows:
+    for done, (number, raw) in enumerate(rows, start=1):
         errors = FieldErrors()
         values = {
             "day": clean_date(raw["date"], field="date", errors=errors),
@@ -284,6 +284,7 @@ def check_csat(job, rows, report):
             report.add_fields(number, errors)
         else:
             cleaned.append((number, values))
+        progress(job, done)
     return cleaned
 
 
