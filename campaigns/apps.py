@@ -11,4 +11,6 @@ class CampaignsConfig(AppConfig):
         from capacity import imports
 
         # The imports of campaigns' data run as capacity's import jobs (capacity never imports campaigns).
-        imports.register(import_kinds.ACTUAL_ORDERS, import_kinds.CAMPAIGN_SPEND)
+        imports.register(
+            import_kinds.ACTUAL_ORDERS, import_kinds.CAMPAIGN_SPEND, import_kinds.SUPPORT_TICKETS, import_kinds.CSAT
+        )

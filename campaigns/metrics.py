@@ -18,6 +18,18 @@ Definitions (one place for each):
   rates weighted by their shares), as the capacity check computes it.
 - Delivered orders of a campaign: its actual orders less failed deliveries (orders ×
   COD share × the region's NDR rate) less returns (the rest × the SKU's return rate).
+- CPA to delivery: a campaign's spend ÷ its delivered orders; by channel, the spend and
+  delivered orders of the channel's campaigns (spend is per campaign: a campaign has one
+  marketing channel).
+- Customers of a campaign: the distinct `customer_ref` of its actual-order rows that
+  carry one (rows without are not counted). Revenue per customer: their revenue ÷
+  customers; repeat rate: customers with ≥ 2 orders ÷ customers.
+- CSAT: the average score (1–5) of the answers and their count, by campaign (answers
+  naming one) or by region (all answers).
+- Support load: a campaign's tickets (rows of the `support_tickets` import naming it)
+  per 100 of its actual orders, in the same days.
+- Planned tickets of a campaign (`planned_tickets`): orders/day × days × the contact rate
+  (`MOPSYNC_SUPPORT_CONTACT_RATE`, default 0.08).
 """
 
 from __future__ import annotations
@@ -31,7 +43,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from campaigns.models import (
@@ -44,7 +57,17 @@ from campaigns.models import (
     Channel,
     Status,
 )
-from capacity.models import CourierLane, LanePerformance, Region, ReturnRecord, SignOff, Sku, StockLevel
+from capacity.models import (
+    CourierLane,
+    CsatResponse,
+    LanePerformance,
+    Region,
+    ReturnRecord,
+    SignOff,
+    Sku,
+    StockLevel,
+    SupportTicketCount,
+)
 from mopsync.errors import InvalidInput
 from mopsync.validation import FieldErrors, clean_date, clean_int, clean_text
 
@@ -59,9 +82,10 @@ class Filters:
     sku: str | None = None
     channel: str | None = None
     campaign: int | None = None
+    by: str | None = None  # the grouping, for the metrics that offer several (`Metric.groups`)
 
     def as_dict(self) -> dict:
-        return {
+        found = {
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "region": self.region,
@@ -69,13 +93,27 @@ class Filters:
             "channel": self.channel,
             "campaign": self.campaign,
         }
+        if self.by:
+            found["by"] = self.by
+        return found
 
 
-def clean_filters(params) -> Filters:
+def clean_filters(params, groups: tuple[str, ...] = ()) -> Filters:
     """Filters from query-string values (`start`, `end`, `region`, `sku`, `channel`,
-    `campaign`), or InvalidInput with a message per bad one."""
+    `campaign`, and `by` among `groups` for a metric that offers groupings: the first is
+    the default), or InvalidInput with a message per bad one."""
     errors = FieldErrors()
     values: dict = {}
+    by = params.get("by")
+    if groups:
+        if by in (None, ""):
+            values["by"] = groups[0]
+        elif by in groups:
+            values["by"] = by
+        else:
+            errors.add("by", f"Must be one of: {', '.join(groups)}.")
+    elif by not in (None, ""):
+        errors.add("by", "This metric has one grouping: leave out by.")
     for name in ("start", "end"):
         raw = params.get(name)
         values[name] = clean_date(raw, field=name, errors=errors) if raw not in (None, "") else None
@@ -488,9 +526,10 @@ def roas(f: Filters, *, statuses=REPORTED, limit: int | None = None) -> list[dic
     return rows
 
 
-def cost_per_delivered_order(f: Filters) -> list[dict]:
-    """Spend ÷ orders that were neither failed deliveries nor returned, per campaign. 7 queries."""
-    campaigns = _reported(f)
+def _delivery_totals(f: Filters) -> tuple[list[Campaign], dict[int, Decimal], dict[int, dict[str, Fraction]]]:
+    """Campaigns planned to run in the range, their spend, and their orders, failed
+    deliveries and returns (estimated, see "Delivered orders" above). 5 queries."""
+    campaigns = list(_campaigns(f, REPORTED))
     spend = _money_by_campaign(CampaignSpend, "spend", campaigns, f)
     perf, lanes = _region_performance(Filters(start=f.start, end=f.end))
     rows = ActualOrders.objects.filter(campaign_id__in=_ids(campaigns)).select_related("sku")
@@ -506,6 +545,12 @@ def cost_per_delivered_order(f: Filters) -> list[dict]:
         acc["orders"] += row.orders
         acc["failed"] += failed
         acc["returned"] += returned
+    return campaigns, spend, totals
+
+
+def cost_per_delivered_order(f: Filters) -> list[dict]:
+    """Spend ÷ orders that were neither failed deliveries nor returned, per campaign. 5 queries."""
+    campaigns, spend, totals = _delivery_totals(f)
     result = []
     for c in campaigns:
         acc = totals[c.pk]
@@ -584,6 +629,195 @@ def approval_cycle_time(f: Filters) -> list[dict]:
     ]
 
 
+# --------------------------------------------------------------------------- shared metrics of issue 19
+
+
+def cpa_to_delivery(f: Filters) -> list[dict]:
+    """Acquisition cost (spend) per delivered, not returned order: by campaign (default)
+    or by the campaigns' marketing channel (`by=channel`). 5 queries."""
+    campaigns, spend, totals = _delivery_totals(f)
+    groups: dict[str, dict] = {}
+    for c in campaigns:
+        acc = totals[c.pk]
+        key = c.channel if f.by == "channel" else c.pk
+        group = groups.setdefault(
+            key, {"campaigns": [], "spend": Fraction(0), "orders": Fraction(0), "delivered": Fraction(0)}
+        )  # noqa: E501
+        group["campaigns"].append(c)
+        group["spend"] += Fraction(spend.get(c.pk) or 0)
+        group["orders"] += acc["orders"]
+        group["delivered"] += acc["orders"] - acc["failed"] - acc["returned"]
+    result = []
+    for key in sorted(groups) if f.by == "channel" else groups:
+        group = groups[key]
+        if f.by == "channel":
+            row = {"channel": key, "campaigns": len(group["campaigns"])}
+        else:
+            c = group["campaigns"][0]
+            row = {"campaign": c.pk, "name": c.name, "status": c.status, "channel": c.channel}
+        delivered = group["delivered"]
+        result.append({
+            **row,
+            "spend": _round(group["spend"]),
+            "orders": int(group["orders"]),
+            "delivered_orders": round(delivered),
+            "cpa_to_delivery": _round(group["spend"] / delivered) if delivered > 0 else None,
+        })  # fmt: skip
+    return result
+
+
+def _customers(f: Filters) -> list[dict]:
+    """Per campaign: customers (distinct `customer_ref`), their orders and revenue, and how
+    many ordered twice or more; campaigns with customer rows only. Aggregated in SQL
+    (nothing per customer is read): 2 queries."""
+    rows = ActualOrders.objects.filter(campaign__isnull=False).exclude(customer_ref="")
+    rows = _in_range(rows, f)
+    if f.region:
+        rows = rows.filter(region__code=f.region)
+    if f.sku:
+        rows = rows.filter(sku__code=f.sku)
+    if f.channel:
+        rows = rows.filter(channel=f.channel)
+    if f.campaign:
+        rows = rows.filter(campaign_id=f.campaign)
+    totals = (
+        rows.values("campaign_id", "campaign__name")
+        .annotate(customers=Count("customer_ref", distinct=True), orders=Sum("orders"), revenue=Sum("revenue"))
+        .order_by("campaign_id")
+    )
+    # Customers with ≥ 2 orders, counted per campaign over the grouped rows (a subquery).
+    repeaters = rows.values("campaign_id", "customer_ref").annotate(n=Sum("orders")).filter(n__gte=2).order_by()
+    inner, params = repeaters.values("campaign_id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT campaign_id, COUNT(*) FROM ({inner}) repeaters GROUP BY campaign_id", params)  # noqa: S608 - Django's SQL
+        repeat = dict(cursor.fetchall())
+    return [
+        {
+            "campaign": row["campaign_id"],
+            "name": row["campaign__name"],
+            "customers": row["customers"],
+            "orders": row["orders"],
+            "revenue": row["revenue"],
+            "repeat_customers": repeat.get(row["campaign_id"], 0),
+        }
+        for row in totals
+    ]
+
+
+def revenue_per_customer(f: Filters) -> list[dict]:
+    """Revenue per customer by campaign, from actual orders with a customer_ref. 2 queries."""
+    return [
+        {
+            "campaign": acc["campaign"],
+            "name": acc["name"],
+            "customers": acc["customers"],
+            "orders": acc["orders"],
+            "revenue": _round(acc["revenue"]),
+            "revenue_per_customer": _round(Fraction(acc["revenue"]) / acc["customers"]) if acc["customers"] else None,
+        }
+        for acc in _customers(f)
+    ]
+
+
+def repeat_rate(f: Filters) -> list[dict]:
+    """Share of customers with two or more orders, by campaign. 2 queries."""
+    return [
+        {
+            "campaign": acc["campaign"],
+            "name": acc["name"],
+            "customers": acc["customers"],
+            "repeat_customers": acc["repeat_customers"],
+            "repeat_rate": _rate(acc["repeat_customers"], acc["customers"]),
+        }
+        for acc in _customers(f)
+    ]
+
+
+def _csat_rows(f: Filters):
+    rows = _in_range(CsatResponse.objects.all(), f, "day")
+    if f.region:
+        rows = rows.filter(region__code=f.region)
+    if f.campaign:
+        rows = rows.filter(campaign_id=f.campaign)
+    return rows
+
+
+def _average(points, responses) -> float | None:
+    return _round(Fraction(points) / responses, 2) if responses else None
+
+
+def csat(f: Filters) -> list[dict]:
+    """Average CSAT score and answers, by campaign (default; answers naming a campaign) or
+    by region (`by=region`; all answers). 1 query."""
+    points = Sum(F("score") * F("responses"))
+    if f.by == "region":
+        found = (
+            _csat_rows(f)
+            .values("region__code", "region__name")
+            .annotate(answers=Sum("responses"), points=points)
+            .order_by("region__code")
+        )
+        return [
+            {
+                "region": row["region__code"],
+                "name": row["region__name"],
+                "responses": row["answers"],
+                "average_score": _average(row["points"], row["answers"]),
+            }
+            for row in found
+        ]
+    found = (
+        _csat_rows(f)
+        .filter(campaign__isnull=False)
+        .values("campaign_id", "campaign__name")
+        .annotate(answers=Sum("responses"), points=points)
+        .order_by("campaign_id")
+    )
+    return [
+        {
+            "campaign": row["campaign_id"],
+            "name": row["campaign__name"],
+            "responses": row["answers"],
+            "average_score": _average(row["points"], row["answers"]),
+        }
+        for row in found
+    ]
+
+
+def _tickets_by_campaign(campaigns: list[Campaign], f: Filters) -> dict[int, int]:
+    rows = _in_range(SupportTicketCount.objects.filter(campaign_id__in=_ids(campaigns)), f, "day")
+    return dict(
+        rows.values("campaign_id").annotate(total=Sum("tickets")).order_by().values_list("campaign_id", "total")
+    )
+
+
+def support_load(f: Filters) -> list[dict]:
+    """Tickets naming a campaign per 100 of its actual orders, per campaign planned to run
+    in the range. 3 queries."""
+    campaigns = list(_campaigns(f, REPORTED))
+    tickets = _tickets_by_campaign(campaigns, f)
+    orders = dict(
+        _in_range(ActualOrders.objects.filter(campaign_id__in=_ids(campaigns)), f)
+        .values("campaign_id")
+        .annotate(total=Sum("orders"))
+        .order_by()
+        .values_list("campaign_id", "total")
+    )
+    return [
+        {
+            "campaign": c.pk,
+            "name": c.name,
+            "status": c.status,
+            "tickets": tickets.get(c.pk, 0),
+            "orders": orders.get(c.pk, 0),
+            "tickets_per_100_orders": _round(Fraction(tickets.get(c.pk, 0) * 100, orders[c.pk]), 2)
+            if orders.get(c.pk)
+            else None,
+        }
+        for c in campaigns
+    ]
+
+
 # --------------------------------------------------------------------------- the registry
 
 
@@ -592,6 +826,7 @@ class Metric:
     compute: Callable[[Filters], list[dict]]
     title: str
     filters: tuple[str, ...]
+    groups: tuple[str, ...] = ()  # the values of `by` it takes, the default first
 
 
 DATES = ("start", "end")
@@ -606,11 +841,21 @@ METRICS: dict[str, Metric] = {
     "cost-per-delivered-order": Metric(cost_per_delivered_order, "Cost per delivered order per campaign", (*DATES, "region", "sku", "channel", "campaign")),  # noqa: E501
     "fulfilment-cost-by-channel": Metric(fulfilment_cost_by_channel, "Fulfilment cost per order by channel", (*DATES, "region", "sku", "channel")),  # noqa: E501
     "approval-cycle-time": Metric(approval_cycle_time, "Hours from submission to sign-off, by dimension", (*DATES, "channel", "campaign")),  # noqa: E501
+    "cpa-to-delivery": Metric(cpa_to_delivery, "Acquisition cost per delivered, not returned order", (*DATES, "region", "sku", "channel", "campaign", "by"), ("campaign", "channel")),  # noqa: E501
+    "revenue-per-customer": Metric(revenue_per_customer, "Revenue per customer by campaign", (*DATES, "region", "sku", "channel", "campaign")),  # noqa: E501
+    "repeat-rate": Metric(repeat_rate, "Share of customers with two or more orders, by campaign", (*DATES, "region", "sku", "channel", "campaign")),  # noqa: E501
+    "csat": Metric(csat, "Average CSAT score and answers, by campaign or region", (*DATES, "region", "campaign", "by"), ("campaign", "region")),  # noqa: E501
+    "support-load": Metric(support_load, "Support tickets per 100 orders, by campaign", (*DATES, "region", "sku", "channel", "campaign")),  # noqa: E501
 }  # fmt: skip
 
 
 def compute(name: str, f: Filters) -> list[dict]:
     return METRICS[name].compute(f)
+
+
+def metric_filters(name: str, params) -> Filters:
+    """The filters of a query string for metric `name` (its groupings for `by`)."""
+    return clean_filters(params, METRICS[name].groups)
 
 
 # --------------------------------------------------------------------------- projection and review
@@ -683,13 +928,71 @@ def review_figures(campaign: Campaign) -> dict:
     }
 
 
-DASHBOARD_PANELS = ("ndr", "returns", "forecast", "roas")
+DEFAULT_SUPPORT_CONTACT_RATE = Fraction(8, 100)
+CSAT_BEFORE_DAYS = 30
+
+
+def planned_tickets(campaign: Campaign) -> int | None:
+    """Support tickets the plan brings: orders/day (the approved volume once approved) ×
+    days × the contact rate (`MOPSYNC_SUPPORT_CONTACT_RATE`, 0.08 when not set). None when
+    the plan has no volume. No queries."""
+    rate = getattr(settings, "MOPSYNC_SUPPORT_CONTACT_RATE", None)
+    rate = DEFAULT_SUPPORT_CONTACT_RATE if rate is None else Fraction(str(rate))
+    orders = _volume(campaign) * campaign.days
+    if not orders:
+        return None
+    return round(orders * rate)
+
+
+def review_support(campaign: Campaign, region_ids: list[int] | None = None) -> dict:
+    """The support part of a post-campaign review: tickets naming the campaign during its
+    days vs `planned_tickets`, and CSAT in the campaign's regions during its days vs the
+    `CSAT_BEFORE_DAYS` days before (all answers of those regions, whatever campaign they
+    name, so the two periods compare). Computed when read: tickets and answers imported
+    after the campaign ended count. `region_ids`: the campaign's regions if read already.
+    3 queries (2 given the regions)."""
+    if region_ids is None:
+        region_ids = list(campaign.region_lines.values_list("region_id", flat=True))
+    tickets = SupportTicketCount.objects.filter(
+        campaign=campaign, day__gte=campaign.starts_on, day__lte=campaign.ends_on
+    ).aggregate(total=Sum("tickets"))["total"]
+    before_start = campaign.starts_on - dt.timedelta(days=CSAT_BEFORE_DAYS)
+    during, before = Q(day__gte=campaign.starts_on, day__lte=campaign.ends_on), Q(day__lt=campaign.starts_on)
+    points = F("score") * F("responses")
+    found = CsatResponse.objects.filter(
+        region_id__in=region_ids or [0], day__gte=before_start, day__lte=campaign.ends_on
+    ).aggregate(
+        during_answers=Sum("responses", filter=during),
+        during_points=Sum(points, filter=during),
+        before_answers=Sum("responses", filter=before),
+        before_points=Sum(points, filter=before),
+    )
+    planned = planned_tickets(campaign)
+    during_score = _average(found["during_points"] or 0, found["during_answers"] or 0)
+    before_score = _average(found["before_points"] or 0, found["before_answers"] or 0)
+    return {
+        "tickets": tickets or 0,
+        "tickets_planned": planned,
+        "tickets_vs_plan": _rate(tickets or 0, planned, 3),
+        "csat_during": during_score,
+        "csat_during_responses": found["during_answers"] or 0,
+        "csat_before": before_score,
+        "csat_before_responses": found["before_answers"] or 0,
+        "csat_change": _round(during_score - before_score, 2)
+        if during_score is not None and before_score is not None
+        else None,
+        "csat_before_from": before_start.isoformat(),
+    }
+
+
+DASHBOARD_PANELS = ("ndr", "returns", "forecast", "roas", "cpa", "customers", "csat", "support")
 
 
 def dashboard_panel(name: str, *, top: int = 5) -> list[dict]:
     """One of the shared metrics the dashboard shows (DASHBOARD_PANELS), its `top` rows:
     worst NDR regions, highest-return SKUs, forecast vs actual of live campaigns, ROAS
-    gross vs net. A fixed number of queries."""
+    gross vs net, CPA to delivery, revenue per customer and repeat rate, the lowest CSAT
+    regions, the highest support loads. A fixed number of queries."""
     f = clean_filters({})
     if name == "ndr":
         return sorted((r for r in ndr_by_region(f) if r["ndr_rate"] is not None), key=lambda r: -r["ndr_rate"])[:top]
@@ -700,6 +1003,16 @@ def dashboard_panel(name: str, *, top: int = 5) -> list[dict]:
         return [{k: v for k, v in row.items() if k != "daily"} for row in forecast_vs_actual(f)][:top]
     if name == "roas":
         return roas(f, statuses=Status.went_ahead(), limit=top)[:top]
+    if name == "cpa":
+        return [r for r in cpa_to_delivery(f) if r["cpa_to_delivery"] is not None][:top]
+    if name == "customers":
+        repeat = {r["campaign"]: r for r in repeat_rate(f)}
+        return [{**r, **repeat[r["campaign"]]} for r in revenue_per_customer(f)][:top]
+    if name == "csat":
+        return sorted(csat(clean_filters({"by": "region"}, ("region",))), key=lambda r: r["average_score"] or 0)[:top]
+    if name == "support":
+        rows = (r for r in support_load(f) if r["tickets_per_100_orders"] is not None)
+        return sorted(rows, key=lambda r: -r["tickets_per_100_orders"])[:top]
     raise ValueError(f"no dashboard panel {name!r}")
 
 

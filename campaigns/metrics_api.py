@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from campaigns import metrics
-from campaigns.models import Campaign
+from campaigns.models import Campaign, PostCampaignReview
 from mopsync.api import ERROR, FIELD_ERRORS, HasRole, path_pk
 from mopsync.csv_export import csv_stream_response
 
@@ -44,6 +44,9 @@ class MetricView(GenericAPIView):
             OpenApiParameter("sku", str, description="SKU code"),
             OpenApiParameter("channel", str, description="Marketing channel"),
             OpenApiParameter("campaign", int, description="Campaign id"),
+            OpenApiParameter(
+                "by", str, description="Grouping, for cpa-to-delivery (campaign, channel) and csat (campaign, region)"
+            ),
         ],
         responses={
             200: METRIC_RESULT,
@@ -55,7 +58,7 @@ class MetricView(GenericAPIView):
         metric = metrics.METRICS.get(name)
         if metric is None:
             raise NotFound(f"No such metric; the metrics are: {', '.join(metrics.METRICS)}.")
-        filters = metrics.clean_filters(request.query_params)
+        filters = metrics.metric_filters(name, request.query_params)
         return Response(
             {"name": name, "title": metric.title, "filters": filters.as_dict(), "results": metric.compute(filters)}
         )
@@ -104,3 +107,50 @@ class ProjectionView(GenericAPIView):
             metrics.projection_rows(campaign, first, last),
             numeric=(5, 6),
         )
+
+
+# --------------------------------------------------------------------------- post-campaign review
+
+
+REVIEW_RESULT = inline_serializer(
+    "PostCampaignReview",
+    {
+        "campaign": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "forecast_orders": serializers.IntegerField(),
+        "actual_orders": serializers.IntegerField(allow_null=True),
+        "returned_orders": serializers.IntegerField(allow_null=True),
+        "failed_deliveries": serializers.IntegerField(allow_null=True),
+        "notes": serializers.CharField(),
+        "created_at": serializers.DateTimeField(),
+        "support": serializers.DictField(),
+    },
+)
+
+
+class ReviewView(GenericAPIView):
+    permission_classes = [HasRole]
+    serializer_class = None
+    filter_backends: list = []
+
+    @extend_schema(
+        operation_id="v1_campaigns_review",
+        summary="A completed campaign's post-campaign review, with support (tickets vs plan, CSAT vs before)",
+        responses={200: REVIEW_RESULT, 404: OpenApiResponse(ERROR, description="No such campaign, or no review yet.")},
+    )
+    def get(self, request, pk: str, *args, **kwargs):
+        review = PostCampaignReview.objects.filter(campaign_id=path_pk(pk)).select_related("campaign").first()
+        if review is None:
+            raise NotFound("No such campaign, or it has no review yet (a review opens when a campaign completes).")
+        c = review.campaign
+        return Response({
+            "campaign": c.pk,
+            "name": c.name,
+            "forecast_orders": review.forecast_orders,
+            "actual_orders": review.actual_orders,
+            "returned_orders": review.returned_orders,
+            "failed_deliveries": review.failed_deliveries,
+            "notes": review.notes,
+            "created_at": review.created_at,
+            "support": metrics.review_support(c),
+        })  # fmt: skip

@@ -479,6 +479,9 @@ class ActualOrders(models.Model):
     orders = models.PositiveIntegerField()
     revenue = models.DecimalField(max_digits=14, decimal_places=2)
     fulfilment_cost = models.DecimalField(max_digits=14, decimal_places=2)
+    # A customer's keyed hash (HMAC-SHA256 of their id or email, hex), never the raw value:
+    # a row with one holds that customer's orders (revenue per customer, repeat rate).
+    customer_ref = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-date", "id"]
@@ -486,12 +489,12 @@ class ActualOrders(models.Model):
         indexes = [models.Index(fields=["campaign", "date"], name="actuals_campaign_date")]
         constraints = [
             models.UniqueConstraint(
-                fields=["date", "campaign", "channel", "sku", "region"],
+                fields=["date", "campaign", "channel", "sku", "region", "customer_ref"],
                 condition=Q(campaign__isnull=False),
                 name="actuals_unique_with_campaign",
             ),
             models.UniqueConstraint(
-                fields=["date", "channel", "sku", "region"],
+                fields=["date", "channel", "sku", "region", "customer_ref"],
                 condition=Q(campaign__isnull=True),
                 name="actuals_unique_without_campaign",
             ),

@@ -60,6 +60,10 @@ METRIC_TITLES = {
     "returns": "Returns by SKU",
     "forecast": "Forecast vs actual (live)",
     "roas": "ROAS, gross vs net of returns",
+    "cpa": "CPA to delivery",
+    "customers": "Revenue per customer and repeat rate",
+    "csat": "CSAT by region",
+    "support": "Support load (tickets per 100 orders)",
 }
 SECTIONS = {
     "capacity": ("Capacity use", lambda today: reads.capacity_section(today=today)),

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import exports, notifications, selectors, services, workflow
+from campaigns import exports, metrics, notifications, selectors, services, workflow
 from campaigns.filters import CampaignFilter
 from campaigns.forms import (
     LINE_SETS,
@@ -29,7 +29,7 @@ from campaigns.forms import (
     share_total,
     with_one_more_line,
 )
-from campaigns.models import Campaign, Notification, Preference
+from campaigns.models import Campaign, Notification, PostCampaignReview, Preference, Status
 from campaigns.validation import clean_plan
 from capacity import checks, verdicts
 from capacity.selectors import load_snapshot
@@ -303,7 +303,19 @@ def _detail_context(request, campaign) -> dict:
         "scale_form": ScaleUpForm(),
         "today": today,
         "can_plan": workflow.permits(request.user, None, "create"),
+        **_review_context(campaign, region_lines),
     }
+
+
+def _review_context(campaign, region_lines) -> dict:
+    """A completed campaign's post-campaign review with its support figures (3 queries);
+    nothing (no query) for the others."""
+    if campaign.status != Status.COMPLETED:
+        return {}
+    review = PostCampaignReview.objects.filter(campaign=campaign).first()
+    if review is None:
+        return {}
+    return {"review": review, "review_support": metrics.review_support(campaign, [line.id for line in region_lines])}
 
 
 def _timeline_context(campaign, *, error: str = "", body: str = "") -> dict:

@@ -20,6 +20,7 @@ from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    CsatResponse,
     ImportJob,
     InboundShipment,
     LanePerformance,
@@ -29,6 +30,7 @@ from capacity.models import (
     SignOff,
     Sku,
     StockLevel,
+    SupportTicketCount,
     Warehouse,
 )
 from mopsync.errors import DomainError, InvalidInput
@@ -346,3 +348,27 @@ class ReturnRecordAdmin(ReadOnlyAdmin):
     ordering = ["-date", "sku_id"]
     date_hierarchy = "date"
     list_select_related = ["sku", "region"]
+
+
+@admin.register(SupportTicketCount)
+class SupportTicketCountAdmin(ReadOnlyAdmin):
+    """Written by the support_tickets import."""
+
+    list_display = ["day", "channel", "tickets", "campaign"]
+    list_filter = ["channel"]
+    search_fields = ["campaign__name"]
+    ordering = ["-day", "channel"]
+    date_hierarchy = "day"
+    list_select_related = ["campaign"]
+
+
+@admin.register(CsatResponse)
+class CsatResponseAdmin(ReadOnlyAdmin):
+    """Written by the csat import: answers counted by day × region × campaign × score."""
+
+    list_display = ["day", "region", "campaign", "score", "responses"]
+    list_filter = ["score"]
+    search_fields = ["region__code", "campaign__name"]
+    ordering = ["-day", "region_id", "score"]
+    date_hierarchy = "day"
+    list_select_related = ["region", "campaign"]

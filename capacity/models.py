@@ -297,6 +297,8 @@ class ImportJob(models.Model):
         RETURNS = "returns", "Returns"
         ACTUAL_ORDERS = "actual_orders", "Actual orders"
         CAMPAIGN_SPEND = "campaign_spend", "Campaign spend"
+        SUPPORT_TICKETS = "support_tickets", "Support tickets"
+        CSAT = "csat", "Customer satisfaction (CSAT)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -377,3 +379,75 @@ class ReturnRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.sku_id} {self.channel}: {self.returned}/{self.orders}"
+
+
+# --------------------------------------------------------------------------- support data (issue 19)
+
+
+class SupportChannel(models.TextChoices):
+    CHAT = "chat", "Chat"
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+
+
+class SupportTicketCount(models.Model):
+    """Tickets customer support received on a day, by support channel (and campaign when
+    known): from the `support_tickets` import. A row of a file replaces the stored count
+    of its day × channel × campaign."""
+
+    day = models.DateField()
+    channel = models.CharField(max_length=10, choices=SupportChannel.choices)
+    tickets = models.PositiveIntegerField()
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="support_tickets"
+    )
+
+    class Meta:
+        ordering = ["-day", "channel", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel", "campaign"],
+                condition=Q(campaign__isnull=False),
+                name="tickets_unique_with_campaign",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "channel"], condition=Q(campaign__isnull=True), name="tickets_unique_without_campaign"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel}: {self.tickets}"
+
+
+class CsatResponse(models.Model):
+    """Customer satisfaction answers, aggregated: how many customers of a region gave a
+    score (1–5) on a day (about a campaign when known). The `csat` import reads one row per
+    answer and stores the counts; a file replaces what is stored for each day × region it
+    holds (it is that day's and region's answers)."""
+
+    day = models.DateField()
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="csat_responses")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="csat_responses"
+    )
+    score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    responses = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-day", "region_id", "score", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "region", "campaign", "score"],
+                condition=Q(campaign__isnull=False),
+                name="csat_unique_with_campaign",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "region", "score"],
+                condition=Q(campaign__isnull=True),
+                name="csat_unique_without_campaign",
+            ),
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="csat_score_1_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_id} score {self.score}: {self.responses}"

@@ -32,6 +32,7 @@ urlpatterns = [
     path("v1/imports/<str:pk>/", import_api.ImportDetailView.as_view(), name="api-import"),
     path("v1/metrics/<str:name>/", metrics_api.MetricView.as_view(), name="api-metric"),
     path("v1/campaigns/<str:pk>/projection.csv", metrics_api.ProjectionView.as_view(), name="api-projection"),
+    path("v1/campaigns/<str:pk>/review/", metrics_api.ReviewView.as_view(), name="api-review"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI: its init script is loaded from ?script= (no inline script); its bundled

@@ -27,6 +27,7 @@ from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    CsatResponse,
     ImportJob,
     InboundShipment,
     LanePerformance,
@@ -36,6 +37,7 @@ from capacity.models import (
     SignOff,
     Sku,
     StockLevel,
+    SupportTicketCount,
     Warehouse,
 )
 from tests.helpers import approved, live, make_world, plan_data, submitted
@@ -46,7 +48,7 @@ STATES = ("world", "draft", "submitted", "approved", "live", "paused")
 WATCHED = (
     Sku, Warehouse, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint, PromoWindow,
     Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification,
-    ImportJob, LanePerformance, ReturnRecord, ActualOrders, CampaignSpend,
+    ImportJob, LanePerformance, ReturnRecord, ActualOrders, CampaignSpend, SupportTicketCount, CsatResponse,
 )  # fmt: skip
 
 

@@ -40,6 +40,7 @@ from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    CsatResponse,
     ImportJob,
     InboundShipment,
     LanePerformance,
@@ -49,6 +50,7 @@ from capacity.models import (
     SignOff,
     Sku,
     StockLevel,
+    SupportTicketCount,
     Warehouse,
 )
 from tests.factories import InboundFactory, LaneFactory, RegionFactory, SkuFactory, StockFactory, WarehouseFactory
@@ -84,6 +86,8 @@ NOT_ADDABLE = [
     ReturnRecord,
     ActualOrders,
     CampaignSpend,
+    SupportTicketCount,
+    CsatResponse,
 ]
 ALL_MODELS = EDITABLE + NOT_ADDABLE
 
@@ -150,6 +154,8 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
         fulfilment_cost=50,
     )  # fmt: skip
     CampaignSpend.objects.create(date=far, campaign=campaign, spend=100)
+    SupportTicketCount.objects.create(day=far, channel="chat", tickets=3, campaign=campaign)
+    CsatResponse.objects.create(day=far, region=lane.region, score=4, responses=2, campaign=campaign)
     Comment.objects.create(campaign=campaign, author=owner, body=f"About {name} and TEE-01")
     return campaign
 

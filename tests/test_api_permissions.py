@@ -232,6 +232,8 @@ SPEC = [
     row("GET",    "notifications/",             "submitted", None,               401, 200, 200, 200, 200, 200, 200),
     row("POST",   "notifications/{notification}/read/", "world", None,           401, 200, 200, 200, 200, 200, 200),
     row("GET",    C + "projection.csv",         "draft",     None,               401, 403, 200, 200, 200, 200, 200),
+    # a review opens when a campaign completes: none yet for a live one
+    row("GET",    C + "review/",                "live",      None,               401, 403, 404, 404, 404, 404, 404),
 
     # imports: ops data from the ops role that keeps it, marketing data from marketing or the lead
     row("GET",    "imports/",                   "world",     None,               401, 403, 200, 200, 200, 200, 200),

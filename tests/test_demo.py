@@ -27,6 +27,7 @@ from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    CsatResponse,
     InboundShipment,
     LanePerformance,
     Region,
@@ -35,6 +36,7 @@ from capacity.models import (
     SignOff,
     Sku,
     StockLevel,
+    SupportTicketCount,
     Warehouse,
 )
 
@@ -43,7 +45,7 @@ pytestmark = pytest.mark.django_db
 EVERY_MODEL = (
     User, Warehouse, Sku, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint,
     PromoWindow, Campaign, SignOff, Reservation, AuditEvent, Notification, PostCampaignReview,
-    LanePerformance, ReturnRecord, ActualOrders, CampaignSpend,
+    LanePerformance, ReturnRecord, ActualOrders, CampaignSpend, SupportTicketCount, CsatResponse,
 )  # fmt: skip
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 USERS = ("maya", "ishaan", "lata", "omar", "admin")

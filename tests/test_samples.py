@@ -28,6 +28,8 @@ SENDERS = {
     "returns": "lata",
     "actual_orders": "maya",
     "campaign_spend": "maya",
+    "support_tickets": "lata",
+    "csat": "lata",
 }
 # The samples name campaigns by id, the one reference the import takes. The demo builds its
 # campaigns in a fixed order, so on a fresh database (`make run`) campaign 1 is always the

@@ -22,17 +22,20 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from campaigns import services
+from campaigns.import_kinds import customer_key
 from campaigns.models import ActualOrders, Campaign, CampaignSpend, Channel, PostCampaignReview, PromoWindow, Status
 from capacity.models import (
     CapacityConstraint,
     Courier,
     CourierLane,
+    CsatResponse,
     InboundShipment,
     LanePerformance,
     Region,
     ReturnRecord,
     Sku,
     StockLevel,
+    SupportTicketCount,
     Warehouse,
 )
 from mopsync import versions
@@ -352,6 +355,9 @@ PERFORMANCE_MONTHS = 3
 RETURN_WEEKS = 8
 RETURN_CHANNELS = (Channel.META, Channel.GOOGLE, Channel.MARKETPLACE)
 FULFILMENT_COST_PER_ORDER = Decimal("62.50")
+DEMO_CUSTOMERS_PER_DAY = 3  # orders a day of each campaign with a customer_ref
+DEMO_TICKET_SHARES = {"chat": Decimal("0.05"), "email": Decimal("0.025"), "phone": Decimal("0.01")}  # of orders
+DEMO_CSAT = {5: 6, 4: 5, 3: 2, 2: 1, 1: 1}  # answers a day per region, by score
 
 
 def _wobble(*key: object, spread: int = 15) -> Decimal:
@@ -370,7 +376,8 @@ def _insert(model, rows: list, result: Result, label: str) -> None:
 def load_imported(today: dt.date, result: Result) -> None:
     """What the daily imports would have brought (DESIGN.md, the data bridge): monthly
     courier performance per lane, weekly returns per SKU and channel, and the actual
-    orders and ad spend of every campaign that has run, up to yesterday. Unique keys and
+    orders (a few of them by known customers) and ad spend of every campaign that has
+    run, its support tickets and CSAT answers, up to yesterday. Unique keys and
     ignore_conflicts make a second load add nothing."""
     yesterday = today - dt.timedelta(days=1)
     performance = []
@@ -406,7 +413,7 @@ def load_imported(today: dt.date, result: Result) -> None:
                     )
     _insert(ReturnRecord, returns, result, "return records")
 
-    orders, spend = [], []
+    orders, spend, tickets, csat = [], [], [], []
     ran = Campaign.objects.filter(
         status__in=[Status.LIVE, Status.PAUSED, Status.COMPLETED], starts_on__lte=yesterday
     ).prefetch_related("sku_lines__sku", "region_lines__region")
@@ -416,9 +423,24 @@ def load_imported(today: dt.date, result: Result) -> None:
         while day <= min(campaign.ends_on, yesterday):
             pace = _wobble(campaign.pk, day, spread=25)
             cost = FULFILMENT_COST_PER_ORDER * _wobble(campaign.channel, spread=12)
+            first = True
             for sku_line in campaign.sku_lines.all():
                 for region_line in campaign.region_lines.all():
                     n = round(per_day * sku_line.share * region_line.share * pace)
+                    if first and n > DEMO_CUSTOMERS_PER_DAY:
+                        # A few orders of known customers (some come back), so revenue per
+                        # customer and repeat rate have figures: carved out of the day's total.
+                        for i in range(DEMO_CUSTOMERS_PER_DAY):
+                            ref = customer_key(f"demo-{campaign.pk}-{(day.toordinal() * 3 + i) % 40}")
+                            orders.append(
+                                ActualOrders(
+                                    date=day, campaign=campaign, channel=campaign.channel, sku=sku_line.sku,
+                                    region=region_line.region, orders=1, revenue=campaign.expected_order_value,
+                                    fulfilment_cost=FULFILMENT_COST_PER_ORDER, customer_ref=ref,
+                                )
+                            )  # fmt: skip
+                        n -= DEMO_CUSTOMERS_PER_DAY
+                    first = False
                     if n:
                         orders.append(
                             ActualOrders(
@@ -427,6 +449,20 @@ def load_imported(today: dt.date, result: Result) -> None:
                                 fulfilment_cost=(n * cost).quantize(Decimal("0.01")),
                             )
                         )  # fmt: skip
+            total = round(per_day * pace)
+            tickets.extend(
+                SupportTicketCount(day=day, channel=channel, campaign=campaign, tickets=round(total * share))
+                for channel, share in DEMO_TICKET_SHARES.items()
+            )
+            for region_line in campaign.region_lines.all():
+                for score, weight in DEMO_CSAT.items():
+                    answers = round(weight * _wobble(campaign.pk, day, region_line.region.code, score, spread=40))
+                    if answers:
+                        csat.append(
+                            CsatResponse(
+                                day=day, region=region_line.region, campaign=campaign, score=score, responses=answers
+                            )
+                        )
             daily_budget = campaign.budget / campaign.days
             spend.append(
                 CampaignSpend(campaign=campaign, date=day, spend=(daily_budget * pace).quantize(Decimal("0.01")))
@@ -434,6 +470,8 @@ def load_imported(today: dt.date, result: Result) -> None:
             day += dt.timedelta(days=1)
     _insert(ActualOrders, orders, result, "actual order rows")
     _insert(CampaignSpend, spend, result, "spend days")
+    _insert(SupportTicketCount, tickets, result, "support ticket counts")
+    _insert(CsatResponse, csat, result, "CSAT answer counts")
 
 
 def _lines(key: str, shares: dict[str, str]) -> list[dict[str, str]]:

@@ -10,10 +10,11 @@ commits nothing and ends `failed` with `[{row, column, message}]` (the header is
 When that transaction commits, the data the kind writes has changed (`versions.changed`).
 
 Rows are keyed by their natural key (SKU × warehouse; SKU × warehouse × expected day;
-lane × period; day × SKU × channel × region; day × campaign × channel × SKU × region;
-campaign × day): a row replaces what its key holds, and a row equal to what is stored
-is not written, so importing the same file twice changes nothing. Two rows of one
-file with the same key are an error.
+lane × period; day × SKU × channel × region; day × campaign × channel × SKU × region ×
+customer; campaign × day; day × support channel × campaign): a row replaces what its
+key holds, and a row equal to what is stored is not written, so importing the same file
+twice changes nothing. Two rows of one file with the same key are an error (except CSAT,
+one row per answer: a file replaces the answers of each day × region it holds).
 
 Where each part is:
 - `jobs`: who may import what, upload, hand-off to a worker, processing, the reads;
@@ -24,8 +25,11 @@ Where each part is:
   lane's NDR rate and average delivery days from its latest period) and `returns`
   (sets each SKU's return rate), streamed, with its PostgreSQL path in `copy`.
 - the kinds that write campaigns' data (actual orders, which alert when a live campaign
-  outgrows its sign-off, and spend) are `campaigns.import_kinds`, registered by
-  campaigns' app config: `capacity` does not import `campaigns`.
+  outgrows its sign-off, and spend) and the support data that may name campaigns
+  (support tickets, CSAT answers) are `campaigns.import_kinds`, registered by
+  campaigns' app config: `capacity` does not import `campaigns`. A kind may have trailing
+  optional columns (actual orders' `customer_ref`) and a `redact` step that rewrites the
+  upload before it is stored (customer ids are kept only as keyed hashes).
 """
 
 from capacity.imports import inbound, lane_performance, returns, stock

@@ -51,6 +51,12 @@ class ImportKind:
     check: Callable[[ImportJob, Rows, Report], Cleaned] | None = None
     apply: Callable[[ImportJob, Cleaned, Report], dict] | None = None
     stream: Callable[[ImportJob, Report, Commit], dict] | None = None
+    # Trailing columns of `header` a file may leave out (read as blank), e.g. actual
+    # orders' `customer_ref`: files written before the column existed still import.
+    optional: tuple[str, ...] = ()
+    # Rewrites the uploaded text before it is stored (e.g. hashes customer ids): what a
+    # kind must never keep raw never reaches the database, not even on the job.
+    redact: Callable[[str], str] | None = None
 
 
 # --------------------------------------------------------------------------- the error report
@@ -126,26 +132,35 @@ class Shape:
     rows: int = 0  # data rows (not blank), well-formed or not
 
 
-def read(job: ImportJob, header: tuple[str, ...], report: Report) -> Rows | None:
+def read(job: ImportJob, header: tuple[str, ...], report: Report, optional: tuple[str, ...] = ()) -> Rows | None:
     """The file's data rows as (row number, {column: text}), or None if its shape is wrong."""
     shape = Shape()
-    found = list(rows(job, header, report, shape))
+    found = list(rows(job, header, report, shape, optional))
     return found if shape.header_ok else None
 
 
-def rows(job: ImportJob, header: tuple[str, ...], report: Report, shape: Shape):
+def rows(job: ImportJob, header: tuple[str, ...], report: Report, shape: Shape, optional: tuple[str, ...] = ()):
     """The file's data rows as (row number, {column: text}), one at a time, as they are
     read: header and column-count problems go to `report`; `shape` says at the end
     whether the header was right and how many data rows there were (it corrects
-    `rows_total` when the upload's count differs)."""
-    for number, found in cells(job, header, report, shape):
+    `rows_total` when the upload's count differs). The `optional` trailing columns of
+    `header` may be missing from the file: they read as blank."""
+    for number, found in cells(job, header, report, shape, optional):
         yield number, dict(zip(header, found, strict=True))
 
 
-def cells(job: ImportJob, header: tuple[str, ...], report: Report, shape: Shape):
+def _header_message(header: tuple[str, ...], optional: tuple[str, ...]) -> str:
+    message = f"The header must be exactly: {','.join(header)}."
+    if optional:
+        message += f" The last column{'s' if len(optional) > 1 else ''} ({', '.join(optional)}) may be left out."
+    return message
+
+
+def cells(job: ImportJob, header: tuple[str, ...], report: Report, shape: Shape, optional: tuple[str, ...] = ()):
     """What `rows` reads, as (row number, [stripped cell, …]) in the header's order:
     no dict per row, for the importers that read rows by position."""
-    width = len(header)
+    shortest = header[: len(header) - len(optional)]
+    width, missing = len(header), 0
     reader = csv.reader(file_lines(job))
     header_row = None
     try:
@@ -155,16 +170,18 @@ def cells(job: ImportJob, header: tuple[str, ...], report: Report, shape: Shape)
                 continue
             if header_row is None:
                 header_row = number
-                if tuple(found) != header:
-                    report.add(number, None, f"The header must be exactly: {','.join(header)}.")
+                given = tuple(found)
+                if given != header and not (len(shortest) <= len(given) and header[: len(given)] == given):
+                    report.add(number, None, _header_message(header, optional))
                     return
+                width, missing = len(given), len(header) - len(given)
                 shape.header_ok = True
                 continue
             shape.rows += 1
             if len(found) != width:
                 report.add(number, None, f"Expected {width} columns, found {len(found)}.")
                 continue
-            yield number, found
+            yield number, found + [""] * missing if missing else found
     except csv.Error as exc:
         report.add(None, None, f"Not a readable CSV file: {exc}.")
         shape.header_ok = False

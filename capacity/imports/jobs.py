@@ -127,6 +127,9 @@ def import_create(*, actor, kind: Any, file_name: str, data: bytes, content_type
     if _BINARY.search(text):
         raise InvalidInput({"file": ["The file holds binary data (control characters); it must be CSV text."]})
     file_name = (file_name or "").replace("\x00", "")[:255]
+    redact = KINDS[kind].redact
+    if redact is not None:
+        text = redact(text)
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,
@@ -223,7 +226,7 @@ def import_process(job_id: int) -> ImportJob | None:
             if kind.stream is not None:
                 summary = kind.stream(job, report, lambda write: _commit(kind, write, report))
             else:
-                rows = base.read(job, kind.header, report)
+                rows = base.read(job, kind.header, report, kind.optional)
                 if rows is not None:
                     cleaned = kind.check(job, rows, report)
                     if not report.errors:
