@@ -289,8 +289,9 @@ def touched_dimensions(before: dict[str, Any], after: dict[str, Any]) -> tuple[s
     delivery promise → courier; dates or volume up → every dimension (customer support
     too: its tickets follow the orders and their days). Units per order up →
     inventory (`VOIDED_BY_CHANGE`, `VOIDED_BY_INCREASE`). Regions that move units to
-    other warehouses (a warehouse added or dropped, or a different share shipped from one) → inventory too: its stock is held
-    per warehouse, and holds at a warehouse the plan no longer ships from are wrong.
+    other warehouses (a warehouse added or dropped, or a different share shipped from
+    one) → inventory too: its stock is held per warehouse, and holds at a warehouse
+    the plan no longer ships from are wrong.
     A change of regions served by the same warehouses in the same shares keeps the
     inventory sign-off. Cosmetic fields touch nothing; volume down keeps the sign-offs.
     """
