@@ -39,7 +39,7 @@ SEVERITY_ORDER = {checks.ERROR: 0, checks.WARNING: 1, checks.INFO: 2}
 RISK_CODES = {"ndr_risk": "ndr", "slow_delivery": "slow"}
 
 
-def top_findings(result: checks.CheckResult | None, dimensions=checks.SIGN_OFF_DIMENSIONS) -> list[checks.Finding]:
+def top_findings(result: checks.CheckResult | None, dimensions=checks.ALL_DIMENSIONS) -> list[checks.Finding]:
     """Findings most worth a reader's ten seconds: those of `dimensions` first, errors first."""
     if result is None:
         return []

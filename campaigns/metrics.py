@@ -45,6 +45,7 @@ from campaigns.models import (
     Status,
 )
 from capacity.models import CourierLane, LanePerformance, Region, ReturnRecord, SignOff, Sku, StockLevel
+from capacity.selectors import active_dimensions
 from mopsync.errors import InvalidInput
 from mopsync.validation import FieldErrors, clean_date, clean_int, clean_text
 
@@ -580,7 +581,7 @@ def approval_cycle_time(f: Filters) -> list[dict]:
             "median_hours": _round(statistics.median(hours[dimension]), 1) if hours[dimension] else None,
             "max_hours": _round(max(hours[dimension]), 1) if hours[dimension] else None,
         }
-        for dimension in ("inventory", "courier")
+        for dimension in active_dimensions()
     ]
 
 

@@ -480,9 +480,8 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
 
 def _clean_signoff_input(campaign: Campaign, dimension, decision, approved_orders_per_day, comment) -> tuple:
     errors: dict[str, list[str]] = {}
-    needed = needed_dimensions()
-    if dimension not in needed:
-        errors["dimension"] = [f"Must be one of: {', '.join(needed)}."]
+    if dimension not in Dimension.values:
+        errors["dimension"] = [f"Must be one of: {', '.join(needed_dimensions())}."]
     if decision not in SignOff.Decision.values:
         errors["decision"] = [f"Must be one of: {', '.join(SignOff.Decision.values)}."]
     cap = approved_orders_per_day

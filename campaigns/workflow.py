@@ -209,6 +209,8 @@ def _signer_refusal(actor, campaign: Campaign | None, dimension: str | None, ste
         return NotPermitted(step.refusal)
     if dimension in SIGNOFF_ROLES and not roles & SIGNOFF_ROLES[dimension]:
         return NotPermitted(f"Signing off {dimension} needs the {DIMENSION_TEAM[dimension]} or ops_lead role.")
+    if dimension in SIGNOFF_ROLES and dimension not in needed_dimensions():
+        return NotPermitted(f"{dimension.capitalize()} is switched off: it needs no sign-off.", code="dimension_off")
     return None
 
 

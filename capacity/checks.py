@@ -30,6 +30,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from capacity.check_types import (
+    ALL_DIMENSIONS,
     COURIER,
     DISPATCH,
     ERROR,
@@ -68,6 +69,7 @@ __all__ = [
     "SUPPORT",
     "RISK",
     "SIGN_OFF_DIMENSIONS",
+    "ALL_DIMENSIONS",
     "FINDING_DIMENSIONS",
     "FITS",
     "FITS_WITH_WARNINGS",

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0011_support_teams'),
+        ('campaigns', '0011_support_valid_from'),
         ('capacity', '0006_signoff_on_behalf_of'),
     ]
 
