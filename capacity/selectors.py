@@ -42,6 +42,11 @@ def support_on() -> bool:
         return False
     if mode == "on":
         return True
+    # The signed-in user's row brings it (mopsync.auth.SUPPORT_TEAMS): no query of its own.
+    return versions.request_kept("_mopsync_support_teams", _any_support_team)
+
+
+def _any_support_team() -> bool:
     return versions.memo(
         "support_on", None, lambda: SupportTeam.objects.filter(is_active=True).exists(), scope=versions.REF
     )
