@@ -173,6 +173,11 @@ class SupportTeam(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def free_tickets_per_day(self) -> int:
+        """Tickets a normal day leaves for campaigns: agents × tickets per agent − business as usual."""
+        return self.agents_per_day * self.tickets_per_agent_per_day - self.baseline_tickets_per_day
+
 
 class CapacityConstraint(models.Model):
     """An ops calendar item that takes capacity away over a date range."""
