@@ -634,3 +634,57 @@ def _held_and_asked(*, start: date, end: date, region: str | None, waiting: Quer
                 on_day = asked[resource]
                 on_day[day] = on_day.get(day, 0) + quantity
     return held, lane_regions, asked
+
+
+# --------------------------------------------------------------------------- customer support use
+
+
+@dataclass(frozen=True)
+class SupportDay:
+    """Customer-support use on one day, in tickets: what the active teams answer after their
+    holidays and reduced days (`capacity`), how much business as usual and approved
+    campaigns take (`usual`, `held`), and why a constraint cuts it (`why`)."""
+
+    day: date
+    capacity: int
+    usual: int
+    held: int
+    why: str = ""
+
+    @property
+    def used(self) -> int:
+        return self.usual + self.held
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.used
+
+    @property
+    def percent(self) -> int | None:
+        """Use in %, None when the teams answer nothing that day."""
+        return round(100 * self.used / self.capacity) if self.capacity > 0 else None
+
+
+def support_use(*, start: date, end: date) -> list[SupportDay]:
+    """Support use per day from `start` to `end` (three queries; none and an empty list
+    when customer support is not a sign-off dimension)."""
+    if not support_on() or end < start:
+        return []
+    teams = _support_team_infos()
+    constraints = _constraint_infos(
+        CapacityConstraint.objects.filter(support_team__isnull=False, starts_on__lte=end, ends_on__gte=start)
+    )
+    held = dict(
+        Reservation.objects.filter(kind=Reservation.Kind.SUPPORT, day__gte=start, day__lte=end)
+        .values("day")
+        .annotate(total=Sum("quantity"))
+        .values_list("day", "total")
+        .order_by()
+    )
+    usual = sum(team.baseline_tickets_per_day for team in teams)
+    found = []
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        free, why = checks.support_capacity(teams, day, constraints)
+        found.append(SupportDay(day, free + usual, usual, held.get(day, 0), why))
+    return found
