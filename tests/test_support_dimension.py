@@ -397,3 +397,77 @@ def test_the_snapshot_reads_support_in_a_fixed_number_of_queries(world, maya, om
     snap, four_teams = load()
     assert len(snap.support_teams) == 4
     assert four_teams == one_team
+
+
+# --------------------------------------------------------------------------- reference data over the API
+
+
+def test_support_teams_over_the_api(world, omar, sana, ishaan):
+    support = _token_client("sana")
+    created = support.post(
+        "/api/v1/support-teams/",
+        {"name": "Chat (Pune)", "channel": "chat", "agents_per_day": 10, "tickets_per_agent_per_day": 60},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    team_id = created.json()["id"]
+    assert active_dimensions() == THREE
+    duplicate = support.post(
+        "/api/v1/support-teams/", {"name": "Chat (Pune)", "agents_per_day": 1, "tickets_per_agent_per_day": 1}
+    )
+    assert duplicate.status_code == 400 and "name" in duplicate.json()
+    bad = support.patch(f"/api/v1/support-teams/{team_id}/", {"agents_per_day": -3}, format="json")
+    assert bad.status_code == 400 and "agents_per_day" in bad.json()
+    assert support.patch(f"/api/v1/support-teams/{team_id}/", {"agents_per_day": 12}, format="json").status_code == 200
+    assert SupportTeam.objects.get().agents_per_day == 12
+    assert _token_client("ishaan").post("/api/v1/support-teams/", {"name": "X"}, format="json").status_code == 403
+    today = timezone.localdate()
+    holiday = support.post(
+        "/api/v1/constraints/",
+        {"kind": "support_holiday", "starts_on": str(today), "ends_on": str(today), "support_team": team_id},
+        format="json",
+    )
+    assert holiday.status_code == 201, holiday.content
+    assert holiday.json()["support_team"] == team_id
+
+
+# --------------------------------------------------------------------------- report, dashboard, calendar
+
+
+def test_report_dashboard_and_calendar_show_support_load_when_on(client, world, maya, ishaan, lata, omar, sana):
+    from campaigns import calendar, reports
+    from campaigns.dashboard_selectors import capacity_section
+
+    today = timezone.localdate()
+    assert reports.build_daily_report(today=today).support == []  # off: not in the report
+    team(omar, agents=10, per_agent=10)  # 100 tickets a day
+    campaign = submitted(world, maya, orders_per_day=1_000, starts_on=today + dt.timedelta(days=1))
+    sign(campaign, sana, "support")
+
+    report = reports.build_daily_report(today=today)
+    day = today + dt.timedelta(days=1)
+    [tomorrow] = [s for s in report.support if s.day == day]
+    assert (tomorrow.capacity, tomorrow.held, tomorrow.percent) == (100, 80, 80)
+    assert [s for s in capacity_section(today=today)["support"] if s.day == day] == [tomorrow]
+    heat = calendar.heat_by_day(start=day, end=day)[day]
+    assert "customer support at 80% of the tickets it answers" in heat.label
+    assert heat.css == "heat-3"
+
+
+def test_the_queue_keeps_a_fixed_number_of_queries_with_support_on(client, world, maya, omar, sana):
+    from django.test.utils import CaptureQueriesContext
+
+    team(omar)
+
+    def count() -> int:
+        client.get("/approvals/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/approvals/").status_code == 200
+        return len(queries)
+
+    client.force_login(sana)
+    submitted(world, maya, name="One")
+    one = count()
+    for i in range(4):
+        submitted(world, maya, name=f"More {i}")
+    assert count() == one
