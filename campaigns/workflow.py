@@ -20,7 +20,8 @@ Who, by kind:
 - SCHEDULER: no person (`actor=None`): the periodic tasks and the inventory trigger.
 
 Dates, input and capacity are checked by the services when the action runs; this
-module knows only states and people. A leaf: it imports models, roles and errors.
+module knows only states and people. A leaf: it imports models, roles and errors, and
+asks `capacity.selectors.active_dimensions` which sign-off dimensions are switched on.
 """
 
 from __future__ import annotations
