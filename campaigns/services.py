@@ -651,9 +651,13 @@ def _settle_scale_up(campaign: Campaign, approvals: dict[str, SignOff], decision
 
 
 def assert_can_go_live(campaign: Campaign) -> None:
-    """Rule 1, the guard every door shares: both sign-offs approved for the current plan."""
+    """Rule 1, the guard every door shares: every sign-off it needs approved for the current
+    plan. A campaign approved before customer support was switched on keeps its approval
+    (an approval was complete when given, and rule 3 sends a changed plan back to
+    submitted): the switched-on dimensions are asked of plans not approved yet."""
     approvals = _approved_dimensions(campaign)
-    missing = [d for d in needed_dimensions() if d not in approvals]
+    needed = needed_dimensions() if campaign.status in Status.before_approval() else checks.SIGN_OFF_DIMENSIONS
+    missing = [d for d in needed if d not in approvals]
     if missing:
         raise TransitionNotAllowed(
             f"Cannot go live without the {' and '.join(missing)} sign-off for plan version {campaign.plan_version}.",

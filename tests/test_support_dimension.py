@@ -471,3 +471,19 @@ def test_the_queue_keeps_a_fixed_number_of_queries_with_support_on(client, world
     for i in range(4):
         submitted(world, maya, name=f"More {i}")
     assert count() == one
+
+
+def test_a_campaign_approved_before_support_was_switched_on_still_goes_live(world, maya, ishaan, lata, omar):
+    today = timezone.localdate()
+    campaign = submitted(world, maya, starts_on=today, ends_on=today + dt.timedelta(days=3))
+    sign(campaign, ishaan, "inventory")
+    sign(campaign, lata, "courier")
+    assert refresh(campaign).status == Status.APPROVED
+    team(omar)  # support switched on afterwards
+    assert services.campaign_go_live(campaign=refresh(campaign), actor=maya, today=today).status == Status.LIVE
+    # A plan still waiting for sign-off needs all three.
+    waiting = submitted(world, maya, name="Later", starts_on=today, ends_on=today + dt.timedelta(days=3))
+    sign(waiting, ishaan, "inventory")
+    sign(waiting, lata, "courier")
+    with pytest.raises(Exception, match="support sign-off"):
+        services.campaign_go_live(campaign=refresh(waiting), actor=maya, today=today)
