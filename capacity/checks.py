@@ -959,10 +959,10 @@ def _check_support(ctx: _Context, volume: int) -> tuple[list[Finding], _Bound]:
     least_day, least, least_why = min(frees, key=lambda f: f[1])
     varies = least < max(free for _, free, _ in frees)
     bound.offer(
-        _volume_bound(least, 1, per_order),
+        _volume_bound(max(least, 0), 1, per_order),
         lambda: Limit(SUPPORT, "support", "what support can answer", least_day if varies else None, least_why),
     )
-    short = [(day, free, why) for day, free, why in frees if needed > free]
+    short = [(day, free, why) for day, free, why in frees if needed > max(free, 0)]
     if not short:
         return [], bound
     day, free, why = short[0]
