@@ -487,3 +487,19 @@ def test_a_campaign_approved_before_support_was_switched_on_still_goes_live(worl
     sign(waiting, lata, "courier")
     with pytest.raises(Exception, match="support sign-off"):
         services.campaign_go_live(campaign=refresh(waiting), actor=maya, today=today)
+
+
+def test_a_support_holiday_through_the_capacity_page(client, world, sana, omar):
+    from django.urls import reverse
+
+    chat = team(omar)
+    client.force_login(sana)
+    today = timezone.localdate()
+    form = {"kind": "support_holiday", "starts_on": today.isoformat(), "ends_on": today.isoformat(), "note": "Diwali"}
+    refused = client.post(reverse("capacity:constraint_new"), form)
+    assert refused.status_code == 200 and "A support holiday needs a support team." in refused.content.decode()
+    saved = client.post(reverse("capacity:constraint_new"), {**form, "support_team": chat.pk})
+    assert saved.status_code == 302
+    assert CapacityConstraint.objects.get().support_team == chat
+    page = client.get(reverse("capacity:home")).content.decode()
+    assert "Customer support" in page and "Chat (Pune)" in page and "Support team Chat (Pune)" in page
