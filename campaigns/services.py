@@ -342,6 +342,7 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
     if not changes:
         return campaign
     touched, went_down = touched_dimensions(before, after)
+    touched &= set(needed_dimensions())  # a switched-off dimension has nothing to void
     from_status = campaign.status
     if campaign.status in Status.running() and touched:
         raise TransitionNotAllowed(

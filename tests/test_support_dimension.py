@@ -503,3 +503,19 @@ def test_a_support_holiday_through_the_capacity_page(client, world, sana, omar):
     assert CapacityConstraint.objects.get().support_team == chat
     page = client.get(reverse("capacity:home")).content.decode()
     assert "Customer support" in page and "Chat (Pune)" in page and "Support team Chat (Pune)" in page
+
+
+def test_a_change_while_support_is_off_voids_and_notifies_only_the_two(world, maya, ishaan, lata, sana):
+    from campaigns.models import Notification
+
+    campaign = submitted(world, maya)
+    sign(campaign, ishaan, "inventory")
+    sign(campaign, lata, "courier")
+    start = campaign.starts_on + dt.timedelta(days=1)
+    services.campaign_update(
+        campaign=refresh(campaign), actor=maya, data={"starts_on": start, "ends_on": start + dt.timedelta(days=4)}
+    )
+    campaign = refresh(campaign)
+    assert (campaign.inventory_valid_from, campaign.courier_valid_from, campaign.support_valid_from) == (2, 2, 1)
+    assert not Notification.objects.filter(recipient=sana, kind="plan_changed").exists()
+    assert Notification.objects.filter(recipient=ishaan, kind="plan_changed").exists()
