@@ -255,6 +255,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # A support team's channel (chat, email, phone) is not a campaign's marketing channel.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "mopsync.channels.Channel",
+        "SupportChannelEnum": "capacity.models.SupportTeam.Channel",
+    },
     "DESCRIPTION": "Campaign plans, capacity sign-offs and the shared calendar. Errors: 400 {field: [messages]}, "
     "403/404 {detail, code}, 409 {detail, code, findings?, max_orders_per_day?}.",
 }
