@@ -37,6 +37,7 @@ from campaigns.models import VALID_FROM, Campaign, Status, covering_approvals
 from campaigns.serializers import CampaignSerializer, SignOffSerializer
 from campaigns.verdicts import check_json
 from capacity.models import Dimension, SignOff
+from capacity.selectors import active_dimensions
 from mopsync.sql import fetch, names, one_of, values_of
 
 # The field of each serializer that shows a user (`<relation>.get_username`): read into
@@ -44,7 +45,7 @@ from mopsync.sql import fetch, names, one_of, values_of
 USER_FIELD = {CampaignSerializer: "owner", SignOffSerializer: "actor"}
 # Values this module builds itself and puts in the row under the field's name.
 BUILT = ("skus", "regions", "sign_offs")
-DIMENSIONS = tuple(Dimension.values)  # the keys of `sign_offs`, in order
+DIMENSIONS = tuple(Dimension.values)  # every dimension there is; `sign_offs` has the active ones
 
 # Fields whose `to_representation` gives back a database value unchanged: `int()` of an
 # int, `str()` of a str, a choice's own string, a bool. Skipping the call is the same output.
@@ -199,7 +200,7 @@ def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None
     covering = covering_approvals(approvals, lambda dimension: campaign[VALID_FROM[dimension]])
     return {
         dimension: _render(covering[dimension]._asdict(), SignOffSerializer, tz) if dimension in covering else None
-        for dimension in DIMENSIONS
+        for dimension in active_dimensions()
     }
 
 
@@ -220,7 +221,7 @@ def queue_json(
     waiting_since = _formatter(drf.DateTimeField(), _current_timezone())
     entries = []
     for row, campaign in zip(rows, campaigns_json(rows, lines), strict=True):
-        dimensions = [dimension for dimension in DIMENSIONS if row[f"pending_{dimension}"]]
+        dimensions = [dimension for dimension in DIMENSIONS if row.get(f"pending_{dimension}")]
         behalf = selectors.on_behalf(user, dimensions, away) if user is not None and away else {}
         entries.append(
             {

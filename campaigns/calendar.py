@@ -24,7 +24,7 @@ from campaigns import selectors
 from campaigns.models import CalendarFeed, Channel, Status
 from campaigns.selectors import CALENDAR_KINDS, CalendarEntry, calendar_entries
 from capacity.models import CapacityConstraint
-from capacity.selectors import UseRow, totals_by_day
+from capacity.selectors import SupportDay, UseRow, support_use, totals_by_day
 from mopsync.roles import can_read
 
 # Years a calendar page may show: far enough for any plan, and prev/next never leave `date`'s range.
@@ -189,17 +189,21 @@ def parse_week(value: str) -> Period | None:
 class Heat:
     """A day's courier capacity use (`capacity.selectors.UseRow`, the network's or one
     region's) as the calendar shows it: a colour, and words that say the same; what plans
-    waiting for sign-off ask is said beside it, not counted in it."""
+    waiting for sign-off ask is said beside it, not counted in it. With customer support a
+    sign-off dimension, its tickets that day (`support`) count too: the hotter of the two."""
 
     use: UseRow
+    support: SupportDay | None = None
 
     @property
     def css(self) -> str:
-        if self.use.over:
+        support = self.support
+        if self.use.over or (support is not None and support.free < 0):
             return "heat-over"
-        if self.use.percent is None:
+        percents = [p for p in (self.use.percent, support.percent if support else None) if p is not None]
+        if not percents:
             return "heat-closed"
-        return next(css for floor, css, _ in HEAT_LEVELS if self.use.percent >= floor)
+        return next(css for floor, css, _ in HEAT_LEVELS if max(percents) >= floor)
 
     @property
     def label(self) -> str:
@@ -212,6 +216,13 @@ class Heat:
             words = f"{use.percent}% of courier capacity, {level}"
         if use.asked:
             words += f"; {use.asked} more orders asked by plans waiting for sign-off"
+        if self.support is not None:
+            support = self.support
+            if support.percent is None:
+                words += "; no customer support that day"
+            else:
+                over = ", over capacity" if support.free < 0 else ""
+                words += f"; customer support at {support.percent}% of the tickets it answers{over}"
         return words
 
 
@@ -219,7 +230,8 @@ def heat_by_day(*, start: date, end: date, region: str | None = None, cached: bo
     """Courier capacity use for every day of [start, end], network-wide or for one region
     (by code), as `campaigns.selectors.capacity_use` counts it (`cached`: for pages)."""
     rows = selectors.capacity_use(start=start, end=end, region=region, cached=cached)
-    return {d.day: Heat(d.courier) for d in totals_by_day(rows, start=start, end=end)}
+    support = {s.day: s for s in support_use(start=start, end=end)}  # none while support is off
+    return {d.day: Heat(d.courier, support.get(d.day)) for d in totals_by_day(rows, start=start, end=end)}
 
 
 # --------------------------------------------------------------------------- grids

@@ -26,7 +26,7 @@ from campaigns.models import Campaign, CampaignSku, Status
 from campaigns.verdicts import campaign_verdict
 from capacity import checks, verdicts
 from capacity.models import InboundShipment, StockLevel
-from capacity.selectors import DayTotals, totals_by_day
+from capacity.selectors import DayTotals, support_use, totals_by_day
 
 HORIZON_DAYS = 14  # capacity use shown on the dashboard
 WEEK_DAYS = 7  # "this week": today and the six days after it
@@ -39,7 +39,7 @@ SEVERITY_ORDER = {checks.ERROR: 0, checks.WARNING: 1, checks.INFO: 2}
 RISK_CODES = {"ndr_risk": "ndr", "slow_delivery": "slow"}
 
 
-def top_findings(result: checks.CheckResult | None, dimensions=checks.SIGN_OFF_DIMENSIONS) -> list[checks.Finding]:
+def top_findings(result: checks.CheckResult | None, dimensions=checks.ALL_DIMENSIONS) -> list[checks.Finding]:
     """Findings most worth a reader's ten seconds: those of `dimensions` first, errors first."""
     if result is None:
         return []
@@ -469,7 +469,12 @@ def dashboard(*, today: date | None = None) -> Dashboard:
 def capacity_section(*, today: date) -> dict:
     """The dashboard's capacity use, next HORIZON_DAYS days: per day and as two charts."""
     use = capacity_days(today=today)
-    return {"capacity": use, "charts": [capacity_chart(use, checks.COURIER), capacity_chart(use, checks.DISPATCH)]}
+    return {
+        "capacity": use,
+        "charts": [capacity_chart(use, checks.COURIER), capacity_chart(use, checks.DISPATCH)],
+        # Customer support's tickets, when it is a sign-off dimension (else none and no query).
+        "support": support_use(start=today, end=today + timedelta(days=HORIZON_DAYS - 1)),
+    }
 
 
 def stock_section(*, today: date) -> dict:

@@ -33,13 +33,13 @@ from capacity.imports.base import ImportKind, Tally, channel, check_rows, codes,
 from capacity.models import CsatResponse, ImportJob, Region, Sku, SupportChannel, SupportTicketCount
 from mopsync import versions
 from mopsync.errors import InvalidInput
-from mopsync.roles import MARKETING, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.roles import MARKETING, OPS_LEAD, OPS_LOGISTICS, OPS_SUPPORT, user_roles
 from mopsync.validation import FieldErrors, clean_date, clean_int
 
 # Marketing data, sent by marketing (or the ops lead, who sees both sides).
 IMPORTERS = frozenset({MARKETING, OPS_LEAD})
 # Support data (tickets, CSAT), sent by ops: logistics (who handle NDR follow-ups) or the lead.
-SUPPORT_IMPORTERS = frozenset({OPS_LOGISTICS, OPS_LEAD})
+SUPPORT_IMPORTERS = frozenset({OPS_SUPPORT, OPS_LOGISTICS, OPS_LEAD})
 
 
 def _campaigns(raws: Iterable[dict[str, str]]) -> dict[str, Any]:

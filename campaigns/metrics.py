@@ -28,8 +28,8 @@ Definitions (one place for each):
   naming one) or by region (all answers).
 - Support load: a campaign's tickets (rows of the `support_tickets` import naming it)
   per 100 of its actual orders, in the same days.
-- Planned tickets of a campaign (`planned_tickets`): orders/day × days × the contact rate
-  (`MOPSYNC_SUPPORT_CONTACT_RATE`, default 0.08).
+- Planned tickets of a campaign (`planned_tickets`): the capacity check's tickets a day
+  at the campaign's volume × its days.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ from campaigns.models import (
     Channel,
     Status,
 )
+from campaigns.selectors import plan_for
+from capacity import checks
 from capacity.models import (
     CourierLane,
     CsatResponse,
@@ -68,6 +70,7 @@ from capacity.models import (
     StockLevel,
     SupportTicketCount,
 )
+from capacity.selectors import active_dimensions, load_snapshot
 from mopsync.errors import InvalidInput
 from mopsync.validation import FieldErrors, clean_date, clean_int, clean_text
 
@@ -625,7 +628,7 @@ def approval_cycle_time(f: Filters) -> list[dict]:
             "median_hours": _round(statistics.median(hours[dimension]), 1) if hours[dimension] else None,
             "max_hours": _round(max(hours[dimension]), 1) if hours[dimension] else None,
         }
-        for dimension in ("inventory", "courier")
+        for dimension in active_dimensions()
     ]
 
 
@@ -928,20 +931,20 @@ def review_figures(campaign: Campaign) -> dict:
     }
 
 
-DEFAULT_SUPPORT_CONTACT_RATE = Fraction(8, 100)
 CSAT_BEFORE_DAYS = 30
 
 
 def planned_tickets(campaign: Campaign) -> int | None:
-    """Support tickets the plan brings: orders/day (the approved volume once approved) ×
-    days × the contact rate (`MOPSYNC_SUPPORT_CONTACT_RATE`, 0.08 when not set). None when
-    the plan has no volume. No queries."""
-    rate = getattr(settings, "MOPSYNC_SUPPORT_CONTACT_RATE", None)
-    rate = DEFAULT_SUPPORT_CONTACT_RATE if rate is None else Fraction(str(rate))
-    orders = _volume(campaign) * campaign.days
-    if not orders:
+    """Support tickets the plan brings over its days, as the capacity check counts them
+    (`capacity.checks.daily_tickets`: the SKUs' contact rates, or the brand's learned or
+    set rate, plus return and failed-delivery follow-ups), at the volume the campaign runs
+    at (the approved volume once approved). None when the plan has no volume."""
+    volume = _volume(campaign)
+    if not volume:
         return None
-    return round(orders * rate)
+    plan = plan_for(campaign)
+    snap = load_snapshot(plan, today=campaign.starts_on, exclude_campaign_id=campaign.pk)
+    return checks.daily_tickets(plan, snap, volume) * campaign.days
 
 
 def review_support(campaign: Campaign, region_ids: list[int] | None = None) -> dict:

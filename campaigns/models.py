@@ -122,6 +122,7 @@ class Campaign(models.Model):
     # (rule 3 voids a dimension by moving its mark to the new version).
     inventory_valid_from = models.PositiveIntegerField(default=1)
     courier_valid_from = models.PositiveIntegerField(default=1)
+    support_valid_from = models.PositiveIntegerField(default=1)
     approved_orders_per_day = models.PositiveIntegerField(
         null=True, blank=True, help_text="Volume ops approved and reservations hold; what a live campaign runs at."
     )
@@ -175,7 +176,7 @@ class Campaign(models.Model):
 
 
 # The field that holds, per dimension, the first plan version whose sign-off counts.
-VALID_FROM = {Dimension.INVENTORY: "inventory_valid_from", Dimension.COURIER: "courier_valid_from"}
+VALID_FROM = {dimension: f"{dimension}_valid_from" for dimension in Dimension.values}
 
 
 def covering_approvals(signoffs: Iterable, valid_from: Callable[[str], int]) -> dict:

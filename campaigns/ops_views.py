@@ -23,13 +23,15 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns import dashboard_selectors as reads
 from campaigns import metrics, selectors, services, workflow
 from campaigns.models import Status
+from capacity import check_types
 from capacity.models import SignOff
 from mopsync import versions
 from mopsync.errors import DomainError
 from mopsync.roles import MARKETING, user_roles
 from mopsync.view_guards import reader, refusal_text
 
-DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier"}
+# The registry's words, courier short (a toast names it beside its decision).
+DIMENSION_WORDS = {**check_types.DIMENSION_WORDS, "courier": "courier"}
 
 
 @reader

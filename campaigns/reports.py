@@ -25,7 +25,7 @@ from campaigns import metrics, selectors, triggers
 from campaigns.models import ActualOrders, Campaign, PostCampaignReview, Preference, Status
 from campaigns.notifications import queue_notification
 from capacity.models import CourierLane, Sku
-from capacity.selectors import DayTotals, totals_by_day
+from capacity.selectors import DayTotals, SupportDay, support_use, totals_by_day
 from mopsync.roles import ALL_ROLES
 
 CAPACITY_DAYS = 14
@@ -105,6 +105,7 @@ class DailyReport:
     pending: list[PendingSignoff] = field(default_factory=list)
     due_not_approved: list[Campaign] = field(default_factory=list)
     capacity: list[DayTotals] = field(default_factory=list)
+    support: list[SupportDay] = field(default_factory=list)  # when customer support is a sign-off dimension
     inventory: list[triggers.InventoryRisk] = field(default_factory=list)
     ndr_regions: list[RegionHighlight] = field(default_factory=list)
     return_skus: list[SkuHighlight] = field(default_factory=list)
@@ -154,6 +155,7 @@ def build_daily_report(*, today: dt.date, now: dt.datetime | None = None) -> Dai
     report.capacity = totals_by_day(
         selectors.capacity_use(start=today, end=capacity_end), start=today, end=capacity_end
     )
+    report.support = support_use(start=today, end=capacity_end)
     report.inventory = triggers.inventory_risks(today=today)
     report.ndr_regions = _ndr_regions(upcoming)
     report.return_skus, report.more_return_skus = _return_skus(upcoming)

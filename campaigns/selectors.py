@@ -45,7 +45,7 @@ from campaigns.models import (
 from capacity import checks
 from capacity import selectors as capacity_selectors
 from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
-from capacity.selectors import UseRow, frac, load_snapshot, load_snapshots
+from capacity.selectors import UseRow, active_dimensions, frac, load_snapshot, load_snapshots
 from mopsync import sql, versions
 from mopsync.auth import COVERING, COVERING_DAY
 from mopsync.roles import remember_roles
@@ -203,7 +203,7 @@ def campaign_capacity_check(
     campaign: Campaign,
     *,
     today: date | None = None,
-    dimensions=checks.SIGN_OFF_DIMENSIONS,
+    dimensions=None,
     cached: bool = False,
     lines: tuple[list[Line], list[Line]] | None = None,
 ) -> checks.CheckResult:
@@ -296,17 +296,19 @@ def _settled(dimension: str) -> Exists:
     return Exists(SignOff.objects.filter(settling, campaign=OuterRef("pk"), dimension=dimension))
 
 
-def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
-    """`campaigns` (all by default) waiting for a decision on any of `dimensions`, found
-    in SQL by the rule of `workflow.pending_dimensions`; unordered.
+def pending_signoffs(dimensions=None, *, campaigns: QuerySet | None = None) -> QuerySet[Campaign]:
+    """`campaigns` (all by default) waiting for a decision on any of `dimensions` (None:
+    every one a campaign needs now, `active_dimensions`), found in SQL by the rule of
+    `workflow.pending_dimensions`; unordered.
 
     Each comes annotated with `pending_<dimension>` for every sign-off dimension (false
     for those not asked about) and `waiting_since` (when it was submitted or, for a
     scale-up, last changed): `waiting_on` reads the dimensions back."""
     campaigns = Campaign.objects.all() if campaigns is None else campaigns
+    dimensions = active_dimensions() if dimensions is None else dimensions
     # Every campaign returned awaits sign-offs (the filter below), so a flag needs only
     # the dimension's own test; the filter asks for AWAITING once, not once per flag.
-    flags = {f"pending_{d}": ~_settled(d) if d in dimensions else Value(False) for d in checks.SIGN_OFF_DIMENSIONS}
+    flags = {f"pending_{d}": ~_settled(d) if d in dimensions else Value(False) for d in checks.ALL_DIMENSIONS}
     waiting = Case(When(status=Status.SUBMITTED, then=F("submitted_at")), default=F("updated_at"))
     campaigns = campaigns.annotate(**flags, waiting_since=waiting)
     if not dimensions:
@@ -319,7 +321,7 @@ def pending_signoffs(dimensions=checks.SIGN_OFF_DIMENSIONS, *, campaigns: QueryS
 
 def waiting_on(campaign: Campaign) -> tuple[str, ...]:
     """The pending dimensions of a campaign read by `pending_signoffs`."""
-    return tuple(d for d in checks.SIGN_OFF_DIMENSIONS if getattr(campaign, f"pending_{d}"))
+    return tuple(d for d in checks.ALL_DIMENSIONS if getattr(campaign, f"pending_{d}"))
 
 
 # Most urgent first: late notice, then the earliest sign-off deadline (none: last).

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from campaigns import plan_changes
 from campaigns.models import AuditEvent, Campaign, Channel, Comment, Delegation, Notification, PromoWindow
 from capacity.models import Dimension, SignOff
+from capacity.selectors import active_dimensions
 
 
 class SkuLineSerializer(serializers.Serializer):
@@ -129,7 +130,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     def get_sign_offs(self, campaign) -> dict:
         """The approval that currently covers each dimension (null: not approved yet)."""
         approvals = campaign.current_approvals()
-        return {d: (_SIGN_OFF.to_representation(approvals[d]) if d in approvals else None) for d in Dimension.values}
+        return {d: (_SIGN_OFF.to_representation(approvals[d]) if d in approvals else None) for d in active_dimensions()}
 
 
 class FindingSerializer(serializers.Serializer):

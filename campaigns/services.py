@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from campaigns import metrics, notifications, plan_changes, selectors, workflow
 from campaigns.models import (
+    VALID_FROM,
     AuditEvent,
     Campaign,
     CampaignRegion,
@@ -41,9 +42,9 @@ from campaigns.models import (
 )
 from campaigns.notifications import queue_notification
 from campaigns.validation import clean_plan
-from campaigns.workflow import BOTH_TEAMS, DIMENSIONS
+from campaigns.workflow import BOTH_TEAMS, DIMENSIONS, needed_dimensions
 from capacity import checks
-from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, Warehouse
+from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, SupportTeam, Warehouse
 from capacity.selectors import load_snapshot
 from mopsync import versions
 from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, Rule, TransitionNotAllowed
@@ -181,6 +182,8 @@ def _lock_resources(plan: checks.Plan, dimension: str) -> None:
     if dimension == Dimension.INVENTORY:
         skus = Sku.objects.filter(id__in=sorted(line.sku_id for line in plan.skus)).order_by("id")
         list(skus.select_for_update(no_key=True))
+    elif dimension == Dimension.SUPPORT:
+        list(SupportTeam.objects.order_by("id").select_for_update(no_key=True))
     else:
         list(Warehouse.objects.order_by("id").select_for_update(no_key=True))
         region_ids = sorted(line.region_id for line in plan.regions)
@@ -265,14 +268,30 @@ def campaign_clone(*, actor, campaign: Campaign) -> Campaign:
     return clone
 
 
+# Rule 3, per plan field: the dimensions a change of it voids (SKU and region lines have
+# their own rules below). A new dimension says here what moves it.
+VOIDED_BY_CHANGE = {
+    "starts_on": DIMENSIONS,
+    "ends_on": DIMENSIONS,
+    "cod_share": (Dimension.COURIER,),
+    "delivery_promise_days": (Dimension.COURIER,),
+}
+VOIDED_BY_INCREASE = {
+    "orders_per_day": DIMENSIONS,
+    "units_per_order": (Dimension.INVENTORY,),
+}
+
+
 def touched_dimensions(before: dict[str, Any], after: dict[str, Any]) -> tuple[set[str], bool]:
     """Rule 3: which sign-off dimensions a change touches, and whether volume went down.
 
     SKUs or their shares → inventory; regions, their shares, COD share or the
-    delivery promise → courier; dates or volume up → both. Units per order up →
-    inventory. Regions that move units to other warehouses (a warehouse added or
-    dropped, or a different share shipped from one) → inventory too: its stock is held
-    per warehouse, and holds at a warehouse the plan no longer ships from are wrong.
+    delivery promise → courier; dates or volume up → every dimension (customer support
+    too: its tickets follow the orders and their days). Units per order up →
+    inventory (`VOIDED_BY_CHANGE`, `VOIDED_BY_INCREASE`). Regions that move units to
+    other warehouses (a warehouse added or dropped, or a different share shipped from
+    one) → inventory too: its stock is held per warehouse, and holds at a warehouse
+    the plan no longer ships from are wrong.
     A change of regions served by the same warehouses in the same shares keeps the
     inventory sign-off. Cosmetic fields touch nothing; volume down keeps the sign-offs.
     """
@@ -283,14 +302,12 @@ def touched_dimensions(before: dict[str, Any], after: dict[str, Any]) -> tuple[s
         touched.add(Dimension.COURIER)
         if ships_from(before["regions"]) != ships_from(after["regions"]):
             touched.add(Dimension.INVENTORY)
-    if before["cod_share"] != after["cod_share"] or before["delivery_promise_days"] != after["delivery_promise_days"]:
-        touched.add(Dimension.COURIER)
-    if before["starts_on"] != after["starts_on"] or before["ends_on"] != after["ends_on"]:
-        touched.update(DIMENSIONS)
-    if after["orders_per_day"] > before["orders_per_day"]:
-        touched.update(DIMENSIONS)
-    if after["units_per_order"] > before["units_per_order"]:
-        touched.add(Dimension.INVENTORY)
+    for name, dimensions in VOIDED_BY_CHANGE.items():
+        if before[name] != after[name]:
+            touched.update(dimensions)
+    for name, dimensions in VOIDED_BY_INCREASE.items():
+        if after[name] > before[name]:
+            touched.update(dimensions)
     went_down = (
         after["orders_per_day"] < before["orders_per_day"] or after["units_per_order"] < before["units_per_order"]
     )
@@ -325,6 +342,7 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
     if not changes:
         return campaign
     touched, went_down = touched_dimensions(before, after)
+    touched &= set(needed_dimensions())  # a switched-off dimension has nothing to void
     from_status = campaign.status
     if campaign.status in Status.running() and touched:
         raise TransitionNotAllowed(
@@ -349,8 +367,7 @@ def campaign_update(*, campaign: Campaign, actor, data: dict[str, Any], today: d
         campaign.approved_orders_per_day = None
         update_fields += [
             "plan_version",
-            "inventory_valid_from",
-            "courier_valid_from",
+            *VALID_FROM.values(),
             "status",
             "approved_orders_per_day",
         ]
@@ -412,7 +429,7 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
         raise InvalidInput("A plan needs at least one SKU and one region before it can be submitted.")
 
     approvals = _approved_dimensions(campaign)
-    pending = [d for d in DIMENSIONS if d not in approvals]
+    pending = [d for d in needed_dimensions() if d not in approvals]
     decided_here = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
     if any(d in decided_here for d in pending):
         campaign.plan_version += 1
@@ -431,7 +448,7 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
     baseline = [] if campaign.signoffs.all() else _mark_signed_off(campaign)
     campaign.save(
         update_fields=[
-            "status", "plan_version", "inventory_valid_from", "courier_valid_from",
+            "status", "plan_version", *VALID_FROM.values(),
             "late_notice", "signoff_due_at", "submitted_at", "updated_at", *baseline,
         ]
     )  # fmt: skip
@@ -465,7 +482,7 @@ def campaign_submit(*, campaign: Campaign, actor, now: dt.datetime | None = None
 def _clean_signoff_input(campaign: Campaign, dimension, decision, approved_orders_per_day, comment) -> tuple:
     errors: dict[str, list[str]] = {}
     if dimension not in Dimension.values:
-        errors["dimension"] = [f"Must be one of: {', '.join(Dimension.values)}."]
+        errors["dimension"] = [f"Must be one of: {', '.join(needed_dimensions())}."]
     if decision not in SignOff.Decision.values:
         errors["decision"] = [f"Must be one of: {', '.join(SignOff.Decision.values)}."]
     cap = approved_orders_per_day
@@ -506,11 +523,12 @@ def campaign_sign_off(
     """Ops decide one dimension of the current plan version.
 
     Segregation of duties: marketing never signs off and nobody signs off their own
-    campaign; inventory needs ops_inventory, courier needs ops_logistics (ops_lead
-    may do both). Rule 2: an approval re-runs that dimension's check under row
-    locks and writes its reservations in the same transaction, or is refused with
-    the current findings. Both approved → the campaign is approved. Changes
-    requested or rejected on a scale-up withdraw only the pending delta.
+    campaign; inventory needs ops_inventory, courier needs ops_logistics, support needs
+    ops_support (ops_lead may do each; support only while it is a sign-off dimension).
+    Rule 2: an approval re-runs that dimension's check under row locks and writes its
+    reservations in the same transaction, or is refused with the current findings.
+    Every needed dimension approved → the campaign is approved. Changes requested or
+    rejected on a scale-up withdraw only the pending delta.
     """
     today = _today(today)
     campaign = _lock(campaign)
@@ -566,11 +584,10 @@ def campaign_sign_off(
     if scale_up:
         _settle_scale_up(campaign, approvals, decision, today=today)
     elif decision == SignOff.Decision.APPROVED:
-        if all(d in approvals for d in DIMENSIONS):
-            volume = min(_volume_of(approvals[d], campaign) for d in DIMENSIONS)
-            _shrink(
-                campaign, volume, [d for d in DIMENSIONS if _volume_of(approvals[d], campaign) > volume], today=today
-            )
+        needed = needed_dimensions()
+        if all(d in approvals for d in needed):
+            volume = min(_volume_of(approvals[d], campaign) for d in needed)
+            _shrink(campaign, volume, [d for d in needed if _volume_of(approvals[d], campaign) > volume], today=today)
             campaign.status = Status.APPROVED
             campaign.approved_orders_per_day = volume
     elif decision == SignOff.Decision.CHANGES_REQUESTED:
@@ -617,7 +634,7 @@ def _settle_scale_up(campaign: Campaign, approvals: dict[str, SignOff], decision
     """Rule 4: the delta runs once both dimensions approved it; a refusal withdraws it."""
     if decision == SignOff.Decision.APPROVED:
         fresh = {d: s for d, s in approvals.items() if s.plan_version == campaign.plan_version}
-        if len(fresh) == len(DIMENSIONS):
+        if all(d in fresh for d in needed_dimensions()):
             volume = min(_volume_of(s, campaign) for s in fresh.values())
             _shrink(campaign, volume, [d for d, s in fresh.items() if _volume_of(s, campaign) > volume], today=today)
             campaign.approved_orders_per_day = volume
@@ -635,9 +652,13 @@ def _settle_scale_up(campaign: Campaign, approvals: dict[str, SignOff], decision
 
 
 def assert_can_go_live(campaign: Campaign) -> None:
-    """Rule 1, the guard every door shares: both sign-offs approved for the current plan."""
+    """Rule 1, the guard every door shares: every sign-off it needs approved for the current
+    plan. A campaign approved before customer support was switched on keeps its approval
+    (an approval was complete when given, and rule 3 sends a changed plan back to
+    submitted): the switched-on dimensions are asked of plans not approved yet."""
     approvals = _approved_dimensions(campaign)
-    missing = [d for d in DIMENSIONS if d not in approvals]
+    needed = needed_dimensions() if campaign.status in Status.before_approval() else checks.SIGN_OFF_DIMENSIONS
+    missing = [d for d in needed if d not in approvals]
     if missing:
         raise TransitionNotAllowed(
             f"Cannot go live without the {' and '.join(missing)} sign-off for plan version {campaign.plan_version}.",
@@ -784,7 +805,7 @@ def campaign_scale_up(*, campaign: Campaign, actor, orders_per_day: Any, comment
         campaign=campaign,
         subject=f"Scale-up to sign off: {campaign.name} from {old} to {new_volume} orders/day",
         body=comment,
-        roles=workflow.signers(DIMENSIONS),
+        roles=workflow.signers(needed_dimensions()),
     )
     return campaign
 

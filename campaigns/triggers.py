@@ -24,7 +24,7 @@ from django.utils import timezone
 from campaigns import selectors, services
 from campaigns.models import ActualOrders, AlertLog, Campaign, Status
 from campaigns.notifications import queue_notification
-from campaigns.workflow import BOTH_TEAMS, DIMENSION_TEAM, DIMENSIONS, signers
+from campaigns.workflow import BOTH_TEAMS, DIMENSION_TEAM, needed_dimensions, signers
 from capacity import checks
 from capacity.models import Sku, StockLevel
 from capacity.selectors import load_snapshots
@@ -256,7 +256,7 @@ def alert_outgrowing(campaigns: Iterable[Campaign], dates: Iterable[dt.date]) ->
                 f"Ops approved {approved} orders/day; {campaign.name} took {row['orders']} on "
                 f"{row['date']:%d %b %Y}. Request a scale-up so ops can confirm the capacity, or hold the spend."
             ),
-            roles=signers(DIMENSIONS),  # both ops teams: the volume above the sign-off is theirs to confirm
+            roles=signers(needed_dimensions()),  # every ops team: the volume above the sign-off is theirs to confirm
             users=[campaign.owner],
         )
         sent += 1

@@ -32,7 +32,7 @@ from campaigns.forms import (
 from campaigns.models import Campaign, Notification, PostCampaignReview, Preference, Status
 from campaigns.validation import clean_plan
 from capacity import checks, verdicts
-from capacity.selectors import load_snapshot
+from capacity.selectors import active_dimensions, load_snapshot
 from mopsync.csv_export import csv_stream_response
 from mopsync.errors import DomainError, InvalidInput
 from mopsync.forms import form_message, percent_of, says_its_field
@@ -284,6 +284,8 @@ def _detail_context(request, campaign) -> dict:
         "region_lines": region_lines,
         "result": result,
         "approvals": campaign.current_approvals(),
+        # Each dimension a campaign needs now, with the approval that covers it (None: not yet).
+        "dimension_approvals": [(d, campaign.current_approvals().get(d)) for d in active_dimensions()],
         "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),
         "pending": workflow.pending_dimensions(campaign),
         # Each dimension the user may decide, with what it alone takes and the cap its form

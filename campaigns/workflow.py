@@ -20,7 +20,8 @@ Who, by kind:
 - SCHEDULER: no person (`actor=None`): the periodic tasks and the inventory trigger.
 
 Dates, input and capacity are checked by the services when the action runs; this
-module knows only states and people. A leaf: it imports models, roles and errors.
+module knows only states and people. A leaf: it imports models, roles and errors, and
+asks `capacity.selectors.active_dimensions` which sign-off dimensions are switched on.
 """
 
 from __future__ import annotations
@@ -30,15 +31,28 @@ from dataclasses import dataclass
 
 from campaigns.models import Campaign, Status
 from capacity.models import Dimension
+from capacity.selectors import active_dimensions
 from mopsync.errors import DomainError, NotPermitted, TransitionNotAllowed
-from mopsync.roles import ALL_ROLES, MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, user_roles
+from mopsync.roles import ALL_ROLES, MARKETING, OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, OPS_SUPPORT, user_roles
 
 MARKETER, OWNER, LEAD, SIGNER, SCHEDULER = "marketer", "owner", "lead", "signer", "scheduler"
 
 # Each sign-off dimension is decided by its own ops team, or by an ops lead (both).
-DIMENSION_TEAM = {Dimension.INVENTORY: OPS_INVENTORY, Dimension.COURIER: OPS_LOGISTICS}
+DIMENSION_TEAM = {
+    Dimension.INVENTORY: OPS_INVENTORY,
+    Dimension.COURIER: OPS_LOGISTICS,
+    Dimension.SUPPORT: OPS_SUPPORT,
+}
 SIGNOFF_ROLES = {dimension: frozenset({team, OPS_LEAD}) for dimension, team in DIMENSION_TEAM.items()}
-DIMENSIONS = tuple(DIMENSION_TEAM)  # a campaign needs both approved to go live (rule 1)
+# Every sign-off dimension there is. A campaign needs each ACTIVE one approved to go live
+# (rule 1): `needed_dimensions()` (customer support only when it is switched on).
+DIMENSIONS = tuple(DIMENSION_TEAM)
+
+
+def needed_dimensions() -> tuple[str, ...]:
+    """The dimensions a campaign needs approved now (`capacity.selectors.active_dimensions`)."""
+    return active_dimensions()
+
 
 # Who hears of a campaign's approval, start, pause, resume, cancellation or a missed start.
 BOTH_TEAMS = ALL_ROLES
@@ -196,6 +210,8 @@ def _signer_refusal(actor, campaign: Campaign | None, dimension: str | None, ste
         return NotPermitted(step.refusal)
     if dimension in SIGNOFF_ROLES and not roles & SIGNOFF_ROLES[dimension]:
         return NotPermitted(f"Signing off {dimension} needs the {DIMENSION_TEAM[dimension]} or ops_lead role.")
+    if dimension in SIGNOFF_ROLES and dimension not in needed_dimensions():
+        return NotPermitted(f"{dimension.capitalize()} is switched off: it needs no sign-off.", code="dimension_off")
     return None
 
 
@@ -281,10 +297,10 @@ def pending_dimensions(campaign: Campaign) -> list[str]:
     if campaign.status == Status.SUBMITTED:
         approvals = campaign.current_approvals()
         decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
-        return [d for d in DIMENSIONS if d not in approvals and d not in decided]
+        return [d for d in needed_dimensions() if d not in approvals and d not in decided]
     if campaign.scale_up_pending and campaign.status in Status.running():
         decided = {s.dimension for s in campaign.signoffs.all() if s.plan_version == campaign.plan_version}
-        return [d for d in DIMENSIONS if d not in decided]
+        return [d for d in needed_dimensions() if d not in decided]
     return []
 
 
@@ -296,8 +312,9 @@ def signable_dimensions(campaign: Campaign, actor) -> list[str]:
 
 
 def signable_by(user) -> tuple[str, ...]:
-    """The dimensions `user`'s roles decide, on plans they do not own: none for marketing."""
-    return tuple(d for d in DIMENSIONS if permits(user, None, "sign_off", dimension=d))
+    """The dimensions `user`'s roles decide, on plans they do not own: none for marketing
+    (of those a campaign needs now: no support when it is off)."""
+    return tuple(d for d in needed_dimensions() if permits(user, None, "sign_off", dimension=d))
 
 
 def signers(dimensions: Iterable[str]) -> list[str]:
@@ -308,7 +325,7 @@ def signers(dimensions: Iterable[str]) -> list[str]:
 # --------------------------------------------------------------------------- delegation
 
 # The roles whose work a delegation passes on.
-OPS_ROLES = frozenset({OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD})
+OPS_ROLES = frozenset({*DIMENSION_TEAM.values(), OPS_LEAD})
 
 
 def delegation_refusal(user, delegate) -> DomainError | None:
@@ -318,7 +335,7 @@ def delegation_refusal(user, delegate) -> DomainError | None:
     approver likewise, a lead only to a lead), and so sign every dimension `user` signs."""
     mine = signable_by(user)
     if not mine:
-        return NotPermitted("Only ops approvers (inventory, courier or ops lead) set a delegation.")
+        return NotPermitted("Only ops approvers (inventory, courier, support or ops lead) set a delegation.")
     theirs = user_roles(delegate)
     needed = user_roles(user) & OPS_ROLES
     covers = OPS_LEAD in theirs or needed <= theirs

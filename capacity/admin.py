@@ -30,6 +30,7 @@ from capacity.models import (
     SignOff,
     Sku,
     StockLevel,
+    SupportTeam,
     SupportTicketCount,
     Warehouse,
 )
@@ -260,15 +261,33 @@ class InboundShipmentAdmin(ServiceAdmin):
         services.inbound_delete(actor=actor, shipment=row)
 
 
+@admin.register(SupportTeam)
+class SupportTeamAdmin(ServiceAdmin):
+    list_display = [
+        "name", "channel", "agents_per_day", "tickets_per_agent_per_day", "baseline_tickets_per_day", "is_active",
+    ]  # fmt: skip
+    list_filter = ["channel", "is_active"]
+    search_fields = ["name"]
+    ordering = ["name"]
+
+    def write(self, actor, row, data):
+        return services.support_team_save(actor=actor, team=row, **data)
+
+    def remove(self, actor, row):
+        services.support_team_delete(actor=actor, team=row)
+
+
 @admin.register(CapacityConstraint)
 class CapacityConstraintAdmin(ServiceAdmin):
-    list_display = ["kind", "starts_on", "ends_on", "warehouse", "courier", "region", "capacity_factor", "note"]
+    list_display = [
+        "kind", "starts_on", "ends_on", "warehouse", "courier", "region", "support_team", "capacity_factor", "note",
+    ]  # fmt: skip
     list_filter = ["kind", "warehouse", "courier"]
     search_fields = ["note", "warehouse__code", "courier__code", "region__code", "region__name"]
     ordering = ["-starts_on", "id"]
     date_hierarchy = "starts_on"
-    list_select_related = ["warehouse", "courier", "region"]
-    autocomplete_fields = ["warehouse", "courier", "region"]
+    list_select_related = ["warehouse", "courier", "region", "support_team"]
+    autocomplete_fields = ["warehouse", "courier", "region", "support_team"]
 
     def write(self, actor, row, data):
         return services.constraint_save(actor=actor, constraint=row, **data)

@@ -14,14 +14,16 @@ from capacity.models import (
     Region,
     Sku,
     StockLevel,
+    SupportTeam,
     Warehouse,
 )
 from mopsync.api import ANY_SEGMENT, whole_row, writers
-from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS
+from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, OPS_SUPPORT
 
 INVENTORY_WRITERS = writers(OPS_INVENTORY, OPS_LEAD)
 LOGISTICS_WRITERS = writers(OPS_LOGISTICS, OPS_LEAD)
-OPS_WRITERS = writers(OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD)
+SUPPORT_WRITERS = writers(OPS_SUPPORT, OPS_LEAD)
+OPS_WRITERS = writers(OPS_INVENTORY, OPS_LOGISTICS, OPS_SUPPORT, OPS_LEAD)
 
 
 # POST and PATCH call `service`, a function of `capacity.services` (looked up when called),
@@ -99,6 +101,17 @@ class CourierLaneViewSet(CreateListUpdate):
     service, row_keyword = "lane_save", "lane"
 
 
+class SupportTeamViewSet(CreateListUpdate):
+    queryset = SupportTeam.objects.all()
+    serializer_class = serializers.SupportTeamSerializer
+    permission_classes = [SUPPORT_WRITERS]
+    filterset_fields = ["is_active", "channel"]
+    search_fields = ["name"]
+    ordering_fields = ["name", "agents_per_day"]
+    ordering = ["name"]
+    service, row_keyword = "support_team_save", "team"
+
+
 class StockLevelViewSet(
     mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -141,7 +154,7 @@ class InboundShipmentViewSet(
 
 class CapacityConstraintViewSet(ServiceWrites, viewsets.ModelViewSet):
     lookup_value_regex = ANY_SEGMENT
-    queryset = CapacityConstraint.objects.select_related("warehouse", "courier", "region")
+    queryset = CapacityConstraint.objects.select_related("warehouse", "courier", "region", "support_team")
     serializer_class = serializers.CapacityConstraintSerializer
     permission_classes = [OPS_WRITERS]
     filterset_class = filters.CapacityConstraintFilter

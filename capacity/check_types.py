@@ -15,10 +15,35 @@ from fractions import Fraction
 INVENTORY = "inventory"
 COURIER = "courier"
 DISPATCH = "dispatch"
+SUPPORT = "support"
 RISK = "risk"
-SIGN_OFF_DIMENSIONS = (INVENTORY, COURIER)
+
+
+@dataclass(frozen=True)
+class DimensionSpec:
+    """One sign-off dimension: its name, how the pages name it, the findings that belong
+    to it, and whether it is required only when switched on (`optional`: see
+    `capacity.selectors.active_dimensions`). Adding a dimension is a new entry here, its
+    check in `capacity.checks`, its data, and its ops role (`campaigns.workflow.DIMENSION_TEAM`)."""
+
+    name: str
+    words: str  # "courier & dispatch"
+    findings: tuple[str, ...]
+    optional: bool = False
+
+
+# The sign-off dimensions, in the order every surface lists them.
+REGISTRY = (
+    DimensionSpec(INVENTORY, "inventory", (INVENTORY,)),
+    DimensionSpec(COURIER, "courier & dispatch", (DISPATCH, COURIER)),
+    DimensionSpec(SUPPORT, "customer support", (SUPPORT,), optional=True),
+)
+ALL_DIMENSIONS = tuple(spec.name for spec in REGISTRY)
+# The dimensions every campaign needs whatever the brand's settings (the others only when on).
+SIGN_OFF_DIMENSIONS = tuple(spec.name for spec in REGISTRY if not spec.optional)
 # Which findings belong to which sign-off dimension.
-FINDING_DIMENSIONS = {INVENTORY: (INVENTORY,), COURIER: (DISPATCH, COURIER)}
+FINDING_DIMENSIONS = {spec.name: spec.findings for spec in REGISTRY}
+DIMENSION_WORDS = {spec.name: spec.words for spec in REGISTRY}
 
 FITS = "fits"
 FITS_WITH_WARNINGS = "fits_with_warnings"
@@ -75,6 +100,7 @@ class SkuInfo:
     safety_stock: int = 0
     baseline_units_per_day: int = 0
     return_rate: Fraction = Fraction(0)
+    contact_rate: Fraction | None = None  # support tickets per order; None: the brand's
 
 
 @dataclass(frozen=True)
@@ -117,9 +143,19 @@ class ConstraintInfo:
     courier_id: int | None = None
     region_id: int | None = None
     note: str = ""
+    support_team_id: int | None = None
 
     def covers(self, day: date) -> bool:
         return self.starts_on <= day <= self.ends_on
+
+
+@dataclass(frozen=True)
+class SupportTeamInfo:
+    id: int
+    name: str
+    agents_per_day: int
+    tickets_per_agent_per_day: int
+    baseline_tickets_per_day: int = 0
 
 
 @dataclass
@@ -144,6 +180,21 @@ class Snapshot:
     own_lane: dict[tuple[int, date], int] = field(default_factory=dict)
     ndr_threshold: Fraction = Fraction(28, 100)
     return_rate_threshold: Fraction = Fraction(20, 100)
+    # Customer support (a sign-off dimension only when `support_on`): the active teams,
+    # tickets per order by default (learned from imported tickets when known), the
+    # follow-up tickets a return or a failed delivery brings, and what campaigns hold per day.
+    support_on: bool = False
+    support_teams: list[SupportTeamInfo] = field(default_factory=list)
+    contact_rate: Fraction = Fraction(8, 100)
+    return_contact_factor: Fraction = Fraction(1, 2)
+    ndr_contact_factor: Fraction = Fraction(1, 2)
+    reserved_support: dict[date, int] = field(default_factory=dict)
+    own_support: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The sign-off dimensions checked by default: the support one only when on."""
+        return ALL_DIMENSIONS if self.support_on else SIGN_OFF_DIMENSIONS
 
     def stock_held(self, sku_id: int, pool: int | None, day: date) -> int:
         key = (sku_id, pool, day)
@@ -154,6 +205,9 @@ class Snapshot:
 
     def lane_held(self, lane_id: int, day: date) -> int:
         return self.reserved_lane.get((lane_id, day), 0) - self.own_lane.get((lane_id, day), 0)
+
+    def support_held(self, day: date) -> int:
+        return self.reserved_support.get(day, 0) - self.own_support.get(day, 0)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -227,7 +281,7 @@ class CheckResult:
         return dimension, self.limits[dimension]
 
     def errors(self, dimension: str | None = None) -> list[Finding]:
-        wanted = FINDING_DIMENSIONS[dimension] if dimension else (INVENTORY, DISPATCH, COURIER)
+        wanted = FINDING_DIMENSIONS[dimension] if dimension else (INVENTORY, DISPATCH, COURIER, SUPPORT)
         return [f for f in self.findings if f.severity == ERROR and f.dimension in wanted]
 
     def as_dict(self) -> dict:
@@ -246,7 +300,7 @@ class CheckResult:
 class ReservationLine:
     """One row of capacity an approval would hold (see capacity.models.Reservation)."""
 
-    kind: str  # stock | lane | dispatch
+    kind: str  # stock | lane | dispatch | support
     day: date
     quantity: int
     sku_id: int | None = None

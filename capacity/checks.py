@@ -30,6 +30,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from capacity.check_types import (
+    ALL_DIMENSIONS,
     COURIER,
     DISPATCH,
     ERROR,
@@ -42,6 +43,7 @@ from capacity.check_types import (
     NETWORK,
     RISK,
     SIGN_OFF_DIMENSIONS,
+    SUPPORT,
     WARNING,
     CheckResult,
     ConstraintInfo,
@@ -55,6 +57,7 @@ from capacity.check_types import (
     SkuInfo,
     SkuLine,
     Snapshot,
+    SupportTeamInfo,
     WarehouseInfo,
 )
 
@@ -63,8 +66,10 @@ __all__ = [
     "INVENTORY",
     "COURIER",
     "DISPATCH",
+    "SUPPORT",
     "RISK",
     "SIGN_OFF_DIMENSIONS",
+    "ALL_DIMENSIONS",
     "FINDING_DIMENSIONS",
     "FITS",
     "FITS_WITH_WARNINGS",
@@ -81,6 +86,7 @@ __all__ = [
     "RegionInfo",
     "LaneInfo",
     "ConstraintInfo",
+    "SupportTeamInfo",
     "Snapshot",
     "Finding",
     "CheckResult",
@@ -94,6 +100,9 @@ __all__ = [
     "region_orders",
     "cod_orders",
     "constraint_factor",
+    "support_capacity",
+    "tickets_per_order",
+    "daily_tickets",
 ]
 
 # --------------------------------------------------------------------------- helpers
@@ -189,6 +198,7 @@ class _Context:
         self._dispatch_holds: dict[int | None, list[tuple[int, int]]] | None = None
         self._constraints: dict[tuple, list[ConstraintInfo]] = {}
         self._scopes: dict[tuple[str, int], list[tuple[int, ConstraintInfo]]] | None = None
+        self._support_days: list[tuple[date, int, str]] | None = None
 
     def constraints_for(self, *, warehouse_id=None, courier_id=None, region_id=None) -> list[ConstraintInfo]:
         """The snapshot's constraints that apply to a resource (in their order, so the
@@ -339,9 +349,10 @@ def cod_orders(plan: Plan, orders: int) -> int:
 # --------------------------------------------------------------------------- the check
 
 
-def run_check(plan: Plan, snap: Snapshot, dimensions: Iterable[str] = SIGN_OFF_DIMENSIONS) -> CheckResult:
-    """Check `plan` against `snap` for the given sign-off dimensions."""
-    dimensions = tuple(dimensions)
+def run_check(plan: Plan, snap: Snapshot, dimensions: Iterable[str] | None = None) -> CheckResult:
+    """Check `plan` against `snap` for the given sign-off dimensions (None: the snapshot's,
+    customer support only when it is on)."""
+    dimensions = snap.dimensions if dimensions is None else tuple(dimensions)
     ctx = _Context(plan, snap)
     findings: list[Finding] = []
     bounds: dict[str, int] = {}
@@ -363,6 +374,12 @@ def run_check(plan: Plan, snap: Snapshot, dimensions: Iterable[str] = SIGN_OFF_D
         )
         if bound.limit is not None:
             limits[COURIER] = bound.limit
+    if SUPPORT in dimensions:
+        found, bound = _check_support(ctx, plan.orders_per_day)
+        findings += found
+        bounds[SUPPORT] = _confirm(bound.value, lambda v: not _check_support(ctx, v)[0])
+        if bound.limit is not None:
+            limits[SUPPORT] = bound.limit
     risk, gross, net = _check_risk(ctx)
     findings += risk
     if any(f.severity == ERROR for f in findings):
@@ -870,6 +887,93 @@ def _check_courier(ctx: _Context, volume: int) -> tuple[list[Finding], _Bound]:
     return findings, bound
 
 
+def tickets_per_order(plan: Plan, snap: Snapshot) -> Fraction:
+    """Support tickets an order of the plan brings: its SKUs' contact rates (a SKU's own,
+    else the brand's), weighted by their shares, plus the follow-ups of the orders that
+    come back (return rate × `return_contact_factor`) and of the deliveries that fail
+    (the plan's regions' lanes' NDR rate × `ndr_contact_factor`)."""
+    total_share = sum((line.share for line in plan.skus), Fraction(0)) or Fraction(1)
+    contact = returns = Fraction(0)
+    for line in plan.skus:
+        sku = snap.skus[line.sku_id]
+        contact += line.share * (snap.contact_rate if sku.contact_rate is None else sku.contact_rate)
+        returns += line.share * sku.return_rate
+    ndr = Fraction(0)
+    for line in plan.regions:
+        lanes = [lane for lane in snap.lanes if lane.region_id == line.region_id]
+        rate = _weighted((lane.ndr_rate, lane.daily_capacity) for lane in lanes)
+        if rate is not None:
+            ndr += line.share * rate
+    return (contact + returns * snap.return_contact_factor) / total_share + ndr * snap.ndr_contact_factor
+
+
+def daily_tickets(plan: Plan, snap: Snapshot, volume: int | None = None, *, per_order: Fraction | None = None) -> int:
+    """Tickets a day the plan brings at `volume` orders/day (rounded up)."""
+    volume = plan.orders_per_day if volume is None else volume
+    per_order = tickets_per_order(plan, snap) if per_order is None else per_order
+    return _ceil(volume * per_order)
+
+
+def support_capacity(
+    teams: Iterable[SupportTeamInfo], day: date, constraints: Iterable[ConstraintInfo]
+) -> tuple[int, str]:
+    """Tickets the active support teams can answer on `day` for campaigns: agents × tickets
+    per agent × the team's constraint factor that day (a holiday, a reduced day), less
+    business as usual; and the constraint that cuts it, if one does."""
+    constraints = list(constraints)
+    total, why = 0, ""
+    for team in teams:
+        factor, reason = Fraction(1), ""
+        for c in constraints:
+            if c.support_team_id == team.id and c.covers(day) and c.factor < factor:
+                factor, reason = c.factor, (c.note or c.kind.replace("_", " "))
+        gross = team.agents_per_day * team.tickets_per_agent_per_day
+        total += gross * factor.numerator // factor.denominator - team.baseline_tickets_per_day
+        why = why or reason
+    return total, why
+
+
+def _support_free(ctx: _Context) -> list[tuple[date, int, str]]:
+    """Per active day: tickets support can still answer before this plan, and why it is cut."""
+    snap = ctx.snap
+    found = ctx._support_days
+    if found is None:
+        constraints = [c for c in snap.constraints if c.support_team_id is not None]
+        found = []
+        for day in ctx.active_days:
+            capacity, why = support_capacity(snap.support_teams, day, constraints)
+            found.append((day, capacity - snap.support_held(day), why))
+        ctx._support_days = found
+    return found
+
+
+def _check_support(ctx: _Context, volume: int) -> tuple[list[Finding], _Bound]:
+    """Days on which the plan's tickets exceed what support can answer."""
+    plan, snap = ctx.plan, ctx.snap
+    bound = _Bound()
+    frees = _support_free(ctx)
+    if not frees:
+        return [], bound
+    per_order = tickets_per_order(plan, snap)
+    needed = daily_tickets(plan, snap, volume, per_order=per_order)
+    least_day, least, least_why = min(frees, key=lambda f: f[1])
+    varies = least < max(free for _, free, _ in frees)
+    bound.offer(
+        _volume_bound(max(least, 0), 1, per_order),
+        lambda: Limit(SUPPORT, "support", "what support can answer", least_day if varies else None, least_why),
+    )
+    short = [(day, free, why) for day, free, why in frees if needed > max(free, 0)]
+    if not short:
+        return [], bound
+    day, free, why = short[0]
+    more = f" (and {len(short) - 1} more day{'s' if len(short) > 2 else ''})" if len(short) > 1 else ""
+    reason = f" ({why})" if why else ""
+    message = (
+        f"Support can answer {max(free, 0):,} tickets on {_day_label(day)}{reason}; the plan brings {needed:,}{more}."
+    )
+    return [Finding(SUPPORT, ERROR, "support_over", "support", message, day, needed, max(free, 0))], bound
+
+
 def _lane_why(ctx: _Context, region_id: int, day: date | None) -> str:
     """The constraint that cuts a region's lanes on `day`, if one does (a courier holiday)."""
     if day is None:
@@ -959,13 +1063,16 @@ def plan_reservations(plan: Plan, snap: Snapshot, dimension: str, volume: int) -
     """The rows an approval of `dimension` at `volume` orders/day holds.
 
     Stock is held per SKU and warehouse (network-wide for regions without one);
-    courier orders per lane, filling cash-on-delivery orders into lanes that
+    support tickets per day; courier orders per lane, filling cash-on-delivery orders into lanes that
     collect cash first; dispatch slots per warehouse.
     """
     ctx = _Context(plan, snap)
     rows: list[ReservationLine] = []
     if volume <= 0:
         return rows
+    if dimension == SUPPORT:
+        tickets = daily_tickets(plan, snap, volume)
+        return [ReservationLine("support", d, tickets) for d in ctx.active_days] if tickets > 0 else []
     if dimension == INVENTORY:
         for line in plan.skus:
             for pool, share in sorted(ctx.pool_share.items(), key=lambda p: (p[0] is None, p[0] or 0)):

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from capacity.models import CapacityConstraint, Courier, Region, Sku, Warehouse, code_validator
+from capacity.models import CapacityConstraint, Courier, Region, Sku, SupportTeam, Warehouse, code_validator
 from capacity.services import MAX_COUNT
 from mopsync.forms import date_field, form_message, percent_field, percent_of, rate_of, says_its_field
 
@@ -153,6 +153,9 @@ class ConstraintForm(ServiceForm):
     warehouse = CodeChoiceField(Warehouse.objects.all(), required=False, help_text="On its own: no courier or region.")
     courier = CodeChoiceField(Courier.objects.all(), required=False, help_text="Everywhere, or in the region below.")
     region = CodeChoiceField(Region.objects.all(), required=False, help_text="On its own, or with a courier.")
+    support_team = forms.ModelChoiceField(
+        SupportTeam.objects.all(), required=False, help_text="A support team's holiday or reduced day: on its own."
+    )
     capacity_percent = percent_field(
         "Capacity left (%)", required=False, help_text="Share of normal capacity left; empty means 0 (closed)."
     )
@@ -172,6 +175,7 @@ class ConstraintForm(ServiceForm):
             "warehouse": constraint.warehouse,
             "courier": constraint.courier,
             "region": constraint.region,
+            "support_team": constraint.support_team,
             "capacity_percent": percent_of(constraint.capacity_factor),
             "note": constraint.note,
         }

@@ -42,6 +42,14 @@ class Sku(ReferenceModel):
         validators=rate_validators,
         help_text="Share of units returned (0–1), from the returns import.",
     )
+    contact_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=rate_validators,
+        help_text="Support tickets per order of this SKU (0–1); empty: the brand's contact rate.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta(ReferenceModel.Meta):
@@ -141,6 +149,36 @@ class InboundShipment(models.Model):
         return f"{self.quantity} × {self.sku.code} → {self.warehouse.code} on {self.expected_on}"
 
 
+class SupportTeam(models.Model):
+    """A customer-support team: the tickets it answers a day are agents × tickets per agent
+    (of its channel), less business as usual. A brand with an active team needs a support
+    sign-off (see `capacity.selectors.active_dimensions`)."""
+
+    class Channel(models.TextChoices):
+        ALL = "all", "All channels"
+        CHAT = "chat", "Chat"
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone"
+
+    name = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.ALL)
+    agents_per_day = models.PositiveIntegerField(help_text="Agents at work on a normal day.")
+    tickets_per_agent_per_day = models.PositiveIntegerField(help_text="Tickets one agent answers a day.")
+    baseline_tickets_per_day = models.PositiveIntegerField(default=0, help_text="Business-as-usual tickets/day.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def free_tickets_per_day(self) -> int:
+        """Tickets a normal day leaves for campaigns: agents × tickets per agent − business as usual."""
+        return self.agents_per_day * self.tickets_per_agent_per_day - self.baseline_tickets_per_day
+
+
 class CapacityConstraint(models.Model):
     """An ops calendar item that takes capacity away over a date range."""
 
@@ -148,6 +186,7 @@ class CapacityConstraint(models.Model):
         WAREHOUSE_BLACKOUT = "warehouse_blackout", "Warehouse blackout"
         COURIER_HOLIDAY = "courier_holiday", "Courier holiday"
         REDUCED_CAPACITY = "reduced_capacity", "Reduced capacity"
+        SUPPORT_HOLIDAY = "support_holiday", "Support holiday"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     starts_on = models.DateField()
@@ -155,6 +194,7 @@ class CapacityConstraint(models.Model):
     warehouse = models.ForeignKey(Warehouse, null=True, blank=True, on_delete=models.CASCADE)
     courier = models.ForeignKey(Courier, null=True, blank=True, on_delete=models.CASCADE)
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE)
+    support_team = models.ForeignKey(SupportTeam, null=True, blank=True, on_delete=models.CASCADE)
     capacity_factor = models.DecimalField(
         max_digits=4,
         decimal_places=3,
@@ -174,22 +214,24 @@ class CapacityConstraint(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(warehouse__isnull=False, courier__isnull=True, region__isnull=True)
-                    | Q(warehouse__isnull=True, courier__isnull=False)
-                    | Q(warehouse__isnull=True, courier__isnull=True, region__isnull=False)
+                    Q(warehouse__isnull=False, courier__isnull=True, region__isnull=True, support_team__isnull=True)
+                    | Q(warehouse__isnull=True, courier__isnull=False, support_team__isnull=True)
+                    | Q(warehouse__isnull=True, courier__isnull=True, region__isnull=False, support_team__isnull=True)
+                    | Q(warehouse__isnull=True, courier__isnull=True, region__isnull=True, support_team__isnull=False)
                 ),
                 name="constraint_one_scope",
             ),
         ]
 
     def __str__(self) -> str:
-        scope = self.warehouse or self.courier or self.region
+        scope = self.warehouse or self.courier or self.region or self.support_team
         return f"{self.get_kind_display()} {scope} {self.starts_on}–{self.ends_on}"
 
 
 class Dimension(models.TextChoices):
     INVENTORY = "inventory", "Inventory"
     COURIER = "courier", "Courier & dispatch"
+    SUPPORT = "support", "Customer support"
 
 
 class SignOff(models.Model):
@@ -236,14 +278,15 @@ class Reservation(models.Model):
     """Capacity an approved dimension holds for a campaign on one day.
 
     Exactly one resource per row: units of a SKU (at a warehouse, or network-wide
-    when the warehouse is empty), orders on a courier lane, or dispatch slots at a
-    warehouse (network-wide when empty).
+    when the warehouse is empty), orders on a courier lane, dispatch slots at a
+    warehouse (network-wide when empty), or support tickets (all teams together).
     """
 
     class Kind(models.TextChoices):
         STOCK = "stock", "Stock (units)"
         LANE = "lane", "Courier lane (orders)"
         DISPATCH = "dispatch", "Dispatch (orders)"
+        SUPPORT = "support", "Support (tickets)"
 
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="reservations")
     dimension = models.CharField(max_length=20, choices=Dimension.choices)
@@ -269,6 +312,7 @@ class Reservation(models.Model):
                     Q(kind="stock", sku__isnull=False, lane__isnull=True)
                     | Q(kind="lane", lane__isnull=False, sku__isnull=True, warehouse__isnull=True)
                     | Q(kind="dispatch", sku__isnull=True, lane__isnull=True)
+                    | Q(kind="support", sku__isnull=True, lane__isnull=True, warehouse__isnull=True)
                 ),
                 name="reservation_one_resource",
             ),

@@ -24,9 +24,39 @@ from capacity.models import (
     Reservation,
     Sku,
     StockLevel,
+    SupportTeam,
     Warehouse,
 )
+from capacity.support_data import learned_contact_rate
 from mopsync import sql, versions
+
+SUPPORT_MODES = ("auto", "on", "off")
+
+
+def support_on() -> bool:
+    """Whether customer support is a sign-off dimension: setting `MOPSYNC_SUPPORT_SIGNOFF`
+    "off" never, "on" always, "auto" (or anything else) when the brand has an active support
+    team. Kept until reference data changes: no query on a warm page."""
+    mode = settings.MOPSYNC_SUPPORT_SIGNOFF
+    if mode == "off":
+        return False
+    if mode == "on":
+        return True
+    # The signed-in user's row brings it (mopsync.auth.SUPPORT_TEAMS): no query of its own.
+    return versions.request_kept("_mopsync_support_teams", _any_support_team)
+
+
+def _any_support_team() -> bool:
+    return versions.memo(
+        "support_on", None, lambda: SupportTeam.objects.filter(is_active=True).exists(), scope=versions.REF
+    )
+
+
+def active_dimensions() -> tuple[str, ...]:
+    """The sign-off dimensions a campaign needs now, in the registry's order: the ones
+    always required, and customer support when it is on. Everything that asks "which
+    dimensions does a campaign need" (workflow, services, queue, pages, API) asks this."""
+    return checks.ALL_DIMENSIONS if support_on() else checks.SIGN_OFF_DIMENSIONS
 
 
 def frac(value) -> Fraction:
@@ -82,9 +112,20 @@ def load_snapshots(
 
     ndr = Fraction(str(settings.MOPSYNC_NDR_THRESHOLD))
     returns = Fraction(str(settings.MOPSYNC_RETURN_RATE_THRESHOLD))
+    support = support_on()
+    teams: list[checks.SupportTeamInfo] = []
+    contact = Fraction(str(settings.MOPSYNC_SUPPORT_CONTACT_RATE))
+    if support:  # one more query, only when support is a sign-off dimension
+        teams = support_team_infos(cached=cached)
+        learned = (
+            versions.memo("learned_contact_rate", today, lambda: learned_contact_rate(today=today))
+            if cached
+            else learned_contact_rate(today=today)
+        )
+        contact = contact if learned is None else learned
     snapshots = {}
     for key in plans:
-        own_stock, own_dispatch, own_lane = own.get(key) or ({}, {}, {})
+        own_stock, own_dispatch, own_lane, own_support = own.get(key) or ({}, {}, {}, {})
         snapshots[key] = checks.Snapshot(
             today=today,
             skus=skus,
@@ -102,8 +143,28 @@ def load_snapshots(
             own_lane=own_lane,
             ndr_threshold=ndr,
             return_rate_threshold=returns,
+            support_on=support,
+            support_teams=teams,
+            contact_rate=contact,
+            reserved_support=totals[3],
+            own_support=own_support,
         )
     return snapshots
+
+
+def support_team_infos(*, cached: bool = False) -> list[checks.SupportTeamInfo]:
+    """The active support teams in the check's terms (one query, none when `cached` and kept)."""
+    if cached:
+        return versions.memo("support_teams", None, _support_team_infos, scope=versions.REF)
+    return _support_team_infos()
+
+
+def _support_team_infos() -> list[checks.SupportTeamInfo]:
+    columns = ("id", "name", "agents_per_day", "tickets_per_agent_per_day", "baseline_tickets_per_day")
+    return [
+        checks.SupportTeamInfo(*row)
+        for row in SupportTeam.objects.filter(is_active=True).order_by("id").values_list(*columns)
+    ]
 
 
 @dataclass(frozen=True)
@@ -168,7 +229,15 @@ def _every_reference() -> Reference:
 def _read_reference(skus, regions, lanes, constraints) -> Reference:
     return Reference(
         skus={
-            s.id: checks.SkuInfo(s.id, s.code, s.name, s.safety_stock, s.baseline_units_per_day, frac(s.return_rate))
+            s.id: checks.SkuInfo(
+                s.id,
+                s.code,
+                s.name,
+                s.safety_stock,
+                s.baseline_units_per_day,
+                frac(s.return_rate),
+                None if s.contact_rate is None else frac(s.contact_rate),
+            )
             for s in skus
         },
         warehouses={w.id: w for w in warehouse_infos()},
@@ -224,29 +293,32 @@ def _capacity_rows(
     if lane_ids:
         by_lane = (f"{_NO_ID}, {_NO_ID}, lane_id", "lane_id", f"{sql.one_of('lane_id', len(lane_ids))} AND {window}")
         holds.append((Reservation.Kind.LANE, *by_lane, [*sql.values_of(lane_ids), start, end]))
+    # Support tickets: one pool, summed by day only (`day` is among the keys already).
+    holds.append((Reservation.Kind.SUPPORT, f"{_NO_ID}, {_NO_ID}, {_NO_ID}", "", window, [start, end]))
     left_out = f" AND NOT ({sql.one_of('campaign_id', len(exclude))})" if exclude else ""
     for kind, columns, keys, condition, values in holds:
         rows = f"FROM {held_t} WHERE kind = '{kind.value}' AND {condition}"
         # All campaigns' holds together (but `exclude`'s), then each of `of_campaigns`' apart.
         total = f"SELECT '{kind.value}', {_NO_ID}, {columns}, day, SUM(quantity) {rows}{left_out}"  # noqa: S608
-        read(f"{total} GROUP BY {keys}, day", *values, *(sql.values_of(exclude) if exclude else ()))
+        by = f"{keys}, day" if keys else "day"
+        read(f"{total} GROUP BY {by}", *values, *(sql.values_of(exclude) if exclude else ()))
         if of_campaigns:
             own = f"SELECT '{kind.value}', campaign_id, {columns}, day, SUM(quantity) {rows}"  # noqa: S608
-            of = f"{sql.one_of('campaign_id', len(of_campaigns))} GROUP BY campaign_id, {keys}, day"
+            of = f"{sql.one_of('campaign_id', len(of_campaigns))} GROUP BY campaign_id, {by}"
             read(f"{own} AND {of}", *values, *sql.values_of(of_campaigns))
     with connections["default"].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return cursor.fetchall()
 
 
-def _split_capacity_rows(rows) -> tuple[dict, list, tuple[dict, dict, dict], dict[int, tuple[dict, dict, dict]]]:
+def _split_capacity_rows(rows) -> tuple[dict, list, tuple[dict, ...], dict[int, tuple[dict, ...]]]:
     """`_capacity_rows` as the check takes them: on-hand stock by (sku, warehouse), the
-    inbound shipments, all holds (stock, dispatch, lanes by resource and day) and each
-    campaign's own. Dates may come back as ISO strings (SQLite)."""
+    inbound shipments, all holds (stock, dispatch, lanes by resource and day, support
+    tickets by day) and each campaign's own. Dates may come back as ISO strings (SQLite)."""
     on_hand: dict[tuple[int, int], int] = {}
     inbound: list[tuple[int, int, date, int]] = []
-    totals: tuple[dict, dict, dict] = ({}, {}, {})
-    own: dict[int, tuple[dict, dict, dict]] = {}
+    totals: tuple[dict, ...] = ({}, {}, {}, {})
+    own: dict[int, tuple[dict, ...]] = {}
     for kind, campaign_id, sku_id, warehouse_id, lane_id, day, quantity in rows:
         if isinstance(day, str):
             day = date.fromisoformat(day)
@@ -256,11 +328,15 @@ def _split_capacity_rows(rows) -> tuple[dict, list, tuple[dict, dict, dict], dic
         if kind == "inbound":
             inbound.append((sku_id, warehouse_id, day, quantity))
             continue
-        stock, dispatch, lane = totals if campaign_id is None else own.setdefault(campaign_id, ({}, {}, {}))
+        stock, dispatch, lane, support = (
+            totals if campaign_id is None else own.setdefault(campaign_id, ({}, {}, {}, {}))
+        )
         if kind == Reservation.Kind.STOCK:
             stock[(sku_id, warehouse_id, day)] = quantity
         elif kind == Reservation.Kind.DISPATCH:
             dispatch[(warehouse_id, day)] = quantity
+        elif kind == Reservation.Kind.SUPPORT:
+            support[day] = quantity
         else:
             lane[(lane_id, day)] = quantity
     return on_hand, inbound, totals, own
@@ -305,10 +381,13 @@ def constraint_infos(*, start: date, end: date) -> list[checks.ConstraintInfo]:
 
 def _constraint_infos(constraints) -> list[checks.ConstraintInfo]:
     # As rows, not model instances: a big brand has thousands in a plan's window.
-    columns = ("kind", "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id", "note")
+    columns = (
+        "kind", "starts_on", "ends_on", "capacity_factor", "warehouse_id", "courier_id", "region_id", "note",
+        "support_team_id",
+    )  # fmt: skip
     return [
-        checks.ConstraintInfo(kind, starts, ends, frac(factor), warehouse, courier, region, note)
-        for kind, starts, ends, factor, warehouse, courier, region, note in constraints.order_by(
+        checks.ConstraintInfo(kind, starts, ends, frac(factor), warehouse, courier, region, note, team)
+        for kind, starts, ends, factor, warehouse, courier, region, note, team in constraints.order_by(
             "starts_on", "id"
         ).values_list(*columns)
     ]
@@ -559,3 +638,57 @@ def _held_and_asked(*, start: date, end: date, region: str | None, waiting: Quer
                 on_day = asked[resource]
                 on_day[day] = on_day.get(day, 0) + quantity
     return held, lane_regions, asked
+
+
+# --------------------------------------------------------------------------- customer support use
+
+
+@dataclass(frozen=True)
+class SupportDay:
+    """Customer-support use on one day, in tickets: what the active teams answer after their
+    holidays and reduced days (`capacity`), how much business as usual and approved
+    campaigns take (`usual`, `held`), and why a constraint cuts it (`why`)."""
+
+    day: date
+    capacity: int
+    usual: int
+    held: int
+    why: str = ""
+
+    @property
+    def used(self) -> int:
+        return self.usual + self.held
+
+    @property
+    def free(self) -> int:
+        return self.capacity - self.used
+
+    @property
+    def percent(self) -> int | None:
+        """Use in %, None when the teams answer nothing that day."""
+        return round(100 * self.used / self.capacity) if self.capacity > 0 else None
+
+
+def support_use(*, start: date, end: date) -> list[SupportDay]:
+    """Support use per day from `start` to `end` (three queries; none and an empty list
+    when customer support is not a sign-off dimension)."""
+    if not support_on() or end < start:
+        return []
+    teams = _support_team_infos()
+    constraints = _constraint_infos(
+        CapacityConstraint.objects.filter(support_team__isnull=False, starts_on__lte=end, ends_on__gte=start)
+    )
+    held = dict(
+        Reservation.objects.filter(kind=Reservation.Kind.SUPPORT, day__gte=start, day__lte=end)
+        .values("day")
+        .annotate(total=Sum("quantity"))
+        .values_list("day", "total")
+        .order_by()
+    )
+    usual = sum(team.baseline_tickets_per_day for team in teams)
+    found = []
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        free, why = checks.support_capacity(teams, day, constraints)
+        found.append(SupportDay(day, free + usual, usual, held.get(day, 0), why))
+    return found

@@ -16,6 +16,7 @@ from capacity.models import (
     Region,
     Sku,
     StockLevel,
+    SupportTeam,
     Warehouse,
 )
 
@@ -50,7 +51,7 @@ class CapacitySerializer(serializers.ModelSerializer):
 class SkuSerializer(CapacitySerializer):
     class Meta:
         model = Sku
-        fields = ["code", "name", "safety_stock", "baseline_units_per_day", "return_rate", "is_active"]
+        fields = ["code", "name", "safety_stock", "baseline_units_per_day", "return_rate", "contact_rate", "is_active"]
 
 
 class WarehouseSerializer(CapacitySerializer):
@@ -111,7 +112,24 @@ class CapacityConstraintSerializer(CapacitySerializer):
     warehouse = code_field(Warehouse, allow_null=True, required=False)
     courier = code_field(Courier, allow_null=True, required=False)
     region = code_field(Region, allow_null=True, required=False)
+    support_team = serializers.PrimaryKeyRelatedField(
+        queryset=SupportTeam.objects.all(), allow_null=True, required=False
+    )
 
     class Meta:
         model = CapacityConstraint
-        fields = ["id", "kind", "starts_on", "ends_on", "warehouse", "courier", "region", "capacity_factor", "note"]
+        fields = [
+            "id", "kind", "starts_on", "ends_on", "warehouse", "courier", "region", "support_team",
+            "capacity_factor", "note",
+        ]  # fmt: skip
+
+
+class SupportTeamSerializer(CapacitySerializer):
+    class Meta:
+        model = SupportTeam
+        fields = [
+            "id", "name", "channel", "agents_per_day", "tickets_per_agent_per_day", "baseline_tickets_per_day",
+            "is_active",
+        ]  # fmt: skip
+        # The name's uniqueness is the service's rule (a 400 for `name`), not the serializer's.
+        extra_kwargs = {"name": {"validators": []}}

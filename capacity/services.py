@@ -37,12 +37,13 @@ from capacity.models import (
     Region,
     Sku,
     StockLevel,
+    SupportTeam,
     Warehouse,
     code_validator,
 )
 from mopsync import versions
 from mopsync.errors import InvalidInput, NotPermitted, Rule
-from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, keeps
+from mopsync.roles import OPS_INVENTORY, OPS_LEAD, OPS_LOGISTICS, OPS_SUPPORT, keeps
 from mopsync.validation import FieldErrors, clean_bool, clean_date, clean_decimal, clean_int, clean_text
 
 # The largest value a PositiveIntegerField holds on every supported database.
@@ -50,7 +51,9 @@ MAX_COUNT = 2_147_483_647
 
 INVENTORY_KEEPERS = frozenset({OPS_INVENTORY, OPS_LEAD})
 LOGISTICS_KEEPERS = frozenset({OPS_LOGISTICS, OPS_LEAD})
-CONSTRAINT_KEEPERS = frozenset({OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD})
+SUPPORT_KEEPERS = frozenset({OPS_SUPPORT, OPS_LEAD})
+CONSTRAINT_KEEPERS = frozenset({OPS_INVENTORY, OPS_LOGISTICS, OPS_SUPPORT, OPS_LEAD})
+_UNCHANGED = object()  # an optional field not given: left as it is
 
 # What a write changes, for the memos of `mopsync.versions`.
 REFERENCE = (versions.REF, versions.DATA)
@@ -201,9 +204,11 @@ def sku_save(
     baseline_units_per_day: Any = 0,
     return_rate: Any = Decimal("0"),
     is_active: Any = True,
+    contact_rate: Any = _UNCHANGED,
 ) -> Sku:
     """Create a SKU, or change one: a unique code, a name, the safety stock never promised
-    to campaigns, business-as-usual units/day, its return rate (0–1) and whether it is active.
+    to campaigns, business-as-usual units/day, its return rate (0–1) and whether it is active;
+    optionally its support contact rate (tickets per order, 0–1; empty: the brand's).
 
     Rule: SKUs are kept by ops_inventory or ops_lead.
     """
@@ -217,6 +222,10 @@ def sku_save(
         "return_rate": _rate(return_rate, field="return_rate", errors=errors, places=4),
         "is_active": clean_bool(is_active, field="is_active", errors=errors),
     }
+    if contact_rate is not _UNCHANGED:
+        cleaned["contact_rate"] = (
+            None if contact_rate in (None, "") else _rate(contact_rate, field="contact_rate", errors=errors, places=4)
+        )
     _raise_if(errors)
     return _store(sku or Sku(), cleaned, REFERENCE)
 
@@ -495,6 +504,7 @@ def constraint_save(
     region: Any = None,
     capacity_factor: Any = None,
     note: Any = "",
+    support_team: Any = None,
 ) -> CapacityConstraint:
     """Create a capacity constraint, or change one: a warehouse blackout, courier
     holiday or reduced capacity from `starts_on` to `ends_on` (inclusive), leaving
@@ -502,7 +512,8 @@ def constraint_save(
 
     Rules: any ops role keeps the ops calendar; the end is on or after the start;
     it names one scope — a warehouse alone, or a courier (optionally in one region),
-    or a region; a blackout needs a warehouse and a courier holiday a courier.
+    or a region, or a support team alone; a blackout needs a warehouse, a courier
+    holiday a courier and a support holiday a support team.
     """
     _require(actor, CONSTRAINT_KEEPERS, "capacity constraints")
     errors = FieldErrors()
@@ -514,6 +525,7 @@ def constraint_save(
     warehouse = _reference(warehouse, Warehouse, field="warehouse", errors=errors, required=False)
     courier = _reference(courier, Courier, field="courier", errors=errors, required=False)
     region = _reference(region, Region, field="region", errors=errors, required=False)
+    team = _support_team(support_team, errors=errors)
     if capacity_factor is None or capacity_factor == "":
         capacity_factor = Decimal("0")
     else:
@@ -521,11 +533,15 @@ def constraint_save(
     note = clean_text(note, field="note", errors=errors, max_length=200, required=False)
     if starts_on and ends_on and ends_on < starts_on:
         errors.add("ends_on", Rule("Must be on or after starts_on.", "on_or_after", other="starts_on"))
-    if not {"warehouse", "courier", "region"} & set(errors):
+    if not {"warehouse", "courier", "region", "support_team"} & set(errors):
         if warehouse and (courier or region):
             errors.add("warehouse", "A warehouse constraint cannot also name a courier or region.")
-        if not (warehouse or courier or region):
-            errors.add("non_field_errors", "Name the warehouse, courier or region it applies to.")
+        if team and (warehouse or courier or region):
+            errors.add("support_team", "A support team's constraint cannot also name a warehouse, courier or region.")
+        if not (warehouse or courier or region or team):
+            errors.add("non_field_errors", "Name the warehouse, courier, region or support team it applies to.")
+        if kind == CapacityConstraint.Kind.SUPPORT_HOLIDAY and not team:
+            errors.add("support_team", "A support holiday needs a support team.")
         if kind == CapacityConstraint.Kind.WAREHOUSE_BLACKOUT and not warehouse:
             errors.add("warehouse", "A warehouse blackout needs a warehouse.")
         if kind == CapacityConstraint.Kind.COURIER_HOLIDAY and not courier:
@@ -538,10 +554,85 @@ def constraint_save(
         "warehouse": warehouse,
         "courier": courier,
         "region": region,
+        "support_team": team,
         "capacity_factor": capacity_factor,
         "note": note,
     }
     return _store(constraint or CapacityConstraint(), cleaned, REFERENCE)
+
+
+def _support_team(value: Any, *, errors: FieldErrors) -> SupportTeam | None:
+    """A support team given as a row, its id or its name (teams have no code)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, SupportTeam) and value.pk is not None:
+        return value
+    found = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        found = SupportTeam.objects.filter(pk=value).first()
+    elif isinstance(value, str):
+        found = SupportTeam.objects.filter(name=value.strip()).first()
+        if found is None and value.strip().isdigit():
+            found = SupportTeam.objects.filter(pk=int(value.strip())).first()
+    if found is None:
+        errors.add("support_team", "Unknown support team.")
+    return found
+
+
+# --------------------------------------------------------------------------- customer support
+
+
+def can_keep_support(user) -> bool:
+    """Support teams: ops_support or ops_lead (or staff)."""
+    return keeps(user, SUPPORT_KEEPERS)
+
+
+def support_team_save(
+    *,
+    actor,
+    team: SupportTeam | None = None,
+    name: Any,
+    agents_per_day: Any,
+    tickets_per_agent_per_day: Any,
+    channel: Any = SupportTeam.Channel.ALL,
+    baseline_tickets_per_day: Any = 0,
+    is_active: Any = True,
+) -> SupportTeam:
+    """Create a customer-support team, or change one: a unique name, its channel (all,
+    chat, email or phone), agents at work a day, tickets an agent answers a day (of that
+    channel), business-as-usual tickets/day, and whether it is active. The first active
+    team switches the support sign-off on (setting MOPSYNC_SUPPORT_SIGNOFF=auto).
+
+    Rule: support teams are kept by ops_support or ops_lead.
+    """
+    _require(actor, SUPPORT_KEEPERS, "support teams")
+    errors = FieldErrors()
+    name = _name(name, errors=errors)
+    if name and SupportTeam.objects.filter(name=name).exclude(pk=team.pk if team else None).exists():
+        errors.add("name", "A support team with this name already exists.")
+    if channel not in SupportTeam.Channel.values:
+        errors.add("channel", f"Must be one of: {', '.join(SupportTeam.Channel.values)}.")
+    cleaned = {
+        "name": name,
+        "channel": channel,
+        "agents_per_day": _count(agents_per_day, field="agents_per_day", errors=errors),
+        "tickets_per_agent_per_day": _count(
+            tickets_per_agent_per_day, field="tickets_per_agent_per_day", errors=errors
+        ),
+        "baseline_tickets_per_day": _count(baseline_tickets_per_day, field="baseline_tickets_per_day", errors=errors),
+        "is_active": clean_bool(is_active, field="is_active", errors=errors),
+    }
+    _raise_if(errors)
+    return _store(team or SupportTeam(), cleaned, REFERENCE)
+
+
+def support_team_delete(*, actor, team: SupportTeam) -> None:
+    """Delete a support team with its holidays and reduced days.
+
+    Rule: support teams are kept by ops_support or ops_lead.
+    """
+    _require(actor, SUPPORT_KEEPERS, "support teams")
+    _delete(team, REFERENCE)
 
 
 def constraint_delete(*, actor, constraint: CapacityConstraint) -> None:

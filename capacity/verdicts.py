@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from capacity.check_types import EXCEEDS, FITS, FITS_WITH_WARNINGS, INVENTORY, CheckResult, Limit
+from capacity.check_types import DIMENSION_WORDS, EXCEEDS, FITS, FITS_WITH_WARNINGS, INVENTORY, CheckResult, Limit
 
 UNBOUNDED = 10**9  # the check's "no limit found" (checks._UNBOUNDED)
 
 LABELS = {FITS: "Fits", FITS_WITH_WARNINGS: "Fits, with warnings", EXCEEDS: "Exceeds capacity"}
 SHORT_LABELS = {FITS: "fits", FITS_WITH_WARNINGS: "fits, warnings", EXCEEDS: "exceeds"}
-# The sign-off dimensions as the pages name them.
-DIMENSION_WORDS = {"inventory": "inventory", "courier": "courier & dispatch"}
+# The sign-off dimensions as the pages name them: `DIMENSION_WORDS`, from the registry
+# (capacity.check_types.REGISTRY).
 # States in which the campaign's approved volume is what it runs (or will run) at.
 APPROVED_STATES = ("approved", "live", "paused", "completed")
 

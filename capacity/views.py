@@ -27,7 +27,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from capacity import forms, services
-from capacity.models import CapacityConstraint, CourierLane, InboundShipment, Reservation, StockLevel, Warehouse
+from capacity.models import (
+    CapacityConstraint,
+    CourierLane,
+    InboundShipment,
+    Reservation,
+    StockLevel,
+    SupportTeam,
+    Warehouse,
+)
+from capacity.selectors import support_on
 from mopsync import versions
 from mopsync.errors import DomainError, InvalidInput
 from mopsync.roles import user_roles
@@ -102,7 +111,9 @@ def _lanes():
 
 
 def _constraints():
-    return CapacityConstraint.objects.select_related("warehouse", "courier", "region").order_by("starts_on", "id")
+    return CapacityConstraint.objects.select_related("warehouse", "courier", "region", "support_team").order_by(
+        "starts_on", "id"
+    )
 
 
 def _inbound():
@@ -231,6 +242,8 @@ def _overview_reference(today: dt.date) -> dict:
         "lanes": lanes,
         "lane_counts": CourierLane.objects.aggregate(total=Count("id"), flagged=Count("id", filter=_flag_q())),
         "constraints": list(_constraints().filter(ends_on__gte=today)[:OVERVIEW_ROWS]),
+        # Customer support, when it is a sign-off dimension: its teams (one query, only then).
+        "support_teams": list(SupportTeam.objects.order_by("name")) if support_on() else None,
     }
 
 

@@ -18,6 +18,7 @@ router.register("courier-lanes", capacity_api.CourierLaneViewSet, basename="cour
 router.register("stock-levels", capacity_api.StockLevelViewSet, basename="stock-level")
 router.register("inbound-shipments", capacity_api.InboundShipmentViewSet, basename="inbound-shipment")
 router.register("constraints", capacity_api.CapacityConstraintViewSet, basename="constraint")
+router.register("support-teams", capacity_api.SupportTeamViewSet, basename="support-team")
 router.register("promo-windows", campaigns_api.PromoWindowViewSet, basename="promo-window")
 router.register("campaigns", campaigns_api.CampaignViewSet, basename="campaign")
 router.register("notifications", campaigns_api.NotificationViewSet, basename="notification")

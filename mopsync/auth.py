@@ -20,18 +20,23 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from mopsync import versions
 from mopsync.roles import ALL_ROLES
 
 ROLE_FLAG = "_mopsync_role_{}"
 UNREAD = "_mopsync_unread"
 COVERING = "_mopsync_covering"  # covers today for an approver away (delegation); with the day it was read for
 COVERING_DAY = "_mopsync_covering_day"
+# Whether the brand has an active support team (customer support is then a sign-off
+# dimension, `capacity.selectors.support_on`): read with the user, kept for the request.
+SUPPORT_TEAMS = "_mopsync_support_teams"
 
 
 def with_request_context(users: QuerySet) -> QuerySet:
     """`users` annotated with a boolean per role, the count of unread notifications and
     whether they cover today for an approver away (so that a page asks whom only then)."""
     from campaigns.models import Delegation, Notification
+    from capacity.models import SupportTeam
 
     User = get_user_model()
     memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
@@ -49,6 +54,7 @@ def with_request_context(users: QuerySet) -> QuerySet:
         **flags,
         **{UNREAD: Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)), COVERING: covering},
         **{COVERING_DAY: Value(today, output_field=DateField())},
+        **{SUPPORT_TEAMS: Exists(SupportTeam.objects.filter(is_active=True))},
     )
 
 
@@ -58,6 +64,8 @@ def remember_roles(user) -> None:
 
     if not hasattr(user, ROLE_FLAG.format(ALL_ROLES[0])):
         return
+    if hasattr(user, SUPPORT_TEAMS):
+        versions.keep_for_request(SUPPORT_TEAMS, getattr(user, SUPPORT_TEAMS))
     roles = {role for role in ALL_ROLES if getattr(user, ROLE_FLAG.format(role))}
     if user.is_superuser:
         roles.add(OPS_LEAD)

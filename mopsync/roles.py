@@ -6,7 +6,8 @@ MARKETING = "marketing"
 OPS_INVENTORY = "ops_inventory"
 OPS_LOGISTICS = "ops_logistics"
 OPS_LEAD = "ops_lead"
-ALL_ROLES = (MARKETING, OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD)
+OPS_SUPPORT = "ops_support"
+ALL_ROLES = (MARKETING, OPS_INVENTORY, OPS_LOGISTICS, OPS_LEAD, OPS_SUPPORT)
 
 
 def user_roles(user) -> frozenset[str]:

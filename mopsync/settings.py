@@ -255,6 +255,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # A support team's channel (chat, email, phone) is not a campaign's marketing channel.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "mopsync.channels.Channel",
+        "SupportChannelEnum": "capacity.models.SupportTeam.Channel",
+    },
     "DESCRIPTION": "Campaign plans, capacity sign-offs and the shared calendar. Errors: 400 {field: [messages]}, "
     "403/404 {detail, code}, 409 {detail, code, findings?, max_orders_per_day?}.",
 }
@@ -280,6 +285,11 @@ MOPSYNC_SIGNOFF_BUFFER_HOURS = env_int("MOPSYNC_SIGNOFF_BUFFER_HOURS", 24)
 # Risk thresholds of the capacity check.
 MOPSYNC_NDR_THRESHOLD = env_float("MOPSYNC_NDR_THRESHOLD", 0.28)
 MOPSYNC_RETURN_RATE_THRESHOLD = env_float("MOPSYNC_RETURN_RATE_THRESHOLD", 0.20)
+# Customer support, a third sign-off dimension (issue 19): "off" never asks for it, "on"
+# always does, "auto" (the default) when the brand has an active support team.
+MOPSYNC_SUPPORT_SIGNOFF = env_str("MOPSYNC_SUPPORT_SIGNOFF", "auto").strip().lower()
+# Support tickets per order when neither the SKU nor imported tickets say otherwise.
+MOPSYNC_SUPPORT_CONTACT_RATE = env_float("MOPSYNC_SUPPORT_CONTACT_RATE", 0.08)
 # Imports: files larger than this are refused (bytes; 5 MB by default).
 # API tokens (mopsync/tokens.py): a token stops working this many days after it was made.
 MOPSYNC_TOKEN_DAYS = env_int("MOPSYNC_TOKEN_DAYS", 90)

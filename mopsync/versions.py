@@ -79,6 +79,7 @@ def written(connection, scopes) -> None:
 def changed(*scopes: str) -> None:
     """A service wrote data of `scopes` (`REF` for reference rows, `DATA` for anything a
     memo reads): memos computed before are stale once its transaction commits."""
+    _local.kept = {}  # and what this request kept (`request_kept`) is stale now
     written(connections[DEFAULT_DB_ALIAS], scopes or (DATA,))
 
 
@@ -141,21 +142,49 @@ def memo(name: str, key: Any, compute: Callable[[], Any], *, scope: str = DATA) 
     return value
 
 
+def request_kept(name: str, compute: Callable[[], Any]) -> Any:
+    """What `compute()` returns, kept for the rest of the request (until it writes): for a
+    small read asked once per row of a page (whether customer support is a sign-off
+    dimension), which a memo would recompute on every call while the memos are off.
+    Outside a request, computed every time."""
+    if not getattr(_local, "in_request", False):
+        return compute()
+    kept = getattr(_local, "kept", None)
+    if kept is None:
+        kept = _local.kept = {}
+    if name not in kept:
+        kept[name] = compute()
+    return kept[name]
+
+
+def keep_for_request(name: str, value: Any) -> None:
+    """Keep `value` as `request_kept(name, …)` returns it for the rest of the request: a
+    read that came with another one (the signed-in user's row)."""
+    if getattr(_local, "in_request", False):
+        kept = getattr(_local, "kept", None)
+        if kept is None:
+            kept = _local.kept = {}
+        kept[name] = value
+
+
 def clear() -> None:
     """Forget every memo of this process (tests)."""
     with _lock:
         _store.clear()
     _local.versions = None
+    _local.kept = {}
 
 
 def _request_started(**kwargs) -> None:
     _local.in_request = True
     _local.versions = None
+    _local.kept = {}
 
 
 def _request_finished(**kwargs) -> None:
     _local.in_request = False
     _local.versions = None
+    _local.kept = {}
 
 
 def connect() -> None:

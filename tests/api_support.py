@@ -37,6 +37,7 @@ from capacity.models import (
     SignOff,
     Sku,
     StockLevel,
+    SupportTeam,
     SupportTicketCount,
     Warehouse,
 )
@@ -46,7 +47,8 @@ API = "/api/v1/"
 ROLES = ("anonymous", "outsider", "maya", "mark", "ishaan", "lata", "omar")
 STATES = ("world", "draft", "submitted", "approved", "live", "paused")
 WATCHED = (
-    Sku, Warehouse, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint, PromoWindow,
+    Sku, Warehouse, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint, SupportTeam,
+    PromoWindow,
     Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification,
     ImportJob, LanePerformance, ReturnRecord, ActualOrders, CampaignSpend, SupportTicketCount, CsatResponse,
 )  # fmt: skip
@@ -106,6 +108,10 @@ def build(state: str, role: str = "maya") -> dict[str, Any]:
         name="End of season", starts_on=today + dt.timedelta(days=40), ends_on=today + dt.timedelta(days=45),
         created_by=maya,
     )  # fmt: skip
+    # Inactive: customer support stays switched off (two sign-offs), but the team is there to read and edit.
+    team = SupportTeam.objects.create(
+        name="Chat (Pune)", agents_per_day=10, tickets_per_agent_per_day=50, is_active=False
+    )
     inbound = InboundShipment.objects.create(
         sku=world.sku, warehouse=world.warehouse, quantity=500, expected_on=today + dt.timedelta(days=2)
     )
@@ -140,6 +146,7 @@ def build(state: str, role: str = "maya") -> dict[str, Any]:
         "stock": StockLevel.objects.get(sku=world.sku, warehouse=world.warehouse).pk,
         "inbound": inbound.pk,
         "constraint": constraint.pk,
+        "team": team.pk,
         "window": window.pk,
         "notification": notification.pk,
         "import": job.pk,

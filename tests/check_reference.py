@@ -23,6 +23,7 @@ from capacity.check_types import (
     NETWORK,
     RISK,
     SIGN_OFF_DIMENSIONS,
+    SUPPORT,
     WARNING,
     CheckResult,
     ConstraintInfo,
@@ -165,6 +166,10 @@ def run_check(plan: Plan, snap: Snapshot, dimensions: Iterable[str] = SIGN_OFF_D
             min(bound_d, bound_c),
             lambda v: not _check_dispatch(ctx, v)[0] and not _check_courier(ctx, v)[0],
         )
+    if SUPPORT in dimensions:
+        found, bound = _check_support(ctx, plan.orders_per_day)
+        findings += found
+        bounds[SUPPORT] = _confirm(bound, lambda v: not _check_support(ctx, v)[0])
     risk, gross, net = _check_risk(ctx)
     findings += risk
     if any(f.severity == ERROR for f in findings):
@@ -519,6 +524,9 @@ def plan_reservations(plan: Plan, snap: Snapshot, dimension: str, volume: int) -
     rows: list[ReservationLine] = []
     if volume <= 0:
         return rows
+    if dimension == SUPPORT:
+        tickets = _ceil(volume * _tickets_per_order(plan, snap))
+        return [ReservationLine("support", d, tickets) for d in ctx.active_days] if tickets > 0 else []
     if dimension == INVENTORY:
         for line in plan.skus:
             for pool, share in sorted(ctx.pool_share.items(), key=lambda p: (p[0] is None, p[0] or 0)):
@@ -554,3 +562,57 @@ def plan_reservations(plan: Plan, snap: Snapshot, dimension: str, volume: int) -
                     taken[group[0].id] += amount
             rows += [ReservationLine("lane", day, q, lane_id=lane_id) for lane_id, q in sorted(taken.items()) if q]
     return rows
+
+
+# --------------------------------------------------------------------------- customer support (issue 19.1)
+
+
+def _tickets_per_order(plan: Plan, snap: Snapshot) -> Fraction:
+    """Contact (the SKU's rate or the brand's) and return follow-ups, per unit of SKU share;
+    failed-delivery follow-ups by the regions' lanes' capacity-weighted NDR."""
+    shares = sum((line.share for line in plan.skus), Fraction(0))
+    per_sku = Fraction(0)
+    for line in plan.skus:
+        sku = snap.skus[line.sku_id]
+        rate = snap.contact_rate if sku.contact_rate is None else sku.contact_rate
+        per_sku += line.share * (rate + sku.return_rate * snap.return_contact_factor)
+    per_sku = per_sku / shares if shares else per_sku
+    failed = Fraction(0)
+    for line in plan.regions:
+        ndr = _weighted((lane.ndr_rate, lane.daily_capacity) for lane in snap.lanes if lane.region_id == line.region_id)
+        failed += line.share * (ndr or 0)
+    return per_sku + failed * snap.ndr_contact_factor
+
+
+def _support_free(snap: Snapshot, day: date) -> tuple[int, str]:
+    """Tickets the teams can still answer on `day`, and the first team constraint that cuts it."""
+    total, why = 0, ""
+    for team in snap.support_teams:
+        factor, reason = Fraction(1), ""
+        for c in snap.constraints:
+            if c.support_team_id == team.id and c.starts_on <= day <= c.ends_on and c.factor < factor:
+                factor, reason = c.factor, (c.note or c.kind.replace("_", " "))
+        total += math.floor(team.agents_per_day * team.tickets_per_agent_per_day * factor)
+        total -= team.baseline_tickets_per_day
+        why = why or reason
+    return total - snap.support_held(day), why
+
+
+def _check_support(ctx: _Context, volume: int) -> tuple[list[Finding], int]:
+    snap = ctx.snap
+    if not ctx.active_days:
+        return [], _UNBOUNDED
+    per_order = _tickets_per_order(ctx.plan, snap)
+    needed = _ceil(volume * per_order)
+    frees = [(day, *_support_free(snap, day)) for day in ctx.active_days]
+    bound = min(_volume_bound(max(free, 0), 1, per_order) for _, free, _ in frees)
+    short = [(day, free, why) for day, free, why in frees if needed > max(free, 0)]
+    if not short:
+        return [], bound
+    day, free, why = short[0]
+    more = f" (and {len(short) - 1} more day{'s' if len(short) > 2 else ''})" if len(short) > 1 else ""
+    reason = f" ({why})" if why else ""
+    message = (
+        f"Support can answer {max(free, 0):,} tickets on {_day_label(day)}{reason}; the plan brings {needed:,}{more}."
+    )
+    return [Finding(SUPPORT, ERROR, "support_over", "support", message, day, needed, max(free, 0))], bound

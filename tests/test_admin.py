@@ -50,6 +50,7 @@ from capacity.models import (
     SignOff,
     Sku,
     StockLevel,
+    SupportTeam,
     SupportTicketCount,
     Warehouse,
 )
@@ -65,6 +66,7 @@ EDITABLE = [
     StockLevel,
     InboundShipment,
     CapacityConstraint,
+    SupportTeam,
     PromoWindow,
     PostCampaignReview,
     Preference,
@@ -129,7 +131,11 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
     lane = LaneFactory(region=RegionFactory(warehouse=warehouse))
     far = timezone.localdate() + dt.timedelta(days=200)
     Delegation.objects.create(user=inventory, delegate=logistics, starts_on=far, ends_on=far)  # rows, not rules
-    for scope in ({"warehouse": warehouse}, {"courier": lane.courier}, {"region": lane.region}):
+    # Inactive: customer support stays switched off, so the campaigns need two sign-offs.
+    team = SupportTeam.objects.create(
+        name=f"Support {name}", agents_per_day=1, tickets_per_agent_per_day=1, is_active=False
+    )
+    for scope in ({"warehouse": warehouse}, {"courier": lane.courier}, {"region": lane.region}, {"support_team": team}):
         CapacityConstraint.objects.create(
             kind=CapacityConstraint.Kind.REDUCED_CAPACITY,
             starts_on=far,

@@ -80,6 +80,14 @@ BODIES = {
         "capacity_factor": "0.5",
     },  # fmt: skip
     "constraint_edit": lambda ctx: {"capacity_factor": "0.7"},
+    "team": lambda ctx: {
+        "name": "Phone (Hyderabad)",
+        "channel": "phone",
+        "agents_per_day": 6,
+        "tickets_per_agent_per_day": 40,
+        "is_active": False,
+    },
+    "team_edit": lambda ctx: {"agents_per_day": 12},
     "window": lambda ctx: {
         "name": "Republic Day sale",
         "starts_on": str(_today() + dt.timedelta(days=30)),
@@ -176,6 +184,12 @@ SPEC = [
     row("POST",   "inbound-shipments/",         "world",     "inbound",          401, 403, 403, 403, 201, 403, 201),
     row("PATCH",  "inbound-shipments/{inbound}/", "world",   "inbound_edit",     401, 403, 403, 403, 405, 403, 405),
     row("DELETE", "inbound-shipments/{inbound}/", "world",   None,               401, 403, 403, 403, 405, 403, 405),
+
+    row("GET",    "support-teams/",             "world",     None,               401, 403, 200, 200, 200, 200, 200),
+    row("GET",    "support-teams/{team}/",      "world",     None,               401, 403, 200, 200, 200, 200, 200),
+    row("POST",   "support-teams/",             "world",     "team",             401, 403, 403, 403, 403, 403, 201),
+    row("PATCH",  "support-teams/{team}/",      "world",     "team_edit",        401, 403, 403, 403, 403, 403, 200),
+    row("DELETE", "support-teams/{team}/",      "world",     None,               401, 403, 403, 403, 403, 403, 405),
 
     row("GET",    "constraints/",               "world",     None,               401, 403, 200, 200, 200, 200, 200),
     row("GET",    "constraints/{constraint}/",  "world",     None,               401, 403, 200, 200, 200, 200, 200),

@@ -70,7 +70,7 @@ CONSTRAINT_CASES = [
     (
         "no scope",
         {"kind": "reduced_capacity"},
-        {"non_field_errors": ["Name the warehouse, courier or region it applies to."]},
+        {"non_field_errors": ["Name the warehouse, courier, region or support team it applies to."]},
     ),
     (
         "a blackout of a region",

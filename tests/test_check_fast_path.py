@@ -10,6 +10,7 @@ and wording, and the rows an approval would hold.
 
 from dataclasses import replace
 from datetime import timedelta
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -96,3 +97,65 @@ def test_reservations_equal_the_reference(world, dimension, volume):
     plan, snap = world
     expected = reference.plan_reservations(plan, reference_snapshot(snap), dimension, volume)
     assert [vars(r) for r in checks.plan_reservations(plan, snap, dimension, volume)] == [vars(r) for r in expected]
+
+
+@st.composite
+def support_worlds(draw):
+    """A busy world with customer support on: teams, their holidays and reduced days, and
+    tickets other campaigns (and some of the checked one's own) hold."""
+    plan, snap = draw(busy_worlds())
+    teams = [
+        checks.SupportTeamInfo(i, f"Team {i}", draw(st.integers(0, 30)), draw(st.integers(0, 80)), draw(amount(400)))
+        for i in range(1, draw(st.integers(0, 3)) + 1)
+    ]
+    constraints = list(snap.constraints)
+    for team in teams:
+        for _ in range(draw(st.integers(0, 2))):
+            first = draw(st.sampled_from(HORIZON))
+            factor = draw(st.sampled_from([Fraction(0), Fraction(1, 2), Fraction(3, 4)]))
+            note = draw(st.sampled_from(["", "Offsite"]))
+            constraints.append(
+                checks.ConstraintInfo(
+                    "support_holiday",
+                    first,
+                    first + timedelta(days=draw(st.integers(0, 3))),
+                    factor,
+                    note=note,
+                    support_team_id=team.id,
+                )  # fmt: skip
+            )
+    reserved = {day: draw(amount(300)) for day in draw(st.lists(st.sampled_from(HORIZON), max_size=6))}
+    own = {day: draw(st.integers(0, q)) for day, q in reserved.items() if draw(st.booleans())}
+    skus = {
+        key: replace(sku, contact_rate=draw(st.sampled_from([None, Fraction(0), Fraction(3, 100), Fraction(1, 5)])))
+        for key, sku in snap.skus.items()
+    }
+    snap = replace(
+        snap,
+        skus=skus,
+        constraints=constraints,
+        support_on=True,
+        support_teams=teams,
+        contact_rate=draw(st.sampled_from([Fraction(0), Fraction(8, 100), Fraction(1, 3)])),
+        reserved_support=reserved,
+        own_support=own,
+    )
+    return plan, snap
+
+
+@settings(max_examples=300, deadline=None)
+@given(world=support_worlds(), dimensions=st.sampled_from([checks.ALL_DIMENSIONS, [checks.SUPPORT]]))
+def test_the_support_check_equals_the_reference(world, dimensions):
+    plan, snap = world
+    expected = reference.run_check(plan, reference_snapshot(snap), dimensions).as_dict()
+    assert checks.run_check(plan, snap, dimensions).as_dict() == expected
+    top = expected["max_by_dimension"][checks.SUPPORT]
+    for volume in {max(top, 1), top + 1} if top < 10**9 else ():
+        at = plan.at_volume(volume)
+        want = reference.run_check(at, reference_snapshot(snap), [checks.SUPPORT]).as_dict()
+        assert checks.run_check(at, snap, [checks.SUPPORT]).as_dict() == want
+    volume = max(top, 1) if top < 10**9 else plan.orders_per_day
+    rows = checks.plan_reservations(plan, snap, checks.SUPPORT, volume)
+    assert [vars(r) for r in rows] == [
+        vars(r) for r in reference.plan_reservations(plan, reference_snapshot(snap), checks.SUPPORT, volume)
+    ]

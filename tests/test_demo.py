@@ -48,7 +48,7 @@ EVERY_MODEL = (
     LanePerformance, ReturnRecord, ActualOrders, CampaignSpend, SupportTicketCount, CsatResponse,
 )  # fmt: skip
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-USERS = ("maya", "ishaan", "lata", "omar", "admin")
+USERS = ("maya", "ishaan", "lata", "omar", "sana", "admin")
 
 
 def load_demo(**options) -> str:
@@ -135,7 +135,7 @@ def test_every_campaign_has_an_audit_trail_from_real_actors(demo_output):
     now = timezone.now()
     assert not AuditEvent.objects.filter(created_at__gt=now).exists(), "history is in the past"
     signers = set(SignOff.objects.values_list("actor__username", flat=True))
-    assert signers == {"ishaan", "lata"}
+    assert signers == {"ishaan", "lata", "sana"}  # sana: customer support (the demo has support teams)
     movers = set(AuditEvent.objects.filter(action__in=["pause", "cancel"]).values_list("actor__username", flat=True))
     assert "omar" in movers
 
@@ -145,7 +145,7 @@ def test_approved_live_and_paused_campaigns_hold_reservations(demo_output):
     assert holding.count() >= 4
     for campaign in holding:
         dimensions = set(campaign.reservations.values_list("dimension", flat=True))
-        assert dimensions == {"inventory", "courier"}, campaign.name
+        assert dimensions == {"inventory", "courier", "support"}, campaign.name
     released = Campaign.objects.filter(status__in=[Status.CANCELLED, Status.REJECTED, Status.DRAFT])
     assert not Reservation.objects.filter(campaign__in=released).exists()
 
@@ -187,8 +187,12 @@ def test_imported_figures_feed_the_shared_metrics(demo_output):
 
 
 def test_the_approval_queue_has_verdicts_to_show(demo_output):
-    verdicts = {campaign_capacity_check(c).verdict for c in Campaign.objects.filter(status=Status.SUBMITTED)}
-    assert {"exceeds", "fits_with_warnings"} <= verdicts
+    results = {c.name: campaign_capacity_check(c) for c in Campaign.objects.filter(status=Status.SUBMITTED)}
+    assert {"exceeds", "fits_with_warnings"} <= {result.verdict for result in results.values()}
+    # The end of season sale brings more tickets than support can answer during the Pune offsite.
+    support = [f for f in results["End of season sale: all India"].findings if f.dimension == "support"]
+    assert support and support[0].message.startswith("Support can answer "), support
+    assert "Pune support team offsite" in support[0].message
 
 
 def test_prints_a_short_summary(demo_output):

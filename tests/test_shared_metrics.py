@@ -17,10 +17,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns import metrics, services
+from campaigns import metrics, selectors, services
 from campaigns.metrics import Filters
 from campaigns.models import ActualOrders, CampaignSpend
+from capacity import checks
 from capacity.models import CsatResponse, Sku, SupportTicketCount
+from capacity.selectors import load_snapshot
 from tests.api_support import client_for
 from tests.factories import RegionFactory
 from tests.helpers import live, make_world
@@ -250,13 +252,14 @@ def test_the_dashboard_shows_the_new_metrics(client, world, maya, ishaan, lata, 
 # --------------------------------------------------------------------------- the post-campaign review
 
 
-def test_planned_tickets_use_the_contact_rate_setting(world, maya, ishaan, lata, settings):
+def test_planned_tickets_are_the_checks_tickets_a_day_times_the_days(world, maya, ishaan, lata, settings):
     campaign = _campaign(world, maya, ishaan, lata)  # 100 orders/day × 5 days
-    if hasattr(settings, "MOPSYNC_SUPPORT_CONTACT_RATE"):
-        del settings.MOPSYNC_SUPPORT_CONTACT_RATE
-    assert metrics.planned_tickets(campaign) == 40  # the default 0.08
-    settings.MOPSYNC_SUPPORT_CONTACT_RATE = 0.1
-    assert metrics.planned_tickets(campaign) == 50
+    plan = selectors.plan_for(campaign)
+    snap = load_snapshot(plan, today=campaign.starts_on, exclude_campaign_id=campaign.pk)
+    assert metrics.planned_tickets(campaign) == checks.daily_tickets(plan, snap, 100) * 5
+    before = metrics.planned_tickets(campaign)
+    settings.MOPSYNC_SUPPORT_CONTACT_RATE = 0.3  # the brand's rate moves the plan's tickets
+    assert metrics.planned_tickets(campaign) > before
 
 
 def test_the_review_shows_tickets_vs_plan_and_csat_vs_the_30_days_before(

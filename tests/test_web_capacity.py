@@ -473,7 +473,7 @@ def test_a_constraint_naming_no_scope_says_so_on_top_of_the_form(request, world)
     client, _ = as_user(request, "lata")
     data = {"kind": "reduced_capacity", "starts_on": "2030-01-01", "ends_on": "2030-01-02", "note": "Everywhere?"}
     html = client.post(reverse("capacity:constraint_new"), data).content.decode()
-    assert "Name the warehouse, courier or region it applies to." in html
+    assert "Name the warehouse, courier, region or support team it applies to." in html
     assert 'value="Everywhere?"' in html
     assert not CapacityConstraint.objects.exists()
 

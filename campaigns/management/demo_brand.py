@@ -35,6 +35,7 @@ from capacity.models import (
     ReturnRecord,
     Sku,
     StockLevel,
+    SupportTeam,
     SupportTicketCount,
     Warehouse,
 )
@@ -51,6 +52,7 @@ DEMO_USERS = {
     "ishaan": ("ops_inventory", "Ishaan", "Khanna"),
     "lata": ("ops_logistics", "Lata", "Reddy"),
     "omar": ("ops_lead", "Omar", "Sheikh"),
+    "sana": ("ops_support", "Sana", "Kapoor"),
 }
 
 # code, name, daily dispatch capacity, baseline orders/day
@@ -168,6 +170,15 @@ CONSTRAINTS = [
     ("warehouse_blackout", "Gurugram annual stocktake", ("warehouse", "DEL-GGN"), 15, 16, "0"),
     ("courier_holiday", "Blue Dart network holiday", ("courier", "BDT"), 9, 9, "0"),
     ("reduced_capacity", "Hoskote racking upgrade: one shift only", ("warehouse", "BLR-HSK"), 20, 23, "0.75"),
+    ("support_holiday", "Pune support team offsite", ("support_team", "Chat & email (Pune)"), 18, 19, "0.5"),
+]
+
+# Customer support: name, channel, agents a day, tickets per agent a day, business-as-usual tickets/day.
+# About 600 tickets a day for campaigns; the Pune offsite halves chat and email on days 18–19,
+# when the end of season sale brings more than support can answer.
+SUPPORT_TEAMS = [
+    ("Chat & email (Pune)", "all", 14, 70, 500),
+    ("Phone (Hyderabad)", "phone", 6, 40, 120),
 ]
 
 # name, first and last day from today, channel, notes
@@ -318,7 +329,20 @@ def load_reference(today: dt.date, result: Result, *, creator: User) -> None:
         )
         count("inbound shipments", created)
 
-    scopes = {"warehouse": warehouses, "courier": couriers, "region": regions}
+    teams = {}
+    for name, channel, agents, per_agent, usual in SUPPORT_TEAMS:
+        teams[name], created = SupportTeam.objects.get_or_create(
+            name=name,
+            defaults={
+                "channel": channel,
+                "agents_per_day": agents,
+                "tickets_per_agent_per_day": per_agent,
+                "baseline_tickets_per_day": usual,
+            },
+        )
+        count("support teams", created)
+
+    scopes = {"warehouse": warehouses, "courier": couriers, "region": regions, "support_team": teams}
     for kind, note, (scope, code), first, last, factor in CONSTRAINTS:
         _, created = CapacityConstraint.objects.get_or_create(
             kind=kind,
@@ -488,6 +512,7 @@ class CampaignLoader:
         self.today = today
         self.result = result
         self.maya, self.ishaan, self.lata, self.omar = (users[u] for u in ("maya", "ishaan", "lata", "omar"))
+        self.sana = users["sana"]
 
     def load(self) -> None:
         scenarios: list[tuple[str, Callable[[str], Campaign]]] = [
@@ -550,8 +575,15 @@ class CampaignLoader:
         return Campaign.objects.get(pk=campaign.pk)
 
     def approve_both(self, campaign: Campaign, inventory_at: tuple, courier_at: tuple) -> Campaign:
+        """Every sign-off: inventory, customer support (an hour after inventory), then courier."""
         self.sign(campaign, inventory_at, self.ishaan, "inventory", comment="Stock and inbound cover it.")
+        self.support(campaign, inventory_at)
         return self.sign(campaign, courier_at, self.lata, "courier", comment="Lanes and dispatch have room.")
+
+    def support(self, campaign: Campaign, after: tuple) -> Campaign:
+        """Sana approves customer support an hour after `after` (day, hour[, minute])."""
+        day, hour, *minute = after
+        return self.sign(campaign, (day, hour + 1, *minute), self.sana, "support", comment="The agents can take it.")
 
     def go_live(self, campaign: Campaign, when: tuple, actor: User | None = None) -> Campaign:
         """`actor=None` is the 06:00 scheduler; the owner may start it by hand on the day."""
@@ -732,6 +764,7 @@ class CampaignLoader:
         with self.at(-7, 10, 30):
             c = services.campaign_update(campaign=c, actor=self.maya, data={"orders_per_day": 200})
         c = self.submit(c, (-7, 10, 45))
+        c = self.support(c, (-7, 11, 0))
         c = self.sign(c, (-6, 12, 0), self.ishaan, "inventory", comment="200/day fits, with the Hoskote PO.")
         return self.expect(c, Status.APPROVED)
 
@@ -746,6 +779,7 @@ class CampaignLoader:
         )  # fmt: skip
         c = self.submit(c, (-5, 11, 10))
         c = self.sign(c, (-4, 10, 0), self.ishaan, "inventory", comment="Covered, including the co-ord set PO.")
+        c = self.support(c, (-4, 10, 0))
         c = self.sign(
             c, (-3, 17, 30), self.lata, "courier", approved_orders_per_day=350,
             comment="Black Friday week the couriers cap our pickups; I can commit 350 orders/day, not 450.",
