@@ -21,7 +21,7 @@ from campaigns import metrics, selectors, services
 from campaigns.metrics import Filters
 from campaigns.models import ActualOrders, CampaignSpend
 from capacity import checks
-from capacity.models import CsatResponse, Sku, SupportTicketCount
+from capacity.models import CourierLane, CsatResponse, Sku, SupportTicketCount
 from capacity.selectors import load_snapshot
 from tests.api_support import client_for
 from tests.factories import RegionFactory
@@ -266,6 +266,8 @@ def test_the_review_shows_tickets_vs_plan_and_csat_vs_the_30_days_before(
     client, world, maya, ishaan, lata, omar, settings
 ):  # noqa: E501
     settings.MOPSYNC_SUPPORT_CONTACT_RATE = "0.08"
+    Sku.objects.update(return_rate=0)  # no return or failed-delivery follow-ups: 0.08 tickets an order
+    CourierLane.objects.update(ndr_rate=0)
     campaign = _campaign(world, maya, ishaan, lata)  # MUM and PUN; 500 orders planned → 40 tickets
     start, end = campaign.starts_on, campaign.ends_on
     SupportTicketCount.objects.create(day=start, channel="chat", tickets=20, campaign=campaign)
