@@ -36,14 +36,14 @@ from campaigns import selectors
 from campaigns.models import VALID_FROM, Campaign, Status, covering_approvals
 from campaigns.serializers import CampaignSerializer, SignOffSerializer
 from campaigns.verdicts import check_json
-from capacity.models import Dimension, SignOff
+from capacity.models import Dimension, SignOff, SignOffLine
 from mopsync.sql import fetch, names, one_of, values_of
 
 # The field of each serializer that shows a user (`<relation>.get_username`): read into
 # the row as "<field>_name".
 USER_FIELD = {CampaignSerializer: "owner", SignOffSerializer: "actor"}
 # Values this module builds itself and puts in the row under the field's name.
-BUILT = ("skus", "regions", "sign_offs")
+BUILT = ("skus", "regions", "sign_offs", "dropped_lines")
 DIMENSIONS = tuple(Dimension.values)  # the keys of `sign_offs`, in order
 
 # Fields whose `to_representation` gives back a database value unchanged: `int()` of an
@@ -146,6 +146,10 @@ def campaigns_json(rows: Iterable[dict], lines: dict | None = None) -> list[dict
         row["skus"] = [{"sku": code, "share": str(share)} for _, code, _, share in skus]
         row["regions"] = [{"region": code, "share": str(share)} for _, code, _, share in regions]
         row["sign_offs"] = _sign_offs(row, approvals.get(row["id"], ()), tz)
+    dropped = _dropped_lines([row["sign_offs"][Dimension.INVENTORY] for row in rows])
+    for row in rows:
+        inventory = row["sign_offs"][Dimension.INVENTORY]
+        row["dropped_lines"] = dropped.get(inventory["id"], []) if inventory else []
     return [_render(row, CampaignSerializer, tz) for row in rows]
 
 
@@ -201,6 +205,27 @@ def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None
         dimension: _render(covering[dimension]._asdict(), SignOffSerializer, tz) if dimension in covering else None
         for dimension in DIMENSIONS
     }
+
+
+def _dropped_lines(inventory_approvals: list[dict | None]) -> dict[int, list[dict]]:
+    """The refused and capped lines of the covering inventory approvals, by sign-off id, as
+    `CampaignSerializer.get_dropped_lines` renders them: one query, none when the page
+    has no inventory approval."""
+    ids = [approval["id"] for approval in inventory_approvals if approval]
+    found: dict[int, list[dict]] = {}
+    if not ids:
+        return found
+    lines = (
+        SignOffLine.objects.filter(signoff_id__in=ids)
+        .exclude(decision=SignOffLine.Decision.APPROVED)
+        .order_by("sku__code")
+        .values_list("signoff_id", "sku__code", "decision", "approved_units_per_day", "comment")
+    )
+    for signoff_id, code, decision, units, comment in lines:
+        found.setdefault(signoff_id, []).append(
+            {"sku": code, "decision": decision, "approved_units_per_day": units, "comment": comment}
+        )
+    return found
 
 
 def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:

@@ -29,7 +29,7 @@ from campaigns.forms import (
     share_total,
     with_one_more_line,
 )
-from campaigns.models import Campaign, Notification, Preference
+from campaigns.models import Campaign, Notification, Preference, Status
 from campaigns.validation import clean_plan
 from capacity import checks, verdicts
 from capacity.selectors import load_snapshot
@@ -278,6 +278,8 @@ def _detail_context(request, campaign) -> dict:
     sku_lines, region_lines = selectors.campaign_lines([campaign.pk]).get(campaign.pk, ([], []))
     result = selectors.campaign_capacity_check(campaign, today=today, cached=True, lines=(sku_lines, region_lines))
     reservations = selectors.reservation_summary(campaign)
+    dropped = selectors.dropped_lines(campaign)
+    actions = workflow.available_actions(campaign, request.user)
     return {
         "campaign": campaign,
         "sku_lines": sku_lines,
@@ -296,9 +298,19 @@ def _detail_context(request, campaign) -> dict:
             )
             for d in workflow.signable_dimensions(campaign, request.user)
         ],
-        "actions": workflow.available_actions(campaign, request.user),
+        "actions": actions,
         "reservations": reservations,
         "changes": selectors.changes_since_signoff(campaign),
+        # What the inventory approval dropped or capped (issue 19), and the per-SKU rows of
+        # the inventory sign-off form.
+        "dropped_lines": dropped,
+        "can_resubmit_lines": bool(dropped)
+        and "edit" in actions
+        and campaign.status in (Status.SUBMITTED, Status.APPROVED),
+        "sku_rows": [
+            {"code": line.code, "name": line.name, "decision": "approved", "units": None, "comment": ""}
+            for line in sku_lines
+        ],
         **_timeline_context(campaign),
         "scale_form": ScaleUpForm(),
         "today": today,
@@ -367,6 +379,10 @@ ACTIONS = {
     "cancel": (
         lambda c, u, p: services.campaign_cancel(campaign=c, actor=u, comment=p.get("comment", "")),
         "Cancelled; its reservations were released.",
+    ),
+    "resubmit-dropped-lines": (
+        lambda c, u, p: services.campaign_resubmit_dropped_lines(campaign=c, actor=u, comment=p.get("comment", "")),
+        "Asked again for the dropped lines: inventory signs off the plan again.",
     ),
     "scale-up": (
         lambda c, u, p: services.campaign_scale_up(

@@ -27,6 +27,7 @@ from capacity.models import (
     Reservation,
     ReturnRecord,
     SignOff,
+    SignOffLine,
     Sku,
     StockLevel,
     Warehouse,
@@ -278,8 +279,31 @@ class CapacityConstraintAdmin(ServiceAdmin):
 # --------------------------------------------------------------------------- written by the workflow
 
 
+class SignOffLineInline(admin.TabularInline):
+    """An inventory approval's per-SKU decisions (issue 19), read-only as the sign-off."""
+
+    model = SignOffLine
+    fields = readonly_fields = ["sku", "decision", "approved_units_per_day", "comment"]
+    extra = 0
+    can_delete = False
+    verbose_name = "SKU decision"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sku")
+
+
 @admin.register(SignOff)
 class SignOffAdmin(ReadOnlyAdmin):
+    inlines = [SignOffLineInline]
     list_display = [
         "created_at",
         "campaign",
