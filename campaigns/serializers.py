@@ -106,6 +106,15 @@ class SignOffLineInputSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field(SignOffLineInputSerializer(many=True))
+class SignOffLinesField(serializers.ListField):
+    """A list of per-SKU decisions (documented as `SignOffLineInputSerializer`). Each line
+    is checked by the service, whose errors come per line and field:
+    {"lines": [{"sku": [...]}, {}, ...]}; here only that it is a list."""
+
+    child = serializers.JSONField()
+
+
 class SignOffInputSerializer(serializers.Serializer):
     dimension = serializers.ChoiceField(choices=Dimension.choices)
     decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
@@ -113,7 +122,7 @@ class SignOffInputSerializer(serializers.Serializer):
         min_value=1, max_value=1_000_000, required=False, allow_null=True
     )
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    lines = SignOffLineInputSerializer(many=True, required=False, allow_empty=True)
+    lines = SignOffLinesField(required=False, allow_empty=True)
 
 
 class CommentInputSerializer(serializers.Serializer):

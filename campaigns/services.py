@@ -563,7 +563,10 @@ def _clean_sku_lines(campaign: Campaign, plan: checks.Plan, dimension, decision,
                     ]
         comment = raw.get("comment") or ""
         line_errors = FieldErrors()
-        comment = clean_text(comment, field="comment", errors=line_errors, max_length=2000, multiline=True) or ""
+        comment = (
+            clean_text(comment, field="comment", errors=line_errors, max_length=2000, required=False, multiline=True)
+            or ""
+        )
         errors.update(dict(line_errors))
         problems.append(errors)
         if not errors:

@@ -34,6 +34,7 @@ from capacity.models import (
     Reservation,
     ReturnRecord,
     SignOff,
+    SignOffLine,
     Sku,
     StockLevel,
     Warehouse,
@@ -45,7 +46,7 @@ ROLES = ("anonymous", "outsider", "maya", "mark", "ishaan", "lata", "omar")
 STATES = ("world", "draft", "submitted", "approved", "live", "paused")
 WATCHED = (
     Sku, Warehouse, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint, PromoWindow,
-    Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification,
+    Campaign, CampaignSku, CampaignRegion, SignOff, SignOffLine, Reservation, AuditEvent, Notification,
     ImportJob, LanePerformance, ReturnRecord, ActualOrders, CampaignSpend,
 )  # fmt: skip
 
