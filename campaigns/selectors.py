@@ -22,6 +22,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -52,11 +53,22 @@ from mopsync.roles import remember_roles
 
 
 def campaign_page() -> QuerySet[Campaign]:
-    """Campaigns with their owner and sign-offs (with their per-SKU lines); the page reads
-    the plan's lines apart, in one query (`campaign_lines`)."""
+    """Campaigns with their owner and sign-offs (each with `dropped_count`, how many SKU
+    lines it refused or capped: `dropped_lines_of` reads them only when some did); the page
+    reads the plan's lines apart, in one query (`campaign_lines`)."""
+    dropped = (
+        SignOffLine.objects.filter(signoff=OuterRef("pk"))
+        .exclude(decision=SignOffLine.Decision.APPROVED)
+        .order_by()
+        .values("signoff")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return Campaign.objects.select_related("owner").prefetch_related(
-        Prefetch("signoffs", queryset=SignOff.objects.select_related("actor")),
-        Prefetch("signoffs__lines", queryset=SignOffLine.objects.select_related("sku")),
+        Prefetch(
+            "signoffs",
+            queryset=SignOff.objects.select_related("actor").annotate(dropped_count=Coalesce(Subquery(dropped), 0)),
+        )
     )
 
 
@@ -217,6 +229,19 @@ def approved_plan_for(campaign: Campaign, inventory: SignOff | None = None) -> c
     only its approved SKUs, capped ones at their cap, orders/day cut by the share dropped).
     Without one, the plan itself."""
     return checks.approved_plan(plan_for(campaign), line_caps(inventory))
+
+
+def dropped_lines_of(signoffs) -> dict[int, list[SignOffLine]]:
+    """The refused and capped lines of these sign-offs by sign-off id, by SKU code: one
+    query, none when no sign-off of them (`campaign_page`'s `dropped_count`) has any."""
+    ids = [s.pk for s in signoffs if getattr(s, "dropped_count", 1)]
+    found: dict[int, list[SignOffLine]] = {}
+    if not ids:
+        return found
+    lines = SignOffLine.objects.filter(signoff_id__in=ids).exclude(decision=SignOffLine.Decision.APPROVED)
+    for line in lines.select_related("sku").order_by("sku__code"):
+        found.setdefault(line.signoff_id, []).append(line)
+    return found
 
 
 def dropped_lines(campaign: Campaign) -> list[SignOffLine]:

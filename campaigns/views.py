@@ -32,6 +32,7 @@ from campaigns.forms import (
 from campaigns.models import Campaign, Notification, Preference, Status
 from campaigns.validation import clean_plan
 from capacity import checks, verdicts
+from capacity.models import Dimension
 from capacity.selectors import load_snapshot
 from mopsync.csv_export import csv_stream_response
 from mopsync.errors import DomainError, InvalidInput
@@ -278,7 +279,12 @@ def _detail_context(request, campaign) -> dict:
     sku_lines, region_lines = selectors.campaign_lines([campaign.pk]).get(campaign.pk, ([], []))
     result = selectors.campaign_capacity_check(campaign, today=today, cached=True, lines=(sku_lines, region_lines))
     reservations = selectors.reservation_summary(campaign)
-    dropped = selectors.dropped_lines(campaign)
+    signoffs = sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk))
+    lines = selectors.dropped_lines_of(signoffs)
+    for signoff in signoffs:
+        signoff.dropped_lines = lines.get(signoff.pk, [])
+    inventory = campaign.current_approvals().get(Dimension.INVENTORY)
+    dropped = lines.get(inventory.pk, []) if inventory else []
     actions = workflow.available_actions(campaign, request.user)
     return {
         "campaign": campaign,
@@ -286,7 +292,7 @@ def _detail_context(request, campaign) -> dict:
         "region_lines": region_lines,
         "result": result,
         "approvals": campaign.current_approvals(),
-        "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),
+        "signoffs": signoffs,
         "pending": workflow.pending_dimensions(campaign),
         # Each dimension the user may decide, with what it alone takes and the cap its form
         # offers when the plan does not fit it.

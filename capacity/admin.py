@@ -321,6 +321,21 @@ class SignOffAdmin(ReadOnlyAdmin):
     list_select_related = ["campaign", "actor"]
 
 
+@admin.register(SignOffLine)
+class SignOffLineAdmin(ReadOnlyAdmin):
+    """Per-SKU decisions of inventory approvals (also inline on their sign-off)."""
+
+    list_display = ["signoff", "campaign", "sku", "decision", "approved_units_per_day", "comment"]
+    list_filter = ["decision"]
+    search_fields = ["sku__code", "signoff__campaign__name", "comment"]
+    ordering = ["-signoff__created_at", "sku__code"]
+    list_select_related = ["signoff__campaign", "sku"]
+
+    @admin.display(description="campaign")
+    def campaign(self, obj):
+        return obj.signoff.campaign
+
+
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyAdmin):
     """Per-day holds; filter one campaign's with `?campaign__id__exact=<id>` (linked from the campaign)."""

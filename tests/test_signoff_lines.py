@@ -387,9 +387,7 @@ def test_the_campaign_page_offers_per_sku_rows_to_the_inventory_approver(client,
 def test_the_form_without_javascript_approves_some_lines(client, world, maya, ishaan):
     campaign = submitted(world, maya)
     client.force_login(ishaan)
-    answer = client.post(
-        f"/approvals/{campaign.pk}/sign-off/", _form(cap=("capped", "15", "only 75 left"))
-    )
+    answer = client.post(f"/approvals/{campaign.pk}/sign-off/", _form(cap=("capped", "15", "only 75 left")))
     assert answer.status_code == 302
     line = SignOffLine.objects.get()
     assert (line.sku.code, line.decision, line.approved_units_per_day, line.comment) == (
