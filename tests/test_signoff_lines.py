@@ -456,3 +456,18 @@ def test_plan_data_is_the_one_the_docstring_describes(world):
     data = plan_data(world)
     assert data["orders_per_day"] == 100
     assert [line["share"] for line in data["skus"]] == ["0.6", "0.4"]
+
+
+def test_a_refused_line_raises_no_stock_alert_for_the_campaign(world, maya, ishaan, lata):
+    from campaigns import triggers
+
+    campaign = submitted(world, maya)
+    sign_inventory(campaign, ishaan, REFUSE_CAP)
+    sign_courier(campaign, lata)
+    world.sku2.safety_stock = 150_000  # CAP-01 below its safety stock: why it was refused
+    world.sku2.save()
+    assert triggers.inventory_risks(today=timezone.localdate()) == []
+    world.sku.safety_stock = 150_000  # TEE-01 runs with the campaign: a risk
+    world.sku.save()
+    [risk] = triggers.inventory_risks(today=timezone.localdate())
+    assert risk.sku == world.sku
