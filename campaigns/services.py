@@ -841,6 +841,12 @@ def _settle_scale_up(campaign: Campaign, approvals: dict[str, SignOff], decision
     approved = campaign.approved_orders_per_day or campaign.orders_per_day
     delta_holders = [d for d, s in approvals.items() if s.plan_version == campaign.plan_version]
     campaign.orders_per_day = approved
+    if any(selectors.line_caps(s) for d, s in approvals.items() if d == Dimension.INVENTORY):
+        # With SKU lines dropped the approved volume counts only the approved lines' orders:
+        # the plan goes back to the orders/day it had before the scale-up (its audit event).
+        asked = AuditEvent.objects.filter(campaign=campaign, action="scale_up").order_by("-created_at", "-id").first()
+        if asked is not None:
+            campaign.orders_per_day = max(approved, int(asked.changes["orders_per_day"][0]))
     campaign.scale_up_pending = False
     _shrink(campaign, approved, delta_holders, today=today)
 

@@ -471,3 +471,19 @@ def test_a_refused_line_raises_no_stock_alert_for_the_campaign(world, maya, isha
     world.sku.save()
     [risk] = triggers.inventory_risks(today=timezone.localdate())
     assert risk.sku == world.sku
+
+
+def test_a_withdrawn_scale_up_keeps_the_plan_s_orders_with_lines_dropped(world, maya, ishaan, lata):
+    today = timezone.localdate()
+    campaign = submitted(world, maya, starts_on=today, ends_on=today + dt.timedelta(days=4))
+    sign_inventory(campaign, ishaan, REFUSE_CAP)
+    sign_courier(campaign, lata)
+    services.campaign_go_live(campaign=campaign, actor=maya)
+    services.campaign_scale_up(campaign=campaign, actor=maya, orders_per_day=150)
+    services.campaign_sign_off(
+        campaign=campaign, actor=lata, dimension="courier", decision="changes_requested", comment="no room"
+    )
+    campaign = refresh(campaign)
+    assert (campaign.orders_per_day, campaign.approved_orders_per_day) == (100, 60)
+    assert per_day(campaign, sku=world.sku) == {60}
+    assert per_day(campaign, kind="dispatch") == {60}
