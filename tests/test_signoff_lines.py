@@ -487,3 +487,21 @@ def test_a_withdrawn_scale_up_keeps_the_plan_s_orders_with_lines_dropped(world, 
     assert (campaign.orders_per_day, campaign.approved_orders_per_day) == (100, 60)
     assert per_day(campaign, sku=world.sku) == {60}
     assert per_day(campaign, kind="dispatch") == {60}
+
+
+def test_the_fast_json_says_what_the_serializer_says(world, maya, ishaan):
+    from campaigns import api_json
+    from campaigns.serializers import CampaignSerializer
+
+    campaign = submitted(world, maya)
+    sign_inventory(
+        campaign,
+        ishaan,
+        [
+            {"sku": "CAP-01", "decision": "capped", "approved_units_per_day": 5},
+            {"sku": "TEE-01", "decision": "approved"},
+        ],
+    )
+    expected = CampaignSerializer(selectors.campaign_list().get(pk=campaign.pk)).data
+    assert api_json.campaign_json(campaign.pk) == expected
+    assert [line["sku"] for line in expected["dropped_lines"]] == ["CAP-01"]
