@@ -49,7 +49,7 @@ class CampaignPermission(HasRole):
     ACTIONS = {
         "create": "create", "partial_update": "edit", "update": "edit", "submit": "submit", "sign_offs": "sign_off",
         "clone": "create", "go_live": "go_live", "pause": "pause", "resume": "resume", "cancel": "cancel",
-        "scale_up": "scale_up",
+        "scale_up": "scale_up", "resubmit_dropped_lines": "edit",
     }  # fmt: skip
     # Asked before the campaign is read (a 403 rather than a 404): planning has no campaign
     # yet, and segregation of duties refuses marketing whatever the campaign.
@@ -180,7 +180,11 @@ class CampaignViewSet(
     def sign_offs(self, request, pk=None):
         campaign = self.get_object()
         if request.method == "GET":
-            signoffs = campaign.signoffs.select_related("actor", "on_behalf_of").order_by("created_at", "id")
+            signoffs = (
+                campaign.signoffs.select_related("actor", "on_behalf_of")
+                .prefetch_related("lines__sku")
+                .order_by("created_at", "id")
+            )
             page = self.paginate_queryset(signoffs)
             return self.get_paginated_response(s.SignOffDetailSerializer(page, many=True).data)
         serializer = s.SignOffInputSerializer(data=request.data)
@@ -217,6 +221,18 @@ class CampaignViewSet(
         campaign = self.get_object()
         comment = self._comment(request)
         return self._out(services.campaign_cancel(campaign=campaign, actor=request.user, comment=comment))
+
+    @action_schema(
+        "Ask again for the SKU lines inventory refused or capped (owner; voids inventory only)",
+        request=s.CommentInputSerializer,
+    )
+    @action(detail=True, filter_backends=NO_FILTERS, methods=["post"], url_path="resubmit-dropped-lines")
+    def resubmit_dropped_lines(self, request, pk=None):
+        campaign = self.get_object()
+        comment = self._comment(request)
+        return self._out(
+            services.campaign_resubmit_dropped_lines(campaign=campaign, actor=request.user, comment=comment)
+        )
 
     @action_schema("Scale up a live campaign (ops approve the delta)", request=s.ScaleUpInputSerializer)
     @action(detail=True, filter_backends=NO_FILTERS, methods=["post"], url_path="scale-up")

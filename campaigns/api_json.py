@@ -36,7 +36,7 @@ from campaigns import selectors
 from campaigns.models import VALID_FROM, Campaign, Status, covering_approvals
 from campaigns.serializers import CampaignSerializer, SignOffSerializer
 from campaigns.verdicts import check_json
-from capacity.models import Dimension, SignOff
+from capacity.models import Dimension, SignOff, SignOffLine
 from capacity.selectors import active_dimensions
 from mopsync.sql import fetch, names, one_of, values_of
 
@@ -44,7 +44,7 @@ from mopsync.sql import fetch, names, one_of, values_of
 # the row as "<field>_name".
 USER_FIELD = {CampaignSerializer: "owner", SignOffSerializer: "actor"}
 # Values this module builds itself and puts in the row under the field's name.
-BUILT = ("skus", "regions", "sign_offs")
+BUILT = ("skus", "regions", "sign_offs", "dropped_lines")
 DIMENSIONS = tuple(Dimension.values)  # every dimension there is; `sign_offs` has the active ones
 
 # Fields whose `to_representation` gives back a database value unchanged: `int()` of an
@@ -147,6 +147,11 @@ def campaigns_json(rows: Iterable[dict], lines: dict | None = None) -> list[dict
         row["skus"] = [{"sku": code, "share": str(share)} for _, code, _, share in skus]
         row["regions"] = [{"region": code, "share": str(share)} for _, code, _, share in regions]
         row["sign_offs"] = _sign_offs(row, approvals.get(row["id"], ()), tz)
+    inventory = {row["id"]: _covering_inventory(row, approvals.get(row["id"], ())) for row in rows}
+    dropped = _dropped_lines([approval.id for approval in inventory.values() if approval and approval.dropped])
+    for row in rows:
+        approval = inventory[row["id"]]
+        row["dropped_lines"] = dropped.get(approval.id, []) if approval else []
     return [_render(row, CampaignSerializer, tz) for row in rows]
 
 
@@ -164,7 +169,7 @@ def campaign_json(campaign_id: int) -> dict:
 @cache
 def _approval_row() -> type:
     """The named row of an approval: the serializer's columns, the actor's name, the campaign."""
-    return namedtuple("Approval", [*_columns(SignOffSerializer), "actor_name", "campaign_id"])
+    return namedtuple("Approval", [*_columns(SignOffSerializer), "actor_name", "campaign_id", "dropped"])
 
 
 def _approvals(campaign_ids: list[int]) -> dict[int, list]:
@@ -174,9 +179,10 @@ def _approvals(campaign_ids: list[int]) -> dict[int, list]:
     if not campaign_ids:
         return found
     sql = _approvals_sql(len(campaign_ids), connection.vendor)
-    fields = (*(SignOff._meta.get_field(name) for name in _columns(SignOffSerializer)), None, None)
+    fields = (*(SignOff._meta.get_field(name) for name in _columns(SignOffSerializer)), None, None, None)
     row_type = _approval_row()
-    for values in fetch(sql, [*values_of(campaign_ids), SignOff.Decision.APPROVED.value], fields):
+    approved = SignOff.Decision.APPROVED.value  # a sign-off's and a line's "approved" alike
+    for values in fetch(sql, [approved, *values_of(campaign_ids), approved], fields):
         row = row_type._make(values)
         found.setdefault(row.campaign_id, []).append(row)
     return found
@@ -184,12 +190,17 @@ def _approvals(campaign_ids: list[int]) -> dict[int, list]:
 
 @lru_cache(maxsize=64)
 def _approvals_sql(n: int, vendor: str) -> str:
-    signoff, user = names(SignOff), names(get_user_model())
+    signoff, user, line = names(SignOff), names(get_user_model()), names(SignOffLine)
     columns = ", ".join(f"s.{signoff(name)}" for name in _columns(SignOffSerializer))
     of_campaigns = one_of("s." + signoff("campaign"), n)
+    # Whether it refused or capped SKU lines (`_dropped_lines` reads them only then).
+    dropped = (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {line()} l WHERE l.{line('signoff')} = s.{signoff('pk')} "  # noqa: S608
+        f"AND l.{line('decision')} <> %s) THEN 1 ELSE 0 END"
+    )
     # Names from the models' _meta, values as parameters:
     return (
-        f"SELECT {columns}, u.{user(get_user_model().USERNAME_FIELD)}, s.{signoff('campaign')} "  # noqa: S608
+        f"SELECT {columns}, u.{user(get_user_model().USERNAME_FIELD)}, s.{signoff('campaign')}, {dropped} "  # noqa: S608
         f"FROM {signoff()} s INNER JOIN {user()} u ON u.{user('pk')} = s.{signoff('actor')} "
         f"WHERE {of_campaigns} AND s.{signoff('decision')} = %s"
     )
@@ -202,6 +213,32 @@ def _sign_offs(campaign: dict, approvals: Iterable, tz) -> dict[str, dict | None
         dimension: _render(covering[dimension]._asdict(), SignOffSerializer, tz) if dimension in covering else None
         for dimension in active_dimensions()
     }
+
+
+def _covering_inventory(campaign: dict, approvals: Iterable):
+    """The inventory approval (a named row of `_approvals`) covering a campaign row, or None."""
+    covering = covering_approvals(approvals, lambda dimension: campaign[VALID_FROM[dimension]])
+    return covering.get(Dimension.INVENTORY)
+
+
+def _dropped_lines(ids: list[int]) -> dict[int, list[dict]]:
+    """The refused and capped lines of these sign-offs (covering inventory approvals that
+    have some), by sign-off id, as `CampaignSerializer.get_dropped_lines` renders them:
+    one query, none when no approval of the page dropped a line."""
+    found: dict[int, list[dict]] = {}
+    if not ids:
+        return found
+    lines = (
+        SignOffLine.objects.filter(signoff_id__in=ids)
+        .exclude(decision=SignOffLine.Decision.APPROVED)
+        .order_by("sku__code")
+        .values_list("signoff_id", "sku__code", "decision", "approved_units_per_day", "comment")
+    )
+    for signoff_id, code, decision, units, comment in lines:
+        found.setdefault(signoff_id, []).append(
+            {"sku": code, "decision": decision, "approved_units_per_day": units, "comment": comment}
+        )
+    return found
 
 
 def queue_rows(queue: QuerySet[Campaign]) -> QuerySet:

@@ -238,3 +238,27 @@ class NotificationSettingsForm(forms.Form):
             "channels": {kind: self.cleaned_data[kind] for kind in notifications.KINDS},
             "daily_report": self.cleaned_data["daily_report"],
         }
+
+
+def signoff_lines_typed(data) -> list[dict]:
+    """The per-SKU rows of the inventory sign-off form (templates/campaigns/_signoff_form.html)
+    as typed: parallel `line_sku`, `line_decision`, `line_units`, `line_comment` fields, one
+    of each per row (a plain POST, no JavaScript needed)."""
+    columns = [data.getlist(name) for name in ("line_sku", "line_decision", "line_units", "line_comment")]
+    width = max((len(column) for column in columns), default=0)
+    columns = [[*column, *[""] * (width - len(column))] for column in columns]
+    return [
+        {"sku": sku, "decision": decision or "approved", "approved_units_per_day": units.strip(), "comment": comment}
+        for sku, decision, units, comment in zip(*columns, strict=True)
+    ]
+
+
+def signoff_lines_input(typed: list[dict]) -> list[dict] | None:
+    """What the service takes from the typed rows: only rows that say something (a refusal,
+    a cap, or a reason); the others are approved as planned. None when no row does."""
+    lines = [
+        {**row, "approved_units_per_day": row["approved_units_per_day"] or None}
+        for row in typed
+        if row["decision"] != "approved" or row["approved_units_per_day"] or row["comment"].strip()
+    ]
+    return lines or None

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import dashboard_selectors as reads
 from campaigns import metrics, selectors, services, workflow
+from campaigns.forms import signoff_lines_input, signoff_lines_typed
 from campaigns.models import Status
 from capacity import check_types
 from capacity.models import SignOff
@@ -140,6 +141,12 @@ def _outcome(signoff: SignOff, campaign) -> str:
     if signoff.decision == SignOff.Decision.REJECTED:
         return f"Rejected {dim} — {campaign.name} is rejected and holds no capacity."
     capped = f" at {signoff.approved_orders_per_day} orders/day" if signoff.approved_orders_per_day else ""
+    dropped = [
+        f"{line.sku.code} {'refused' if line.decision == 'refused' else f'capped at {line.approved_units_per_day}/day'}"
+        for line in signoff.lines.select_related("sku").exclude(decision="approved").order_by("sku__code")
+    ]
+    if dropped:
+        capped += f" ({', '.join(dropped)})"
     waiting = workflow.pending_dimensions(campaign)
     if waiting:
         return f"Approved {dim}{capped} — waiting for {' and '.join(DIMENSION_WORDS.get(d, d) for d in waiting)}."
@@ -149,7 +156,22 @@ def _outcome(signoff: SignOff, campaign) -> str:
 
 
 # The sign-off form's labels for the service's field names (templates/campaigns/_signoff_form.html).
-SIGN_OFF_LABELS = {"approved_orders_per_day": "Cap (orders/day)", "comment": "Comment"}
+SIGN_OFF_LABELS = {"approved_orders_per_day": "Cap (orders/day)", "comment": "Comment", "lines": "SKU lines"}
+
+
+def _sku_rows(campaign, typed_lines: list[dict]) -> list[dict]:
+    """The per-SKU rows of the inventory form again, as typed (after a refusal)."""
+    typed = {row["sku"]: row for row in typed_lines}
+    return [
+        {
+            "code": line.sku.code,
+            "name": line.sku.name,
+            "decision": typed.get(line.sku.code, {}).get("decision", "approved"),
+            "units": typed.get(line.sku.code, {}).get("approved_units_per_day", ""),
+            "comment": typed.get(line.sku.code, {}).get("comment", ""),
+        }
+        for line in campaign.sku_lines.all()
+    ]
 
 
 @login_required
@@ -163,6 +185,9 @@ def sign_off(request, pk: int):
         "comment": request.POST.get("comment", ""),
     }
     next_url = _next_url(request)
+    # The per-SKU rows (inventory, on the campaign's page) go with the Approve button.
+    typed_lines = signoff_lines_typed(request.POST)
+    lines = signoff_lines_input(typed_lines) if typed["decision"] == "approved" else None
     try:
         signoff = services.campaign_sign_off(
             campaign=campaign,
@@ -171,6 +196,7 @@ def sign_off(request, pk: int):
             decision=typed["decision"],
             approved_orders_per_day=typed["cap"] or None,
             comment=typed["comment"],
+            lines=lines,
         )
     except DomainError as exc:
         if not request.htmx:
@@ -180,7 +206,13 @@ def sign_off(request, pk: int):
         return render(
             request,
             "campaigns/_signoff_form.html",
-            {"campaign": campaign, "next": next_url, "error": refusal_text(exc, SIGN_OFF_LABELS), **typed},
+            {
+                "campaign": campaign,
+                "next": next_url,
+                "error": refusal_text(exc, SIGN_OFF_LABELS),
+                **typed,
+                "sku_rows": _sku_rows(campaign, typed_lines) if typed_lines else [],
+            },
         )
 
     campaign = selectors.campaign_list().get(pk=pk)

@@ -22,6 +22,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -44,7 +45,7 @@ from campaigns.models import (
 )
 from capacity import checks
 from capacity import selectors as capacity_selectors
-from capacity.models import CapacityConstraint, InboundShipment, Reservation, SignOff
+from capacity.models import CapacityConstraint, Dimension, InboundShipment, Reservation, SignOff, SignOffLine
 from capacity.selectors import UseRow, active_dimensions, frac, load_snapshot, load_snapshots
 from mopsync import sql, versions
 from mopsync.auth import COVERING, COVERING_DAY
@@ -52,10 +53,22 @@ from mopsync.roles import remember_roles
 
 
 def campaign_page() -> QuerySet[Campaign]:
-    """Campaigns with their owner and sign-offs; the page reads the lines apart, in one
-    query (`campaign_lines`)."""
+    """Campaigns with their owner and sign-offs (each with `dropped_count`, how many SKU
+    lines it refused or capped: `dropped_lines_of` reads them only when some did); the page
+    reads the plan's lines apart, in one query (`campaign_lines`)."""
+    dropped = (
+        SignOffLine.objects.filter(signoff=OuterRef("pk"))
+        .exclude(decision=SignOffLine.Decision.APPROVED)
+        .order_by()
+        .values("signoff")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return Campaign.objects.select_related("owner").prefetch_related(
-        Prefetch("signoffs", queryset=SignOff.objects.select_related("actor"))
+        Prefetch(
+            "signoffs",
+            queryset=SignOff.objects.select_related("actor").annotate(dropped_count=Coalesce(Subquery(dropped), 0)),
+        )
     )
 
 
@@ -197,6 +210,50 @@ def plan_for(campaign: Campaign) -> checks.Plan:
     skus = [Line(line.sku_id, None, None, line.share) for line in campaign.sku_lines.all()]
     regions = [Line(line.region_id, None, None, line.share) for line in campaign.region_lines.all()]
     return plan_of(campaign, skus, regions)
+
+
+def line_caps(signoff: SignOff | None) -> dict[int, int]:
+    """An inventory approval's refused and capped SKUs: per SKU id the units/day approved
+    (0: refused). Empty: every SKU approved as planned. Uses prefetched `lines`."""
+    if signoff is None:
+        return {}
+    return {
+        line.sku_id: (line.approved_units_per_day or 0)
+        for line in signoff.lines.all()
+        if line.decision != SignOffLine.Decision.APPROVED
+    }
+
+
+def approved_plan_for(campaign: Campaign, inventory: SignOff | None = None) -> checks.Plan:
+    """The plan the inventory approval `inventory` lets run (`capacity.checks.approved_plan`:
+    only its approved SKUs, capped ones at their cap, orders/day cut by the share dropped).
+    Without one, the plan itself."""
+    return checks.approved_plan(plan_for(campaign), line_caps(inventory))
+
+
+def dropped_lines_of(signoffs) -> dict[int, list[SignOffLine]]:
+    """The refused and capped lines of these sign-offs by sign-off id, by SKU code: one
+    query, none when no sign-off of them (`campaign_page`'s `dropped_count`) has any."""
+    ids = [s.pk for s in signoffs if getattr(s, "dropped_count", 1)]
+    found: dict[int, list[SignOffLine]] = {}
+    if not ids:
+        return found
+    lines = SignOffLine.objects.filter(signoff_id__in=ids).exclude(decision=SignOffLine.Decision.APPROVED)
+    for line in lines.select_related("sku").order_by("sku__code"):
+        found.setdefault(line.signoff_id, []).append(line)
+    return found
+
+
+def dropped_lines(campaign: Campaign) -> list[SignOffLine]:
+    """The refused and capped SKU lines of the inventory approval covering the campaign's
+    current plan, by SKU code: what marketing sees as dropped, and may ask for again.
+    Derived from the sign-off, so a plan change that voids inventory (rule 3) clears them.
+    Uses the prefetched `signoffs` and `signoffs__lines` (`campaign_page`)."""
+    inventory = campaign.current_approvals().get(Dimension.INVENTORY)
+    if inventory is None:
+        return []
+    lines = [line for line in inventory.lines.all() if line.decision != SignOffLine.Decision.APPROVED]
+    return sorted(lines, key=lambda line: line.sku.code)
 
 
 def campaign_capacity_check(

@@ -4,9 +4,9 @@ the rules (shares add up, codes exist, transitions) are the services' job."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns import plan_changes
+from campaigns import plan_changes, selectors
 from campaigns.models import AuditEvent, Campaign, Channel, Comment, Delegation, Notification, PromoWindow
-from capacity.models import Dimension, SignOff
+from capacity.models import Dimension, SignOff, SignOffLine
 from capacity.selectors import active_dimensions
 
 
@@ -69,6 +69,13 @@ class SignOffSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class SignOffLineSerializer(serializers.Serializer):
+    sku = serializers.CharField(source="sku.code")
+    decision = serializers.CharField()
+    approved_units_per_day = serializers.IntegerField(allow_null=True)
+    comment = serializers.CharField()
+
+
 class SignOffDetailSerializer(SignOffSerializer):
     """A sign-off as its campaign's sign-offs list shows it: with the away approver the
     actor signed for (delegation), when they did. (The campaign JSON's embedded approvals
@@ -78,13 +85,35 @@ class SignOffDetailSerializer(SignOffSerializer):
         source="on_behalf_of.get_username", read_only=True, allow_null=True, default=None
     )
 
+    lines = SignOffLineSerializer(many=True, read_only=True)
+
     class Meta(SignOffSerializer.Meta):
-        fields = [*SignOffSerializer.Meta.fields, "on_behalf_of"]
+        fields = [*SignOffSerializer.Meta.fields, "on_behalf_of", "lines"]
 
 
 # One instance serves every row: a serializer per sign-off per campaign rebuilt its
 # fields each time (most of a 50-row list's time, issue 7). to_representation is pure.
 _SIGN_OFF = SignOffSerializer()
+
+
+class SignOffLineInputSerializer(serializers.Serializer):
+    """One SKU's decision in an inventory approval; the rules are the service's."""
+
+    sku = serializers.CharField(max_length=64)
+    decision = serializers.ChoiceField(choices=SignOffLine.Decision.choices)
+    approved_units_per_day = serializers.IntegerField(
+        min_value=1, max_value=10_000_000, required=False, allow_null=True
+    )
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+@extend_schema_field(SignOffLineInputSerializer(many=True))
+class SignOffLinesField(serializers.ListField):
+    """A list of per-SKU decisions (documented as `SignOffLineInputSerializer`). Each line
+    is checked by the service, whose errors come per line and field:
+    {"lines": [{"sku": [...]}, {}, ...]}; here only that it is a list."""
+
+    child = serializers.JSONField()
 
 
 class SignOffInputSerializer(serializers.Serializer):
@@ -94,6 +123,7 @@ class SignOffInputSerializer(serializers.Serializer):
         min_value=1, max_value=1_000_000, required=False, allow_null=True
     )
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    lines = SignOffLinesField(required=False, allow_empty=True)
 
 
 class CommentInputSerializer(serializers.Serializer):
@@ -109,6 +139,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     skus = serializers.SerializerMethodField()
     regions = serializers.SerializerMethodField()
     sign_offs = serializers.SerializerMethodField()
+    dropped_lines = serializers.SerializerMethodField()
 
     class Meta:
         model = Campaign
@@ -117,7 +148,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "sessions_per_day", "conversion_rate", "units_per_order", "cod_share", "delivery_promise_days", "budget",
             "expected_order_value", "auto_pause_on_stockout", "skus", "regions", "status", "plan_version",
             "approved_orders_per_day", "scale_up_pending", "late_notice", "submitted_at", "signoff_due_at",
-            "sign_offs", "created_at", "updated_at",
+            "sign_offs", "dropped_lines", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -131,6 +162,21 @@ class CampaignSerializer(serializers.ModelSerializer):
         """The approval that currently covers each dimension (null: not approved yet)."""
         approvals = campaign.current_approvals()
         return {d: (_SIGN_OFF.to_representation(approvals[d]) if d in approvals else None) for d in active_dimensions()}
+
+    def get_dropped_lines(self, campaign) -> list[dict]:
+        """The SKU lines the covering inventory approval refused or capped, and why
+        (`campaigns.selectors.dropped_lines`; empty: every SKU approved as planned)."""
+        return [dropped_line_json(line.sku.code, line) for line in selectors.dropped_lines(campaign)]
+
+
+def dropped_line_json(code: str, line) -> dict:
+    """One refused or capped line as the API shows it (`line`: a `SignOffLine` or a row like it)."""
+    return {
+        "sku": code,
+        "decision": line.decision,
+        "approved_units_per_day": line.approved_units_per_day,
+        "comment": line.comment,
+    }
 
 
 class FindingSerializer(serializers.Serializer):

@@ -44,7 +44,7 @@ from campaigns.notifications import queue_notification
 from campaigns.validation import clean_plan
 from campaigns.workflow import BOTH_TEAMS, DIMENSIONS, needed_dimensions
 from capacity import checks
-from capacity.models import CourierLane, Dimension, Reservation, SignOff, Sku, SupportTeam, Warehouse
+from capacity.models import CourierLane, Dimension, Reservation, SignOff, SignOffLine, Sku, SupportTeam, Warehouse
 from capacity.selectors import load_snapshot
 from mopsync import versions
 from mopsync.errors import CapacityTaken, InvalidInput, NotPermitted, Rule, TransitionNotAllowed
@@ -164,8 +164,21 @@ def _approved_dimensions(campaign: Campaign) -> dict[str, SignOff]:
 
 
 def _volume_of(signoff: SignOff, campaign: Campaign) -> int:
+    """The orders/day an approval lets the campaign run: its cap, and for an inventory
+    approval with refused or capped SKUs the approved plan's orders/day
+    (`capacity.checks.approved_plan`: the orders of dropped units do not happen)."""
+    base = campaign.orders_per_day
+    if signoff.dimension == Dimension.INVENTORY and selectors.line_caps(signoff):
+        base = selectors.approved_plan_for(campaign, signoff).orders_per_day
     cap = signoff.approved_orders_per_day
-    return campaign.orders_per_day if cap is None else min(cap, campaign.orders_per_day)
+    return base if cap is None else min(cap, base)
+
+
+def _effective_plan(campaign: Campaign, approvals: dict[str, SignOff] | None = None) -> checks.Plan:
+    """What the campaign's holds follow: its plan with only the SKUs the covering inventory
+    approval let through (capped ones at their cap)."""
+    approvals = _approved_dimensions(campaign) if approvals is None else approvals
+    return selectors.approved_plan_for(campaign, approvals.get(Dimension.INVENTORY))
 
 
 def _lock_resources(plan: checks.Plan, dimension: str) -> None:
@@ -219,7 +232,7 @@ def _shrink(campaign: Campaign, volume: int, dimensions, *, today: dt.date) -> N
     """Re-write the reservations of `dimensions` at a lower volume (always safe: it frees capacity)."""
     if not dimensions:
         return
-    plan = selectors.plan_for(campaign)
+    plan = _effective_plan(campaign)
     snap = load_snapshot(plan, today=today, exclude_campaign_id=campaign.pk)
     for dimension in dimensions:
         _reserve(campaign, plan, snap, dimension, volume)
@@ -509,6 +522,129 @@ def _clean_signoff_input(campaign: Campaign, dimension, decision, approved_order
     return cap, comment
 
 
+def _clean_sku_lines(campaign: Campaign, plan: checks.Plan, dimension, decision, lines) -> list[dict] | None:
+    """Per-SKU decisions of an inventory approval (issue 19), checked against the plan.
+
+    `lines`: [{sku: code, decision: approved | capped | refused, approved_units_per_day?,
+    comment?}], or None/empty for none. Rules: only an inventory approval takes lines;
+    each names a SKU of the plan, once; a capped line takes approved_units_per_day from 1
+    to below the plan's units/day for that SKU, the others take none; SKUs of the plan
+    not listed are approved; refusing every SKU is not an approval (request changes or
+    reject instead). Errors per line and field: {"lines": [{"sku": [...]}, {}, ...]}.
+    """
+    if lines in (None, "", []):
+        return None
+    if dimension != Dimension.INVENTORY:
+        raise InvalidInput({"lines": ["Per-SKU decisions go only with the inventory sign-off."]})
+    if decision != SignOff.Decision.APPROVED:
+        raise InvalidInput({"lines": ["Per-SKU decisions go only with an approval."]})
+    if not isinstance(lines, list | tuple) or not all(isinstance(line, dict) for line in lines):
+        raise InvalidInput({"lines": ["A list of {sku, decision, approved_units_per_day?, comment?} is required."]})
+    by_code = {line.sku.code: line for line in campaign.sku_lines.all()}
+    shares = {line.sku_id: line.share for line in plan.skus}
+    cleaned: list[dict] = []
+    problems: list[dict[str, list[str]]] = []
+    seen: set[str] = set()
+    for raw in lines:
+        errors: dict[str, list[str]] = {}
+        code = raw.get("sku")
+        line = by_code.get(code) if isinstance(code, str) else None
+        if line is None:
+            errors["sku"] = [f"“{code}” is not a SKU of this plan; choose from: {', '.join(sorted(by_code))}."]
+        elif code in seen:
+            errors["sku"] = [f"{code} is listed twice."]
+        else:
+            seen.add(code)
+        choice = raw.get("decision")
+        if choice not in SignOffLine.Decision.values:
+            errors["decision"] = [f"Must be one of: {', '.join(SignOffLine.Decision.values)}."]
+        units = raw.get("approved_units_per_day")
+        if units in ("", None):
+            units = None
+            if choice == SignOffLine.Decision.CAPPED:
+                errors["approved_units_per_day"] = ["A capped line needs the units/day ops approve."]
+        elif choice != SignOffLine.Decision.CAPPED:
+            errors["approved_units_per_day"] = ["Only a capped line takes units/day."]
+        else:
+            try:
+                units = int(units) if not isinstance(units, bool | float) else None
+            except (TypeError, ValueError):
+                units = None
+            if units is None:
+                errors["approved_units_per_day"] = ["A whole number is required."]
+            elif line is not None:
+                planned = checks.planned_units(plan, shares[line.sku_id])
+                if not 1 <= units < planned:
+                    errors["approved_units_per_day"] = [
+                        f"Must be from 1 to below the plan's {planned} units/day of {code}."
+                    ]
+        comment = raw.get("comment") or ""
+        line_errors = FieldErrors()
+        comment = (
+            clean_text(comment, field="comment", errors=line_errors, max_length=2000, required=False, multiline=True)
+            or ""
+        )
+        errors.update(dict(line_errors))
+        problems.append(errors)
+        if not errors:
+            cleaned.append({"sku": line.sku, "decision": choice, "approved_units_per_day": units, "comment": comment})
+    if any(problems):
+        raise InvalidInput({"lines": problems})
+    refused = {entry["sku"].code for entry in cleaned if entry["decision"] == SignOffLine.Decision.REFUSED}
+    if refused == set(by_code):
+        raise InvalidInput(
+            {"lines": ["Every SKU is refused: that is not an approval. Request changes (or reject) instead."]}
+        )
+    return cleaned
+
+
+def _line_caps(cleaned: list[dict] | None) -> dict[int, int]:
+    return {
+        entry["sku"].pk: entry["approved_units_per_day"] or 0
+        for entry in cleaned or ()
+        if entry["decision"] != SignOffLine.Decision.APPROVED
+    }
+
+
+def _lines_words(cleaned: list[dict] | None) -> str:
+    """The dropped and capped lines in a sentence for marketing: "C refused (stock-out on the 14th)"."""
+    parts = []
+    for entry in cleaned or ():
+        if entry["decision"] == SignOffLine.Decision.APPROVED:
+            continue
+        what = (
+            "refused"
+            if entry["decision"] == SignOffLine.Decision.REFUSED
+            else (f"capped at {entry['approved_units_per_day']} units/day")
+        )
+        why = f" ({entry['comment']})" if entry["comment"] else ""
+        parts.append(f"{entry['sku'].code} {what}{why}")
+    return "; ".join(parts)
+
+
+def _regrow(campaign: Campaign, volume: int, decided: str, approvals: dict[str, SignOff], *, today) -> int:
+    """When the last dimension is approved, the other approvals that outlived a void of
+    this one (an earlier plan version: e.g. courier kept while inventory was asked again
+    for dropped lines) may hold less than `volume`: the voided approval had shrunk them.
+    Hold them at `volume` again if it fits under locks, else at what fits; returns the
+    volume the campaign runs at."""
+    older = [d for d, s in approvals.items() if d != decided and s.plan_version < campaign.plan_version]
+    if not older:
+        return volume
+    plan = _effective_plan(campaign, approvals)
+    for dimension in sorted(older):
+        _lock_resources(plan, dimension)
+        snap = load_snapshot(plan, today=today, exclude_campaign_id=campaign.pk)
+        result = checks.run_check(plan.at_volume(volume), snap, dimensions=[dimension])
+        if result.errors(dimension):
+            volume = min(volume, result.max_by_dimension[dimension])
+    if volume > 0:
+        snap = load_snapshot(plan, today=today, exclude_campaign_id=campaign.pk)
+        for dimension in sorted(approvals):
+            _reserve(campaign, plan, snap, dimension, volume)
+    return volume
+
+
 @transaction.atomic
 def campaign_sign_off(
     *,
@@ -519,8 +655,16 @@ def campaign_sign_off(
     approved_orders_per_day: int | None = None,
     comment: str = "",
     today: dt.date | None = None,
+    lines: list[dict] | None = None,
 ) -> SignOff:
     """Ops decide one dimension of the current plan version.
+
+    Per-SKU decisions (issue 19, `_clean_sku_lines`): an inventory approval may approve
+    some SKUs and refuse or cap others (`lines`). It is a partial approval: the check,
+    the reservations and the campaign's approved orders/day follow only the approved
+    lines, capped ones at their cap (`capacity.checks.approved_plan`); the owner sees
+    which lines were dropped and why, and may ask for them again
+    (`campaign_resubmit_dropped_lines`).
 
     Segregation of duties: marketing never signs off and nobody signs off their own
     campaign; inventory needs ops_inventory, courier needs ops_logistics, support needs
@@ -549,9 +693,11 @@ def campaign_sign_off(
         )
 
     plan = selectors.plan_for(campaign)
+    sku_lines = _clean_sku_lines(campaign, plan, dimension, decision, lines)
+    plan = checks.approved_plan(plan, _line_caps(sku_lines))
     verdict = ""
     if decision == SignOff.Decision.APPROVED:
-        volume = campaign.orders_per_day if cap is None else cap
+        volume = plan.orders_per_day if cap is None else min(cap, plan.orders_per_day)
         _lock_resources(plan, dimension)
         snap = load_snapshot(plan, today=today, exclude_campaign_id=campaign.pk)
         result = checks.run_check(plan.at_volume(volume), snap, dimensions=[dimension])
@@ -579,6 +725,8 @@ def campaign_sign_off(
         plan_version=campaign.plan_version,
         verdict=verdict,
     )
+    if sku_lines:
+        SignOffLine.objects.bulk_create([SignOffLine(signoff=signoff, **entry) for entry in sku_lines])
     from_status = campaign.status
     approvals = _approved_dimensions(campaign)
     if scale_up:
@@ -588,6 +736,7 @@ def campaign_sign_off(
         if all(d in approvals for d in needed):
             volume = min(_volume_of(approvals[d], campaign) for d in needed)
             _shrink(campaign, volume, [d for d in needed if _volume_of(approvals[d], campaign) > volume], today=today)
+            volume = _regrow(campaign, volume, dimension, approvals, today=today)
             campaign.status = Status.APPROVED
             campaign.approved_orders_per_day = volume
     elif decision == SignOff.Decision.CHANGES_REQUESTED:
@@ -605,13 +754,23 @@ def campaign_sign_off(
         campaign, actor, "sign_off", from_status, comment=comment,
         changes={
             "dimension": dimension, "decision": decision, "approved_orders_per_day": cap, "verdict": verdict,
+            **({"lines": [
+                {"sku": e["sku"].code, "decision": e["decision"],
+                 "approved_units_per_day": e["approved_units_per_day"], "comment": e["comment"]}
+                for e in sku_lines
+            ]} if sku_lines else {}),
             **({"on_behalf_of": behalf.get_username(), "on_behalf_of_id": behalf.pk} if behalf else {}),
         },
     )  # fmt: skip
     versions.changed(versions.DATA)
     capped = f" at {cap} orders/day" if cap else ""
     by = actor.get_username() + (f" on behalf of {behalf.get_username()}" if behalf else "")
-    subject = f"{campaign.name}: {dimension} {decision.replace('_', ' ')}{capped} by {by}"
+    dropped = _lines_words(sku_lines)
+    partly = " (partly)" if dropped else ""
+    subject = f"{campaign.name}: {dimension} {decision.replace('_', ' ')}{partly}{capped} by {by}"
+    if dropped:
+        # Marketing hears which lines were dropped, and that they may ask for them again.
+        comment = "\n".join(filter(None, [f"Dropped or capped SKUs: {dropped}. You may ask for them again.", comment]))
     if campaign.status == Status.APPROVED and from_status != Status.APPROVED:
         # One event, one message per person: the owner hears of the last sign-off in
         # the approval that both teams get.
@@ -630,6 +789,61 @@ def campaign_sign_off(
     return signoff
 
 
+@transaction.atomic
+def campaign_resubmit_dropped_lines(*, campaign: Campaign, actor, comment: str = "") -> Campaign:
+    """The owner asks again for the SKU lines the inventory approval refused or capped
+    (issue 19, "marketing may resubmit them").
+
+    Like a plan change that touches only inventory (rule 3): the plan version goes up,
+    the inventory sign-off is void (and with it the dropped lines, which are read from
+    it) and its stock holds are released; an approved campaign goes back to submitted.
+    The courier approval stands: when inventory is approved again its holds grow back to
+    the new volume if that fits (`_regrow`). Rules: only the owner, before the campaign
+    runs, and only when some line was dropped or capped.
+    """
+    comment = _clean_comment(comment)
+    campaign = _lock(campaign)
+    workflow.ensure_allowed(actor, campaign, "edit")
+    if campaign.status not in (Status.SUBMITTED, Status.APPROVED):
+        raise TransitionNotAllowed(
+            "Dropped lines can be asked for again only before the campaign runs, while it is submitted or approved.",
+            code="not_resubmittable",
+        )
+    dropped = selectors.dropped_lines(campaign)
+    if not dropped:
+        raise TransitionNotAllowed(
+            "No SKU line of the current inventory sign-off was refused or capped.", code="nothing_dropped"
+        )
+    from_status = campaign.status
+    campaign.plan_version += 1
+    campaign.inventory_valid_from = campaign.plan_version
+    if campaign.status == Status.APPROVED:
+        campaign.status = Status.SUBMITTED
+    campaign.approved_orders_per_day = None
+    campaign.save(
+        update_fields=["plan_version", "inventory_valid_from", "status", "approved_orders_per_day", "updated_at"]
+    )
+    _release(campaign, [Dimension.INVENTORY])
+    codes = [line.sku.code for line in dropped]
+    _audit(
+        campaign, actor, "resubmit_lines", from_status, comment=comment,
+        changes={"voided": [Dimension.INVENTORY], "lines": codes},
+    )  # fmt: skip
+    versions.changed(versions.DATA)
+    queue_notification(
+        kind="plan_changed",
+        campaign=campaign,
+        subject=(
+            f"{campaign.name}: dropped lines {', '.join(codes)} asked for again — "
+            f"inventory sign-off needed (v{campaign.plan_version})"
+        )[:250],
+        body=comment,
+        roles=workflow.signers([Dimension.INVENTORY]),
+        routed=True,
+    )
+    return campaign
+
+
 def _settle_scale_up(campaign: Campaign, approvals: dict[str, SignOff], decision: str, *, today: dt.date) -> None:
     """Rule 4: the delta runs once both dimensions approved it; a refusal withdraws it."""
     if decision == SignOff.Decision.APPROVED:
@@ -644,6 +858,12 @@ def _settle_scale_up(campaign: Campaign, approvals: dict[str, SignOff], decision
     approved = campaign.approved_orders_per_day or campaign.orders_per_day
     delta_holders = [d for d, s in approvals.items() if s.plan_version == campaign.plan_version]
     campaign.orders_per_day = approved
+    if any(selectors.line_caps(s) for d, s in approvals.items() if d == Dimension.INVENTORY):
+        # With SKU lines dropped the approved volume counts only the approved lines' orders:
+        # the plan goes back to the orders/day it had before the scale-up (its audit event).
+        asked = AuditEvent.objects.filter(campaign=campaign, action="scale_up").order_by("-created_at", "-id").first()
+        if asked is not None:
+            campaign.orders_per_day = max(approved, int(asked.changes["orders_per_day"][0]))
     campaign.scale_up_pending = False
     _shrink(campaign, approved, delta_holders, today=today)
 

@@ -69,11 +69,19 @@ def inventory_risks(*, today: dt.date) -> list[InventoryRisk]:
     across the network, or that the inventory check projects to run out before the
     campaign ends (at the volume the campaign runs at), in a fixed number of queries."""
     campaigns = list(
-        selectors.campaign_list().filter(status__in=WATCHED, ends_on__gte=today).order_by("starts_on", "id")
+        selectors.campaign_list()
+        .prefetch_related("signoffs__lines")
+        .filter(status__in=WATCHED, ends_on__gte=today)
+        .order_by("starts_on", "id")
     )
     if not campaigns:
         return []
-    plans = {c.pk: selectors.plan_for(c).at_volume(c.approved_orders_per_day or c.orders_per_day) for c in campaigns}
+    # The plan they run: only the SKU lines inventory approved (a refused line's stock-out
+    # is why it was refused, not a risk to the campaign), capped ones at their cap.
+    plans = {}
+    for c in campaigns:
+        plan = selectors.approved_plan_for(c, c.current_approvals().get(checks.INVENTORY))
+        plans[c.pk] = plan.at_volume(c.approved_orders_per_day or plan.orders_per_day)
     snapshots = load_snapshots(plans, today=today)
     sku_ids = {line.sku_id for c in campaigns for line in c.sku_lines.all()}
     on_hand = dict(
@@ -92,7 +100,10 @@ def inventory_risks(*, today: dt.date) -> list[InventoryRisk]:
                 known = first_out.get(finding.subject)
                 if known is None or finding.day < known.day:
                     first_out[finding.subject] = finding
+        running = {line.sku_id for line in plans[campaign.pk].skus}
         for line in campaign.sku_lines.all():
+            if line.sku_id not in running:
+                continue
             sku = line.sku
             total = on_hand.get(sku.id, 0)
             below = total < sku.safety_stock

@@ -32,6 +32,7 @@ from campaigns.forms import (
 from campaigns.models import Campaign, Notification, PostCampaignReview, Preference, Status
 from campaigns.validation import clean_plan
 from capacity import checks, verdicts
+from capacity.models import Dimension
 from capacity.selectors import active_dimensions, load_snapshot
 from mopsync.csv_export import csv_stream_response
 from mopsync.errors import DomainError, InvalidInput
@@ -278,6 +279,13 @@ def _detail_context(request, campaign) -> dict:
     sku_lines, region_lines = selectors.campaign_lines([campaign.pk]).get(campaign.pk, ([], []))
     result = selectors.campaign_capacity_check(campaign, today=today, cached=True, lines=(sku_lines, region_lines))
     reservations = selectors.reservation_summary(campaign)
+    signoffs = sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk))
+    lines = selectors.dropped_lines_of(signoffs)
+    for signoff in signoffs:
+        signoff.dropped_lines = lines.get(signoff.pk, [])
+    inventory = campaign.current_approvals().get(Dimension.INVENTORY)
+    dropped = lines.get(inventory.pk, []) if inventory else []
+    actions = workflow.available_actions(campaign, request.user)
     return {
         "campaign": campaign,
         "sku_lines": sku_lines,
@@ -286,7 +294,7 @@ def _detail_context(request, campaign) -> dict:
         "approvals": campaign.current_approvals(),
         # Each dimension a campaign needs now, with the approval that covers it (None: not yet).
         "dimension_approvals": [(d, campaign.current_approvals().get(d)) for d in active_dimensions()],
-        "signoffs": sorted(campaign.signoffs.all(), key=lambda s: (s.created_at, s.pk)),
+        "signoffs": signoffs,
         "pending": workflow.pending_dimensions(campaign),
         # Each dimension the user may decide, with what it alone takes and the cap its form
         # offers when the plan does not fit it.
@@ -298,9 +306,19 @@ def _detail_context(request, campaign) -> dict:
             )
             for d in workflow.signable_dimensions(campaign, request.user)
         ],
-        "actions": workflow.available_actions(campaign, request.user),
+        "actions": actions,
         "reservations": reservations,
         "changes": selectors.changes_since_signoff(campaign),
+        # What the inventory approval dropped or capped (issue 19), and the per-SKU rows of
+        # the inventory sign-off form.
+        "dropped_lines": dropped,
+        "can_resubmit_lines": bool(dropped)
+        and "edit" in actions
+        and campaign.status in (Status.SUBMITTED, Status.APPROVED),
+        "sku_rows": [
+            {"code": line.code, "name": line.name, "decision": "approved", "units": None, "comment": ""}
+            for line in sku_lines
+        ],
         **_timeline_context(campaign),
         "scale_form": ScaleUpForm(),
         "today": today,
@@ -381,6 +399,10 @@ ACTIONS = {
     "cancel": (
         lambda c, u, p: services.campaign_cancel(campaign=c, actor=u, comment=p.get("comment", "")),
         "Cancelled; its reservations were released.",
+    ),
+    "resubmit-dropped-lines": (
+        lambda c, u, p: services.campaign_resubmit_dropped_lines(campaign=c, actor=u, comment=p.get("comment", "")),
+        "Asked again for the dropped lines: inventory signs off the plan again.",
     ),
     "scale-up": (
         lambda c, u, p: services.campaign_scale_up(

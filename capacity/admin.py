@@ -28,6 +28,7 @@ from capacity.models import (
     Reservation,
     ReturnRecord,
     SignOff,
+    SignOffLine,
     Sku,
     StockLevel,
     SupportTeam,
@@ -299,8 +300,31 @@ class CapacityConstraintAdmin(ServiceAdmin):
 # --------------------------------------------------------------------------- written by the workflow
 
 
+class SignOffLineInline(admin.TabularInline):
+    """An inventory approval's per-SKU decisions (issue 19), read-only as the sign-off."""
+
+    model = SignOffLine
+    fields = readonly_fields = ["sku", "decision", "approved_units_per_day", "comment"]
+    extra = 0
+    can_delete = False
+    verbose_name = "SKU decision"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sku")
+
+
 @admin.register(SignOff)
 class SignOffAdmin(ReadOnlyAdmin):
+    inlines = [SignOffLineInline]
     list_display = [
         "created_at",
         "campaign",
@@ -316,6 +340,21 @@ class SignOffAdmin(ReadOnlyAdmin):
     ordering = ["-created_at", "-id"]
     date_hierarchy = "created_at"
     list_select_related = ["campaign", "actor"]
+
+
+@admin.register(SignOffLine)
+class SignOffLineAdmin(ReadOnlyAdmin):
+    """Per-SKU decisions of inventory approvals (also inline on their sign-off)."""
+
+    list_display = ["signoff", "campaign", "sku", "decision", "approved_units_per_day", "comment"]
+    list_filter = ["decision"]
+    search_fields = ["sku__code", "signoff__campaign__name", "comment"]
+    ordering = ["-signoff__created_at", "sku__code"]
+    list_select_related = ["signoff__campaign", "sku"]
+
+    @admin.display(description="campaign")
+    def campaign(self, obj):
+        return obj.signoff.campaign
 
 
 @admin.register(Reservation)

@@ -25,6 +25,7 @@ import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 from functools import lru_cache
@@ -1057,6 +1058,48 @@ def _check_risk(ctx: _Context) -> tuple[list[Finding], float | None, float | Non
 
 
 # --------------------------------------------------------------------------- reservations
+
+
+def approved_plan(plan: Plan, caps: dict[int, int]) -> Plan:
+    """The plan as an inventory approval with per-SKU decisions lets it run (issue 19).
+
+    `caps`: per SKU id, the units/day ops approved (0: refused); SKUs not in it are
+    approved as planned. Orders that would come from the units ops dropped do not
+    happen, so the approved plan runs at the planned orders/day times the share of
+    units still approved, rounded down: orders × Σ(approved share) / Σ(share), where a
+    refused line's approved share is 0 and a capped line's is its share × cap ÷ its
+    planned units/day (orders × units per order × share). The SKU mix is renormalised
+    over what remains, so at the approved volume each approved line gets its planned
+    units/day and each capped line at most its cap; refused lines are gone. With no
+    line refused or capped it is the plan itself.
+    """
+    kept: list[SkuLine] = []
+    for line in plan.skus:
+        cap = caps.get(line.sku_id)
+        if cap is None:
+            kept.append(line)
+            continue
+        planned = plan.orders_per_day * plan.units_per_order * line.share
+        if cap <= 0 or planned <= 0:
+            continue
+        kept.append(SkuLine(line.sku_id, line.share * min(Fraction(1), Fraction(cap) / planned)))
+    total = sum((line.share for line in plan.skus), Fraction(0))
+    left = sum((line.share for line in kept), Fraction(0))
+    if total <= 0 or left == total:
+        return plan
+    if left <= 0:
+        return replace(plan, orders_per_day=0, skus=())
+    ratio = left / total
+    return replace(
+        plan,
+        orders_per_day=math.floor(plan.orders_per_day * ratio),
+        skus=tuple(SkuLine(line.sku_id, line.share / ratio) for line in kept),
+    )
+
+
+def planned_units(plan: Plan, sku_share: Fraction) -> int:
+    """A SKU's units/day in the plan at its orders/day (what a capped line must stay below)."""
+    return daily_units(plan, sku_share, Fraction(1))
 
 
 def plan_reservations(plan: Plan, snap: Snapshot, dimension: str, volume: int) -> list[ReservationLine]:

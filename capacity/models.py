@@ -274,6 +274,45 @@ class SignOff(models.Model):
         return f"{self.dimension} {self.decision} v{self.plan_version}"
 
 
+class SignOffLine(models.Model):
+    """One SKU's decision inside an inventory approval (issue 19): ops approve some SKUs
+    and refuse or cap others. SKUs of the plan without a line are approved; the rules
+    (which decisions, which caps) are `campaigns.services.campaign_sign_off`'s."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CAPPED = "capped", "Capped"
+        REFUSED = "refused", "Refused"
+
+    signoff = models.ForeignKey(SignOff, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="signoff_lines")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    approved_units_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Capped lines: the units/day ops approve, below the plan's."
+    )
+    comment = models.TextField(blank=True, help_text="Why (e.g. stock-out on the 14th).")
+
+    class Meta:
+        ordering = ["signoff", "sku__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["signoff", "sku"], name="signoff_line_one_per_sku"),
+            models.CheckConstraint(
+                condition=Q(decision__in=["approved", "capped", "refused"]), name="signoff_line_decision_known"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(decision="capped", approved_units_per_day__isnull=False, approved_units_per_day__gte=1)
+                    | (~Q(decision="capped") & Q(approved_units_per_day__isnull=True))
+                ),
+                name="signoff_line_cap_only_when_capped",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        capped = f" at {self.approved_units_per_day}/day" if self.approved_units_per_day else ""
+        return f"{self.sku_id} {self.decision}{capped}"
+
+
 class Reservation(models.Model):
     """Capacity an approved dimension holds for a campaign on one day.
 

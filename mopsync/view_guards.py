@@ -39,8 +39,18 @@ def refusal_text(exc: DomainError, labels: dict[str, str] | None = None) -> str:
         def named(field: str) -> str:
             return labels.get(field) or field.replace("_", " ").capitalize()
 
+        def said(msgs) -> str:
+            # Errors of a list of items (e.g. a sign-off's SKU lines) come per item: {field: [...]}.
+            return " ".join(
+                "; ".join(f"item {n}, {f.replace('_', ' ')}: {' '.join(m)}" for f, m in msg.items())
+                if isinstance(msg, dict)
+                else str(msg)
+                for n, msg in enumerate(msgs, start=1)
+                if msg
+            )
+
         parts = [
-            " ".join(msgs) if field == "non_field_errors" else f"{named(field)}: {' '.join(msgs)}"
+            said(msgs) if field == "non_field_errors" else f"{named(field)}: {said(msgs)}"
             for field, msgs in exc.errors.items()
         ]
         return "; ".join(parts) or exc.message

@@ -35,6 +35,7 @@ from capacity.models import (
     Reservation,
     ReturnRecord,
     SignOff,
+    SignOffLine,
     Sku,
     StockLevel,
     SupportTeam,
@@ -49,7 +50,7 @@ STATES = ("world", "draft", "submitted", "approved", "live", "paused")
 WATCHED = (
     Sku, Warehouse, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint, SupportTeam,
     PromoWindow,
-    Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification,
+    Campaign, CampaignSku, CampaignRegion, SignOff, SignOffLine, Reservation, AuditEvent, Notification,
     ImportJob, LanePerformance, ReturnRecord, ActualOrders, CampaignSpend, SupportTicketCount, CsatResponse,
 )  # fmt: skip
 

@@ -48,6 +48,7 @@ from capacity.models import (
     Reservation,
     ReturnRecord,
     SignOff,
+    SignOffLine,
     Sku,
     StockLevel,
     SupportTeam,
@@ -77,6 +78,7 @@ NOT_ADDABLE = [
     CampaignSku,
     CampaignRegion,
     SignOff,
+    SignOffLine,
     Reservation,
     AuditEvent,
     Comment,
@@ -145,6 +147,8 @@ def _grow(world, owner, inventory, logistics, *, name: str) -> Campaign:
         )
     PromoWindow.objects.create(name=f"Sale for {name}", starts_on=far, ends_on=far, created_by=owner)
     campaign = approved(world, owner, inventory, logistics, name=name)
+    inventory_signoff = campaign.signoffs.get(dimension="inventory")
+    SignOffLine.objects.create(signoff=inventory_signoff, sku=world.sku2, decision="approved", comment="fine")
     PostCampaignReview.objects.create(campaign=campaign, forecast_orders=500)
     Notification.objects.create(recipient=owner, campaign=campaign, kind="x", subject="s", state="failed")
     CalendarFeed.objects.get_or_create(user=owner, defaults={"token": f"feed-{name}"})

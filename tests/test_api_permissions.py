@@ -236,6 +236,8 @@ SPEC = [
     row("POST",   C + "pause/",                 "paused",    "comment",          401, 403, 409, 403, 403, 403, 409),
     row("POST",   C + "resume/",                "live",      None,               401, 403, 409, 403, 403, 403, 409),
     row("POST",   C + "scale-up/",              "submitted", "scale_up",         401, 403, 409, 403, 403, 403, 403),
+    # No line was dropped: the owner hears 409, everyone else 403 first.
+    row("POST",   C + "resubmit-dropped-lines/", "approved", "comment",         401, 403, 409, 403, 403, 403, 403),
     row("GET",    C + "events/",                "live",      None,               401, 403, 200, 200, 200, 200, 200),
     row("GET",    C + "comments/",              "live",      None,               401, 403, 200, 200, 200, 200, 200),
     row("POST",   C + "comments/",              "live",      "discussion",       401, 403, 201, 201, 201, 201, 201),
