@@ -109,6 +109,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
         SignOff,
         Sku,
         StockLevel,
+        SupportTeam,
         Warehouse,
     )
 
@@ -121,7 +122,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
     # ---- users (ORM: few rows)
     password = make_password("bench-pass-123")
     groups = {g.name: g for g in Group.objects.all()}
-    for name in ("marketing", "ops_inventory", "ops_logistics", "ops_lead"):
+    for name in ("marketing", "ops_inventory", "ops_logistics", "ops_support", "ops_lead"):
         groups.setdefault(name, Group.objects.get_or_create(name=name)[0])
 
     def user(username, role, **extra):
@@ -132,6 +133,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
     owners = [user(f"mkt{i:02d}", "marketing") for i in range(1, 11)]
     inv = user("inv01", "ops_inventory")
     log = user("log01", "ops_logistics")
+    sup = user("sup01", "ops_support")
     lead = user("lead01", "ops_lead")
     for i in range(1, 9):
         user(f"ops{i:02d}", "ops_lead")
@@ -186,6 +188,20 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
          for i, c, r, cap, base, cod in lanes),
     )  # fmt: skip
 
+    # Customer support, the third sign-off dimension (switched on: the brand has teams). The
+    # campaigns below hold about 0.1 tickets an order; the teams answer about 30,000 a day.
+    support_teams = [
+        SupportTeam.objects.create(
+            name=f"Support team {i}", agents_per_day=rng.randint(40, 80), tickets_per_agent_per_day=rng.randint(60, 90),
+            baseline_tickets_per_day=rng.randint(100, 400),
+        )
+        for i in range(1, 9)
+    ]  # fmt: skip
+    support_cap = sum(
+        t.agents_per_day * t.tickets_per_agent_per_day - t.baseline_tickets_per_day for t in support_teams
+    )
+    support_held: dict[dt.date, int] = defaultdict(int)
+
     # Stock: every SKU at up to 10 warehouses (all of them at the standard 10).
     on_hand = {}
     for s in sku_ids:
@@ -226,6 +242,21 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
         ["kind", "starts_on", "ends_on", "warehouse_id", "courier_id", "region_id", "capacity_factor", "note"],
         ((k, s, e, w, c, r, f, f"bench {k}") for k, s, e, w, c, r, f in constraints),
     )  # fmt: skip
+    support_constraints = []
+    for _ in range(max(sizes.constraints // 15, 2)):
+        start = first_day + dt.timedelta(days=rng.randint(0, span))
+        team = rng.choice(support_teams)
+        support_constraints.append((start, start + dt.timedelta(days=rng.randint(0, 2)), team))
+    for start, end, team in support_constraints:
+        CapacityConstraint.objects.create(
+            kind="support_holiday", starts_on=start, ends_on=end, support_team=team,
+            capacity_factor=Decimal("0.5"), note="bench support holiday",
+        )  # fmt: skip
+    # What support can take on a day: the teams' total less the holidays' halves (the check's rule).
+    support_cut: dict[dt.date, int] = defaultdict(int)
+    for start, end, team in support_constraints:
+        for i in range((end - start).days + 1):
+            support_cut[start + dt.timedelta(days=i)] += team.agents_per_day * team.tickets_per_agent_per_day // 2
     wh_factor: dict[tuple, Fraction] = {}
     lane_factor: dict[tuple, Fraction] = {}
     for _kind, start, end, w, c, r, f in constraints:
@@ -322,6 +353,12 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
                     if q:
                         lane_add[(lid, d)] += q
                         rows.append((cid, "courier", "lane", d, q, None, None, lid))
+        tickets = math.ceil(volume * Fraction(1, 10))
+        if any(support_held[d] + tickets > support_cap - support_cut[d] for d in days):
+            return None
+        for d in days:
+            support_held[d] += tickets
+            rows.append((cid, "support", "support", d, tickets, None, None, None))
         for key, q in stock_add.items():
             stock_held[key] += q
         for key, q in wh_add.items():
@@ -382,7 +419,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
              "", rng.choice(channels), owner.pk, start, end, "orders", volume, Decimal(upo.numerator) / upo.denominator,
              Decimal(cod.numerator) / cod.denominator, 4, Decimal(volume * length * 40),
              Decimal(rng.randint(500, 2500)),
-             False, status, 1, 1, 1, approved_volume, False, False, submitted_at, due, created, created)
+             False, status, 1, 1, 1, 1, approved_volume, False, False, submitted_at, due, created, created)
         )  # fmt: skip
         for s, sh in skus:
             sku_lines.append((cid, s, Decimal(sh.numerator) / sh.denominator))
@@ -394,7 +431,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
         when = (submitted_at or created) + dt.timedelta(hours=3)
         if status in holding:
             reservations.extend(rows)
-            for dim, actor in (("inventory", inv), ("courier", log)):
+            for dim, actor in (("inventory", inv), ("courier", log), ("support", sup)):
                 signoffs.append((cid, dim, "approved", None, "", actor.pk, 1, "fits", when))
                 changes = json.dumps({"dimension": dim, "decision": "approved"})
                 events.append((cid, actor.pk, "sign_off", "submitted", "", 1, "", changes, when))
@@ -414,8 +451,8 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
         ["id", "name", "brief", "channel", "owner_id", "starts_on", "ends_on", "forecast_basis", "orders_per_day",
          "units_per_order", "cod_share", "delivery_promise_days", "budget", "expected_order_value",
          "auto_pause_on_stockout", "status", "plan_version", "inventory_valid_from", "courier_valid_from",
-         "approved_orders_per_day", "scale_up_pending", "late_notice", "submitted_at", "signoff_due_at",
-         "created_at", "updated_at"],
+         "support_valid_from", "approved_orders_per_day", "scale_up_pending", "late_notice", "submitted_at",
+         "signoff_due_at", "created_at", "updated_at"],
         campaigns,
     )  # fmt: skip
     counts["campaign_skus"] = copy_rows(cur, CampaignSku, ["campaign_id", "sku_id", "share"], sku_lines)
@@ -486,8 +523,8 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
     )
 
     models = [Warehouse, Sku, Region, Courier, CourierLane, StockLevel, InboundShipment, CapacityConstraint,
-              Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification, PromoWindow,
-              ImportJob, LanePerformance, ReturnRecord]  # fmt: skip
+              SupportTeam, Campaign, CampaignSku, CampaignRegion, SignOff, Reservation, AuditEvent, Notification,
+              PromoWindow, ImportJob, LanePerformance, ReturnRecord]  # fmt: skip
     with connection.cursor() as c:
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
             c.execute(sql)

@@ -93,7 +93,7 @@ BASELINE_SQL = [
     ),
     # constraints in the window
     (
-        "SELECT kind, starts_on, ends_on, capacity_factor, warehouse_id, courier_id, region_id "
+        "SELECT kind, starts_on, ends_on, capacity_factor, warehouse_id, courier_id, region_id, support_team_id "
         "FROM capacity_capacityconstraint WHERE starts_on <= %(end)s AND ends_on >= %(start)s",
         (),
     ),
@@ -106,6 +106,23 @@ BASELINE_SQL = [
     (
         "SELECT warehouse_id, day, SUM(quantity) FROM capacity_reservation WHERE kind = 'dispatch' "
         "AND day BETWEEN %(start)s AND %(end)s GROUP BY 1, 2",
+        (),
+    ),
+    # customer support (the third dimension, on in the bench data): the teams, their holds per
+    # day in the window, and the tickets the contact rate is learned from
+    (
+        "SELECT id, agents_per_day, tickets_per_agent_per_day, baseline_tickets_per_day FROM capacity_supportteam "
+        "WHERE is_active",
+        (),
+    ),
+    (
+        "SELECT day, SUM(quantity) FROM capacity_reservation WHERE kind = 'support' "
+        "AND day BETWEEN %(start)s AND %(end)s GROUP BY 1",
+        (),
+    ),
+    (
+        "SELECT day, SUM(tickets) FROM capacity_supportticketcount WHERE day >= %(today)s - 90 "
+        "AND day < %(today)s GROUP BY 1",
         (),
     ),
     (
