@@ -519,3 +519,25 @@ def test_a_change_while_support_is_off_voids_and_notifies_only_the_two(world, ma
     assert (campaign.inventory_valid_from, campaign.courier_valid_from, campaign.support_valid_from) == (2, 2, 1)
     assert not Notification.objects.filter(recipient=sana, kind="plan_changed").exists()
     assert Notification.objects.filter(recipient=ishaan, kind="plan_changed").exists()
+
+
+def test_without_the_support_sign_off_neither_the_scheduler_nor_the_admin_starts_it(
+    client, world, maya, ishaan, lata, omar
+):
+    """Rule 1 with the third dimension, through the doors that start a campaign without a
+    person at the page: the scheduled start and the admin's action."""
+    team(omar)
+    today = timezone.localdate()
+    campaign = submitted(world, maya, starts_on=today, ends_on=today + dt.timedelta(days=2))
+    sign(campaign, ishaan, "inventory")
+    sign(campaign, lata, "courier")
+
+    assert services.campaigns_go_live_due(today=today)["started"] == 0
+    root = type(maya).objects.create_superuser("root", "root@example.com", "pw-root")
+    client.force_login(root)
+    client.post("/admin/campaigns/campaign/", {"action": "go_live", "_selected_action": [campaign.pk]})
+    assert refresh(campaign).status == Status.SUBMITTED
+
+    sign(campaign, omar, "support")  # an ops lead signs support too
+    assert services.campaigns_go_live_due(today=today)["started"] == 1
+    assert refresh(campaign).status == Status.LIVE
