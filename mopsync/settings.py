@@ -259,6 +259,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "mopsync.channels.Channel",
         "SupportChannelEnum": "capacity.models.SupportTeam.Channel",
+        "SignOffDecisionEnum": "capacity.models.SignOff.Decision",
+        "LineDecisionEnum": "capacity.models.SignOffLine.Decision",
     },
     "DESCRIPTION": "Campaign plans, capacity sign-offs and the shared calendar. Errors: 400 {field: [messages]}, "
     "403/404 {detail, code}, 409 {detail, code, findings?, max_orders_per_day?}.",
