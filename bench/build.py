@@ -419,7 +419,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
              "", rng.choice(channels), owner.pk, start, end, "orders", volume, Decimal(upo.numerator) / upo.denominator,
              Decimal(cod.numerator) / cod.denominator, 4, Decimal(volume * length * 40),
              Decimal(rng.randint(500, 2500)),
-             False, status, 1, 1, 1, 1, approved_volume, False, False, submitted_at, due, created, created)
+             False, status, 1, 1, 1, 1, approved_volume, False, False, submitted_at, due, created, created, "{}", "[]")
         )  # fmt: skip
         for s, sh in skus:
             sku_lines.append((cid, s, Decimal(sh.numerator) / sh.denominator))
@@ -452,7 +452,7 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
          "units_per_order", "cod_share", "delivery_promise_days", "budget", "expected_order_value",
          "auto_pause_on_stockout", "status", "plan_version", "inventory_valid_from", "courier_valid_from",
          "support_valid_from", "approved_orders_per_day", "scale_up_pending", "late_notice", "submitted_at",
-         "signoff_due_at", "created_at", "updated_at"],
+         "signoff_due_at", "created_at", "updated_at", "signed_off_plan", "changes_since_signoff"],
         campaigns,
     )  # fmt: skip
     counts["campaign_skus"] = copy_rows(cur, CampaignSku, ["campaign_id", "sku_id", "share"], sku_lines)
@@ -476,8 +476,8 @@ def build(sizes: Sizes, *, small: bool) -> dict:  # noqa: C901, PLR0912, PLR0915
     counts["notifications"] = copy_rows(
         cur, Notification,
         ["recipient_id", "campaign_id", "kind", "subject", "body", "html_body", "post_to_slack", "state", "attempts",
-         "last_error", "created_at", "sent_at"],
-        ((r, c, k, s, "", "", False, "sent", 1, "", t, t) for r, c, k, s, t in notes),
+         "last_error", "created_at", "sent_at", "in_app", "by_email"],
+        ((r, c, k, s, "", "", False, "sent", 1, "", t, t, True, True) for r, c, k, s, t in notes),
     )  # fmt: skip
     counts["promo_windows"] = copy_rows(
         cur, PromoWindow, ["name", "starts_on", "ends_on", "channel", "notes", "created_by_id"],

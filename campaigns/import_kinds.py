@@ -171,7 +171,7 @@ ACTUAL_ORDERS = ImportKind(
     kind=ImportJob.Kind.ACTUAL_ORDERS,
     header=("date", "campaign", "channel", "sku", "region", "orders", "revenue", "fulfilment_cost", "customer_ref"),
     importers=IMPORTERS,
-    changes=(versions.DATA,),
+    changes=(versions.REF, versions.DATA),  # REF: the contact rate learned from tickets ÷ orders
     check=check_actual_orders,
     apply=apply_actual_orders,
     optional=("customer_ref",),
@@ -258,7 +258,7 @@ SUPPORT_TICKETS = ImportKind(
     kind=ImportJob.Kind.SUPPORT_TICKETS,
     header=("date", "channel", "tickets", "campaign"),
     importers=SUPPORT_IMPORTERS,
-    changes=(versions.DATA,),
+    changes=(versions.REF, versions.DATA),  # REF: the contact rate learned from tickets ÷ orders
     check=check_support_tickets,
     apply=apply_support_tickets,
 )

@@ -427,7 +427,8 @@ def test_a_committed_import_declares_what_its_kind_writes(world, ishaan, lata, c
 
 def test_campaigns_imports_declare_data_changed(running, maya, changed):
     run(maya, "actual_orders", _orders(running, timezone.localdate()))
-    assert changed[-1] == (versions.DATA,)
+    # and the reference rows: the contact rate learned from tickets ÷ orders is kept with them
+    assert changed[-1] == (versions.REF, versions.DATA)
     run(maya, "campaign_spend", f"date,campaign,spend\n2025-10-01,{running.pk},15000\n")
     assert changed[-1] == (versions.DATA,)
 

@@ -217,3 +217,16 @@ def test_learned_contact_rate_over_days_with_both_tickets_and_orders(world):
     _orders(world, today - dt.timedelta(days=5), 5000)  # orders without tickets: left out
 
     assert learned_contact_rate(today=today) == Fraction(60, 600)
+
+
+def test_ticket_imports_change_the_reference_version_the_learned_rate_is_kept_with(world, lata, monkeypatch):
+    """The learned contact rate is kept between writes with the reference rows
+    (`capacity.selectors.load_snapshots`), so the imports it learns from must bump them."""
+    from mopsync import versions
+
+    calls = []
+    real = versions.changed
+    monkeypatch.setattr(versions, "changed", lambda *scopes: (calls.append(scopes), real(*scopes)))
+    day = timezone.localdate() - dt.timedelta(days=3)
+    assert run(lata, "support_tickets", f"date,channel,tickets,campaign\n{day},chat,12,\n").status == "succeeded"
+    assert calls[-1] == (versions.REF, versions.DATA)
