@@ -58,7 +58,7 @@ bench: $(STAMP)
 # Schemathesis over every operation as each role, failing under 2,000 generated cases
 # (the coverage phase runs in `make test`).
 fuzz: $(STAMP)
-	MOPSYNC_FUZZ_ROLES=maya,ishaan,lata,omar MOPSYNC_FUZZ_PHASES=examples,fuzzing \
+	MOPSYNC_FUZZ_ROLES=maya,ishaan,lata,sana,omar MOPSYNC_FUZZ_PHASES=examples,fuzzing \
 	MOPSYNC_FUZZ_EXAMPLES=$${MOPSYNC_FUZZ_EXAMPLES:-10} \
 	MOPSYNC_FUZZ_MIN_CASES=$${MOPSYNC_FUZZ_MIN_CASES:-2000} $(BIN)/python -m pytest -p no:randomly tests/test_api_fuzz.py
 

@@ -34,8 +34,14 @@ def lata(db):
 
 
 @pytest.fixture
+def sana(db):
+    """Ops support: signs off customer support (when the brand has switched it on)."""
+    return _user("sana", "ops_support")
+
+
+@pytest.fixture
 def omar(db):
-    """Ops lead: both sign-offs, pause, escalations."""
+    """Ops lead: every sign-off, pause, escalations."""
     return _user("omar", "ops_lead")
 
 

@@ -22,7 +22,7 @@ few distinct inputs). The cases actually run are counted by role and phase and p
 at the end of the session; with MOPSYNC_FUZZ_MIN_CASES set the session fails if the
 generated (fuzzing-phase) cases are fewer. `make fuzz` (CI, on PostgreSQL) runs every
 role with at least 2,000 generated cases, without the coverage phase:
-    MOPSYNC_FUZZ_ROLES=maya,ishaan,lata,omar MOPSYNC_FUZZ_PHASES=examples,fuzzing \
+    MOPSYNC_FUZZ_ROLES=maya,ishaan,lata,sana,omar MOPSYNC_FUZZ_PHASES=examples,fuzzing \
     MOPSYNC_FUZZ_EXAMPLES=25 MOPSYNC_FUZZ_MIN_CASES=2000 .venv/bin/python -m pytest tests/test_api_fuzz.py
 """
 
@@ -51,6 +51,7 @@ from schemathesis.specs.openapi.checks import (
 
 from campaigns import services
 from campaigns.models import Campaign, Notification, PromoWindow
+from capacity import services as capacity_services
 from capacity.models import (
     CapacityConstraint,
     Courier,
@@ -59,6 +60,7 @@ from capacity.models import (
     Region,
     Sku,
     StockLevel,
+    SupportTeam,
     Warehouse,
 )
 from mopsync.tokens import token_create
@@ -67,7 +69,13 @@ from tests.helpers import approved, live, make_world, plan_data, submitted
 
 MAX_EXAMPLES = int(os.environ.get("MOPSYNC_FUZZ_EXAMPLES", "20"))
 MIN_CASES = int(os.environ.get("MOPSYNC_FUZZ_MIN_CASES", "0"))
-ALL_ROLES = {"maya": "marketing", "ishaan": "ops_inventory", "lata": "ops_logistics", "omar": "ops_lead"}
+ALL_ROLES = {
+    "maya": "marketing",
+    "ishaan": "ops_inventory",
+    "lata": "ops_logistics",
+    "sana": "ops_support",
+    "omar": "ops_lead",
+}
 ROLES = {
     user: ALL_ROLES[user] for user in os.environ.get("MOPSYNC_FUZZ_ROLES", "omar,maya").replace(" ", "").split(",")
 }
@@ -130,9 +138,11 @@ CHECKS = [not_a_server_error, documented_status_code, content_type_conformance, 
 
 
 @pytest.fixture
-def seeded(db, maya, mark, ishaan, lata, omar):
+def seeded(db, maya, mark, ishaan, lata, sana, omar):
     """A small world with a campaign in every state, moved there by the real services, and one
-    object of each other kind. Maya owns every campaign but one draft of Mark's."""
+    object of each other kind. Maya owns every campaign but one draft of Mark's. Customer
+    support is switched on after the approved ones (a support team), and one campaign that
+    waits has a SKU line refused."""
     world = make_world()
     today = timezone.localdate()
     services.campaign_create(actor=maya, data=plan_data(world, name="Draft"))
@@ -144,6 +154,14 @@ def seeded(db, maya, mark, ishaan, lata, omar):
     services.campaign_pause(campaign=paused, actor=omar, reason="Courier strike")
     cancelled = submitted(world, maya, name="Cancelled", orders_per_day=10)
     services.campaign_cancel(campaign=cancelled, actor=maya, comment="Budget cut")
+    capacity_services.support_team_save(
+        actor=omar, name="Chat", agents_per_day=10, tickets_per_agent_per_day=50, baseline_tickets_per_day=0
+    )
+    dropped = submitted(world, maya, name="A line dropped", orders_per_day=20)
+    services.campaign_sign_off(
+        campaign=dropped, actor=ishaan, dimension="inventory", decision="approved",
+        lines=[{"sku": world.sku2.code, "decision": "refused", "comment": "stock-out"}],
+    )  # fmt: skip
     CapacityConstraint.objects.create(
         kind=CapacityConstraint.Kind.REDUCED_CAPACITY,
         starts_on=today + dt.timedelta(days=20),
@@ -171,6 +189,7 @@ def seeded(db, maya, mark, ishaan, lata, omar):
         ("warehouses", Warehouse, "code"),
         ("regions", Region, "code"),
         ("couriers", Courier, "code"),
+        ("support-teams", SupportTeam, "pk"),
     ]:
         SEEDED[collection] = list(model.objects.order_by("pk").values_list(field, flat=True))
     assert {c.status for c in Campaign.objects.all()} == {
@@ -188,7 +207,7 @@ def seeded(db, maya, mark, ishaan, lata, omar):
 @pytest.fixture(params=list(ROLES))
 def role(request, seeded):
     """Each role of MOPSYNC_FUZZ_ROLES in turn (maya: marketing, ishaan: ops_inventory, lata:
-    ops_logistics, omar: ops_lead)."""
+    ops_logistics, sana: ops_support, omar: ops_lead)."""
     return request.param
 
 

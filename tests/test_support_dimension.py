@@ -30,12 +30,6 @@ TWO = ("inventory", "courier")
 
 
 @pytest.fixture
-def sana(db):
-    """Ops support: signs off customer support."""
-    return _user("sana", "ops_support")
-
-
-@pytest.fixture
 def world(db):
     """The helpers' world, its lanes failing no delivery: 0.08 tickets an order, exactly."""
     found = make_world()

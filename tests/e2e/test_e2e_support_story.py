@@ -14,16 +14,10 @@ from campaigns.models import Campaign
 from capacity import services as capacity_services
 from capacity.models import CourierLane, Reservation, Sku
 from mopsync import tokens
-from tests.conftest import _user
 from tests.e2e.conftest import sign_in, sign_out
 from tests.helpers import make_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sana(db):
-    return _user("sana", "ops_support")
 
 
 def test_a_campaign_through_three_sign_offs_to_its_support_metrics(page, maya, ishaan, lata, sana, omar):
