@@ -147,7 +147,9 @@ def test_two_beats_and_two_workers_go_live_and_report_once(due, tmp_path):
         fired = sum(beat.sent() for beat in beats)
         wait_for(lambda: sum(w.succeeded(name) for w in workers for name in SCHEDULED) >= fired, "every run to finish")
         assert sum(w.succeeded(name) for w in workers for name in SCHEDULED) == fired
-        assert all(w.succeeded("campaigns.tasks.go_live_due") for w in workers), "both workers took scheduled runs"
+        # Both workers competed for the runs (which one takes a given task is the broker's
+        # choice: over every scheduled task, not one, so a busy machine does not decide it).
+        assert all(sum(w.succeeded(name) for name in SCHEDULED) for w in workers), "both workers took scheduled runs"
         wait_for(lambda: not Notification.objects.exclude(state="sent").exists(), "every notification to be sent")
         drain_all(workers)
 
