@@ -664,10 +664,14 @@ def audit_mismatches(transitions: list[tuple[int, str, str]], after_id: int) -> 
 
 
 def holdings_mismatches(created: set[int]) -> list[str]:
-    """What a campaign holds matches its state: both dimensions while approved, live or
+    """What a campaign holds matches its state: every sign-off dimension the brand has on
+    (inventory, courier, and customer support when it is on) while approved, live or
     paused; nothing once cancelled or rejected."""
     from campaigns.models import Campaign
     from capacity.models import Reservation
+    from capacity.selectors import active_dimensions
+
+    needed = set(active_dimensions())
 
     held = collections.defaultdict(set)
     for campaign, dimension in (
@@ -679,7 +683,7 @@ def holdings_mismatches(created: set[int]) -> list[str]:
         dims = held.get(campaign.id, set())
         if campaign.status in ("cancelled", "rejected") and dims:
             problems.append(f"campaign {campaign.id} is {campaign.status} and still holds {sorted(dims)}")
-        if campaign.status in ("approved", "live", "paused") and dims != {"inventory", "courier"}:
+        if campaign.status in ("approved", "live", "paused") and dims != needed:
             problems.append(f"campaign {campaign.id} is {campaign.status} and holds only {sorted(dims)}")
     return problems
 
