@@ -80,6 +80,9 @@ def test_a_campaign_through_three_sign_offs_to_its_support_metrics(page, maya, i
     refusal.wait_for()
     assert "Not enough support capacity" in refusal.inner_text()
     support = page.locator(f"#signoff-{campaign.pk}-support")
+    # htmx has settled the refused form (its autofocus moved the focus) before it is used again:
+    # clicked earlier, the button would post without htmx.
+    expect(support.get_by_label("Comment")).to_be_focused()
     support.get_by_label("Cap (orders/day, optional)").fill("500")
     support.get_by_label("Comment").fill("Two agents off this week")
     support.get_by_role("button", name="Approve").click()
